@@ -1,0 +1,275 @@
+"""Cart-pole physics: constants, equations of motion and integrators.
+
+State convention (the post's order), every array shaped ``(..., 4)``::
+
+    state[..., 0] = theta      pole angle from upright [rad], positive leans toward +x
+    state[..., 1] = theta_dot  pole angular velocity [rad/s]
+    state[..., 2] = x          cart position [m]
+    state[..., 3] = x_dot      cart velocity [m/s]
+
+A positive ``force`` [N] pushes the cart toward +x (Gymnasium's convention).
+The pole is a uniform rod of half-length ``l`` hinged on a frictionless cart;
+the equations are the friction-free ones of Barto, Sutton & Anderson (1983),
+as corrected by Florian (2007) and used by Gymnasium's ``CartPole``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+THETA, THETA_DOT, X, X_DOT = 0, 1, 2, 3
+STATE_NAMES = ("theta", "theta_dot", "x", "x_dot")
+
+
+@dataclass(frozen=True)
+class CartPoleParams:
+    """Physical constants of the cart-pole, in SI units.
+
+    Attributes:
+        gravity: g [m/s^2].
+        cart_mass: M [kg].
+        pole_mass: m [kg].
+        half_length: l, the distance from the hinge to the pole's centre of mass [m].
+        dt: the integration time step tau [s].
+
+    The defaults (a 1 kg cart and a 1 kg pole) put the critical gain of the
+    proportional controller, K* = (M + m) g, at 19.6 N/rad: the post's "about 20".
+    :meth:`gymnasium` gives Gymnasium's constants (a 0.1 kg pole).
+    """
+
+    gravity: float = 9.8
+    cart_mass: float = 1.0
+    pole_mass: float = 1.0
+    half_length: float = 0.5
+    dt: float = 0.02
+
+    def __post_init__(self):
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+                raise TypeError(f"CartPoleParams.{f.name} must be a real number, got {type(value).__name__}")
+            if not math.isfinite(value) or value <= 0:
+                raise ValueError(f"CartPoleParams.{f.name} must be positive and finite, got {value!r}")
+            object.__setattr__(self, f.name, float(value))
+
+    @classmethod
+    def gymnasium(cls) -> "CartPoleParams":
+        """Gymnasium's ``CartPole-v1`` constants: M = 1 kg, m = 0.1 kg, l = 0.5 m, tau = 0.02 s."""
+        return cls(gravity=9.8, cart_mass=1.0, pole_mass=0.1, half_length=0.5, dt=0.02)
+
+    @property
+    def total_mass(self) -> float:
+        """M + m [kg]."""
+        return self.cart_mass + self.pole_mass
+
+
+DEFAULT_PARAMS = CartPoleParams()
+
+
+def _as_state(state, name: str = "state") -> np.ndarray:
+    """Return ``state`` as a float64 array of shape (..., 4), or raise a clear error."""
+    if not isinstance(state, np.ndarray) or state.dtype != np.float64:
+        try:
+            state = np.asarray(state, dtype=np.float64)
+        except (TypeError, ValueError) as err:
+            raise TypeError(f"{name} must be an array of real numbers shaped (..., 4)") from err
+    if state.ndim == 0 or state.shape[-1] != 4:
+        raise ValueError(f"{name} must have shape (..., 4) = [theta, theta_dot, x, x_dot], got {state.shape}")
+    if not np.isfinite(state).all():
+        raise ValueError(f"{name} must be finite (no NaN or inf)")
+    return state
+
+
+def _as_force(force, batch_shape: tuple) -> np.ndarray:
+    """Return ``force`` as a float64 array that broadcasts against ``batch_shape``."""
+    if not isinstance(force, np.ndarray) or force.dtype != np.float64:
+        try:
+            force = np.asarray(force, dtype=np.float64)
+        except (TypeError, ValueError) as err:
+            raise TypeError("force must be a real number or an array of them [N]") from err
+    try:
+        np.broadcast_shapes(force.shape, batch_shape)
+    except ValueError as err:
+        raise ValueError(
+            f"force of shape {force.shape} does not broadcast against the state's batch shape {batch_shape}"
+        ) from err
+    if not np.isfinite(force).all():
+        raise ValueError("force must be finite (no NaN or inf)")
+    return force
+
+
+def _check_params(params) -> CartPoleParams:
+    if not isinstance(params, CartPoleParams):
+        raise TypeError(f"params must be a CartPoleParams, got {type(params).__name__}")
+    return params
+
+
+def _accelerations(theta, theta_dot, force, p: CartPoleParams):
+    """Unchecked core of :func:`accelerations`, on separate component arrays."""
+    sin, cos = np.sin(theta), np.cos(theta)
+    ml = p.pole_mass * p.half_length
+    temp = (force + ml * theta_dot * theta_dot * sin) / p.total_mass
+    theta_acc = (p.gravity * sin - cos * temp) / (
+        p.half_length * (4.0 / 3.0 - p.pole_mass * cos * cos / p.total_mass)
+    )
+    x_acc = temp - ml * theta_acc * cos / p.total_mass
+    return theta_acc, x_acc
+
+
+def accelerations(state, force=0.0, params: CartPoleParams = DEFAULT_PARAMS):
+    """Angular and linear accelerations from the equations of motion.
+
+    Args:
+        state: ``(..., 4)`` array ``[theta, theta_dot, x, x_dot]``.
+        force: force on the cart [N], broadcasting against ``state[..., 0]``.
+        params: the physical constants.
+
+    Returns:
+        ``(theta_ddot [rad/s^2], x_ddot [m/s^2])``, each shaped like ``state[..., 0]``.
+    """
+    state = _as_state(state)
+    force = _as_force(force, state.shape[:-1])
+    params = _check_params(params)
+    return _accelerations(state[..., THETA], state[..., THETA_DOT], force, params)
+
+
+def _derivative(state, force, p):
+    theta_acc, x_acc = _accelerations(state[..., THETA], state[..., THETA_DOT], force, p)
+    return np.stack([state[..., THETA_DOT], theta_acc, state[..., X_DOT], x_acc], axis=-1)
+
+
+def _step(state, force, p: CartPoleParams) -> np.ndarray:
+    """Unchecked semi-implicit Euler step (the engine behind :func:`step` and rollouts)."""
+    theta, theta_dot, x, x_dot = state[..., 0], state[..., 1], state[..., 2], state[..., 3]
+    theta_acc, x_acc = _accelerations(theta, theta_dot, force, p)
+    out = np.empty(np.broadcast_shapes(state.shape, np.shape(force) + (4,)))
+    dt = p.dt
+    x_dot_new = x_dot + dt * x_acc
+    theta_dot_new = theta_dot + dt * theta_acc
+    out[..., 3] = x_dot_new
+    out[..., 2] = x + dt * x_dot_new
+    out[..., 1] = theta_dot_new
+    out[..., 0] = theta + dt * theta_dot_new
+    return out
+
+
+def step(state, force=0.0, params: CartPoleParams = DEFAULT_PARAMS) -> np.ndarray:
+    """Advance the cart-pole by one semi-implicit Euler step of ``params.dt`` seconds.
+
+    Velocities are updated first from the accelerations at the current state,
+    then positions move with the *new* velocities::
+
+        velocity_new = velocity_old + acceleration * dt
+        position_new = position_old + velocity_new * dt
+
+    Args:
+        state: ``(..., 4)`` array ``[theta, theta_dot, x, x_dot]`` (any leading batch shape).
+        force: force on the cart [N], a scalar or an array broadcasting against ``state[..., 0]``.
+        params: the physical constants.
+
+    Returns:
+        The new state, a float64 array of shape ``(..., 4)``.
+
+    Raises:
+        ValueError: if ``state`` is not shaped ``(..., 4)``, or ``state`` or ``force`` is not finite.
+    """
+    state = _as_state(state)
+    force = _as_force(force, state.shape[:-1])
+    return _step(state, force, _check_params(params))
+
+
+def step_explicit_euler(state, force=0.0, params: CartPoleParams = DEFAULT_PARAMS) -> np.ndarray:
+    """One explicit (forward) Euler step: positions move with the *old* velocities.
+
+    Same arguments and shapes as :func:`step`. Shown for comparison: it gains energy every step.
+    """
+    state = _as_state(state)
+    force = _as_force(force, state.shape[:-1])
+    params = _check_params(params)
+    return state + params.dt * _derivative(state, force, params)
+
+
+def step_rk4(state, force=0.0, params: CartPoleParams = DEFAULT_PARAMS) -> np.ndarray:
+    """One classical fourth-order Runge-Kutta step, the force held constant over the step.
+
+    Same arguments and shapes as :func:`step`. Used as the accurate reference.
+    """
+    state = _as_state(state)
+    force = _as_force(force, state.shape[:-1])
+    p = _check_params(params)
+    dt = p.dt
+    k1 = _derivative(state, force, p)
+    k2 = _derivative(state + 0.5 * dt * k1, force, p)
+    k3 = _derivative(state + 0.5 * dt * k2, force, p)
+    k4 = _derivative(state + dt * k3, force, p)
+    return state + dt / 6.0 * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
+
+
+INTEGRATORS = {
+    "explicit-euler": step_explicit_euler,
+    "semi-implicit-euler": step,
+    "rk4": step_rk4,
+}
+
+
+def simulate(initial_state, forces, params: CartPoleParams = DEFAULT_PARAMS,
+             integrator: str = "semi-implicit-euler") -> np.ndarray:
+    """Integrate an open-loop force sequence from ``initial_state``.
+
+    Args:
+        initial_state: ``(..., 4)`` start state(s).
+        forces: ``(n_steps,)`` forces shared by every cart, or ``(..., n_steps)`` one sequence per cart [N].
+        params: the physical constants.
+        integrator: one of ``"explicit-euler"``, ``"semi-implicit-euler"`` (the book's ``step``) or ``"rk4"``.
+
+    Returns:
+        The trajectory, shaped ``(..., n_steps + 1, 4)``; index 0 is ``initial_state``.
+    """
+    if integrator not in INTEGRATORS:
+        raise ValueError(f"integrator must be one of {sorted(INTEGRATORS)}, got {integrator!r}")
+    state = _as_state(initial_state, "initial_state")
+    forces = np.asarray(forces, dtype=np.float64)
+    if forces.ndim == 0:
+        raise ValueError("forces must have a last axis of n_steps, got a scalar")
+    _as_force(forces[..., 0], state.shape[:-1])
+    if not np.isfinite(forces).all():
+        raise ValueError("forces must be finite (no NaN or inf)")
+    params = _check_params(params)
+    advance = INTEGRATORS[integrator]
+    n_steps = forces.shape[-1]
+    batch = np.broadcast_shapes(state.shape[:-1], forces.shape[:-1])
+    traj = np.empty(batch + (n_steps + 1, 4))
+    traj[..., 0, :] = state
+    for t in range(n_steps):
+        traj[..., t + 1, :] = advance(traj[..., t, :], forces[..., t], params)
+    return traj
+
+
+def energy(state, params: CartPoleParams = DEFAULT_PARAMS) -> np.ndarray:
+    """Total mechanical energy [J] of the cart and the uniform rod, zero potential at the hinge height.
+
+    E = 1/2 (M+m) x_dot^2 + m l cos(theta) x_dot theta_dot + 2/3 m l^2 theta_dot^2 + m g l cos(theta)
+
+    Args:
+        state: ``(..., 4)`` array. Returns an array shaped ``state[..., 0]``.
+    """
+    state = _as_state(state)
+    p = _check_params(params)
+    theta, theta_dot, x_dot = state[..., THETA], state[..., THETA_DOT], state[..., X_DOT]
+    m, l = p.pole_mass, p.half_length
+    return (0.5 * p.total_mass * x_dot**2 + m * l * np.cos(theta) * x_dot * theta_dot
+            + (2.0 / 3.0) * m * l**2 * theta_dot**2 + m * p.gravity * l * np.cos(theta))
+
+
+def momentum(state, params: CartPoleParams = DEFAULT_PARAMS) -> np.ndarray:
+    """Horizontal momentum [kg m/s] of cart plus pole: p = (M+m) x_dot + m l cos(theta) theta_dot.
+
+    Conserved when no force acts. ``state`` is ``(..., 4)``; returns ``state[..., 0]``'s shape.
+    """
+    state = _as_state(state)
+    p = _check_params(params)
+    return (p.total_mass * state[..., X_DOT]
+            + p.pole_mass * p.half_length * np.cos(state[..., THETA]) * state[..., THETA_DOT])

@@ -1,0 +1,7 @@
+# %% [markdown]
+# # 01_physics (being written)
+#
+# This chapter is being written.
+
+# %%
+import dtcart

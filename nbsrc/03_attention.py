@@ -1,0 +1,7 @@
+# %% [markdown]
+# # 03_attention (being written)
+#
+# This chapter is being written.
+
+# %%
+import dtcart

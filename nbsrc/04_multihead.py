@@ -1,0 +1,7 @@
+# %% [markdown]
+# # 04_multihead (being written)
+#
+# This chapter is being written.
+
+# %%
+import dtcart

@@ -1,0 +1,7 @@
+# %% [markdown]
+# # 06_decision_transformer (being written)
+#
+# This chapter is being written.
+
+# %%
+import dtcart

@@ -1,0 +1,71 @@
+"""Generate the book's notebooks (book/*.ipynb) from their jupytext sources (nbsrc/*.py).
+
+The sources are the files to edit; the notebooks are generated, committed without outputs.
+
+    python tools/build_notebooks.py          # regenerate every notebook
+    python tools/build_notebooks.py --check  # exit 1 if a notebook is out of date
+
+Every notebook gets the same first cell: on Colab (where dtcart is not installed) it installs
+dtcart from the repository; everywhere else it does nothing. The rendered book hides it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import jupytext
+import nbformat
+
+ROOT = Path(__file__).resolve().parents[1]
+SRC, OUT = ROOT / "nbsrc", ROOT / "book"
+REPOSITORY = "https://github.com/dtcart/dtcart"
+
+COLAB_CELL = f"""\
+# On Colab (or anywhere dtcart is not installed) install it from the repository; elsewhere this does nothing.
+try:
+    import dtcart  # noqa: F401
+except ImportError:
+    %pip install --quiet "dtcart @ git+{REPOSITORY}"
+"""
+
+
+def render(source: Path) -> str:
+    """The notebook generated from one jupytext source, as JSON text without outputs."""
+    nb = jupytext.read(source)
+    install = nbformat.v4.new_code_cell(COLAB_CELL, metadata={"tags": ["remove-cell"]})
+    nb.cells.insert(0, install)
+    for i, cell in enumerate(nb.cells):
+        cell.id = f"{source.stem[:40]}-{i}"
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+    nb.metadata = {
+        "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+        "language_info": {"name": "python"},
+    }
+    nbformat.validate(nb)
+    return nbformat.writes(nb) + "\n"
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--check", action="store_true", help="report stale notebooks instead of writing")
+    args = parser.parse_args(argv)
+    stale = []
+    for source in sorted(SRC.glob("*.py")):
+        target = OUT / f"{source.stem}.ipynb"
+        text = render(source)
+        if target.exists() and target.read_text() == text:
+            continue
+        stale.append(target.relative_to(ROOT))
+        if not args.check:
+            target.write_text(text)
+    verb = "out of date" if args.check else "written"
+    for path in stale:
+        print(f"{verb}: {path}")
+    return 1 if (args.check and stale) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
