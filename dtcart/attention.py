@@ -12,53 +12,112 @@ from torch import nn
 def softmax(x, axis: int = -1) -> np.ndarray:
     """Numerically stable softmax along ``axis``: subtract the max before exponentiating.
 
-    Entries of ``-inf`` get weight 0 (how a mask removes a position); a row that is all
-    ``-inf`` raises ``ValueError`` since it has no weights to share.
+    ``softmax(x)_i = exp(x_i - max x) / sum_j exp(x_j - max x)``, which equals ``exp(x_i) / sum_j exp(x_j)``
+    but never overflows (logits of +-1000 are fine). Entries of ``-inf`` get weight exactly 0 (how a mask
+    removes a position).
+
+    Args:
+        x: logits, any shape, converted to float64.
+        axis: the axis whose entries share one unit of weight.
+
+    Returns:
+        Weights of the same shape, in [0, 1], summing to 1 along ``axis``.
+
+    Raises:
+        ValueError: on NaN or +inf, on an empty ``axis``, or on a row that is entirely ``-inf``
+            (every position masked: there is no weight to share).
     """
     x = np.asarray(x, dtype=np.float64)
+    if x.ndim == 0 or x.shape[axis] == 0:
+        raise ValueError(f"x must have at least one entry along axis {axis}, got shape {x.shape}")
     if np.isnan(x).any() or np.isposinf(x).any():
-        raise ValueError("softmax input must not contain NaN or +inf")
+        raise ValueError("x must not contain NaN or +inf")
     m = np.max(x, axis=axis, keepdims=True)
     if np.isneginf(m).any():
-        raise ValueError("softmax over a row that is entirely -inf (every position masked)")
+        raise ValueError("x has a row that is entirely -inf (every position masked)")
     e = np.exp(x - m)
     return e / e.sum(axis=axis, keepdims=True)
 
 
 def causal_mask(T: int) -> np.ndarray:
-    """``(T, T)`` bool, True where query i may look at key j (j <= i)."""
-    return np.tril(np.ones((T, T), dtype=bool))
+    """``(T, T)`` bool, True where query i may look at key j, that is j <= i (no peeking at the future)."""
+    if isinstance(T, bool) or not isinstance(T, (int, np.integer)) or T < 1:
+        raise ValueError(f"T must be a positive integer, got {T!r}")
+    return np.tril(np.ones((int(T), int(T)), dtype=bool))
 
 
-def attention(Q, K, V, causal: bool = False):
-    """Scaled dot-product attention, softmax(Q K^T / sqrt(d_k)) V.
+def attention(Q, K, V, causal: bool = False, scale: float | None = None):
+    """Scaled dot-product attention, ``softmax(Q K^T * scale) V`` with ``scale = 1 / sqrt(d_k)``.
 
     Args:
         Q: ``(..., T_q, d_k)`` queries.
         K: ``(..., T_k, d_k)`` keys.
-        V: ``(..., T_k, d_v)`` values.
-        causal: if True, query i sees keys j <= i only (needs T_q == T_k).
+        V: ``(..., T_k, d_v)`` values. Leading (batch) dimensions broadcast as in ``np.matmul``.
+        causal: if True, query i sees keys j <= i only (needs ``T_q == T_k``); the weights above the
+            diagonal are then exactly 0.
+        scale: the factor on the scores; ``None`` means ``1 / sqrt(d_k)`` (Vaswani et al. 2017),
+            ``1.0`` gives the unscaled ``softmax(Q K^T) V``. Same meaning as in
+            ``torch.nn.functional.scaled_dot_product_attention``.
 
     Returns:
-        ``(output (..., T_q, d_v), weights (..., T_q, T_k))``; each row of weights sums to 1.
+        ``(output (..., T_q, d_v), weights (..., T_q, T_k))``, float64; each row of weights sums to 1.
+
+    Raises:
+        ValueError: if an array is not at least 2-D, is empty, is not finite, if ``Q`` and ``K``
+            differ in ``d_k``, if ``K`` and ``V`` differ in ``T_k``, if ``causal`` with ``T_q != T_k``,
+            or if ``scale`` is not a finite positive number.
     """
     Q, K, V = (np.asarray(a, dtype=np.float64) for a in (Q, K, V))
     for name, a in (("Q", Q), ("K", K), ("V", V)):
-        if a.ndim < 2:
-            raise ValueError(f"{name} must have shape (..., T, d), got {a.shape}")
+        if a.ndim < 2 or 0 in a.shape[-2:]:
+            raise ValueError(f"{name} must have shape (..., T, d) with T, d >= 1, got {a.shape}")
         if not np.isfinite(a).all():
             raise ValueError(f"{name} must be finite")
     if Q.shape[-1] != K.shape[-1]:
         raise ValueError(f"Q and K must share d_k, got {Q.shape[-1]} and {K.shape[-1]}")
     if K.shape[-2] != V.shape[-2]:
         raise ValueError(f"K and V must have the same number of positions, got {K.shape[-2]} and {V.shape[-2]}")
-    scores = Q @ np.swapaxes(K, -1, -2) / math.sqrt(Q.shape[-1])
+    if causal and Q.shape[-2] != K.shape[-2]:
+        raise ValueError(f"causal attention needs T_q == T_k, got {Q.shape[-2]} and {K.shape[-2]}")
+    if scale is None:
+        scale = 1.0 / math.sqrt(Q.shape[-1])
+    elif isinstance(scale, bool) or not isinstance(scale, (int, float, np.floating, np.integer)) \
+            or not math.isfinite(scale) or scale <= 0:
+        raise ValueError(f"scale must be a finite positive number or None, got {scale!r}")
+    scores = Q @ np.swapaxes(K, -1, -2) * scale  # (..., T_q, T_k)
     if causal:
-        if Q.shape[-2] != K.shape[-2]:
-            raise ValueError(f"causal attention needs T_q == T_k, got {Q.shape[-2]} and {K.shape[-2]}")
         scores = np.where(causal_mask(Q.shape[-2]), scores, -np.inf)
     weights = softmax(scores, axis=-1)
     return weights @ V, weights
+
+
+def attention_cost(d_model: int, n_heads: int, T: int) -> dict:
+    """What one forward pass of :class:`MultiHeadAttention` over a sequence of ``T`` tokens costs.
+
+    FLOPs count 2 per multiply-accumulate in the matrix products (biases, scaling and softmax excluded),
+    as ``torch.utils.flop_counter`` does.
+
+    Returns:
+        A dict with ``params`` (weights and biases of the four projections), ``projection_flops``
+        (Q, K, V and output projections: ``4 * 2 T d^2``), ``score_flops`` (``Q K^T`` in every head:
+        ``h * 2 T^2 d/h = 2 T^2 d``), ``mix_flops`` (weights times V, the same), ``flops`` (their sum) and
+        ``score_entries`` (``h T^2``: the softmax's inputs, and the attention weights kept for backward).
+    """
+    for name, v in (("d_model", d_model), ("n_heads", n_heads), ("T", T)):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+            raise ValueError(f"{name} must be a positive integer, got {v!r}")
+    if d_model % n_heads:
+        raise ValueError(f"d_model ({d_model}) must be divisible by n_heads ({n_heads})")
+    d_head = d_model // n_heads
+    cost = {
+        "params": 4 * (d_model * d_model + d_model),
+        "projection_flops": 4 * 2 * T * d_model * d_model,
+        "score_flops": n_heads * 2 * T * T * d_head,
+        "mix_flops": n_heads * 2 * T * T * d_head,
+        "score_entries": n_heads * T * T,
+    }
+    cost["flops"] = cost["projection_flops"] + cost["score_flops"] + cost["mix_flops"]
+    return cost
 
 
 class MultiHeadAttention(nn.Module):
@@ -71,7 +130,12 @@ class MultiHeadAttention(nn.Module):
         dropout: dropout on the attention weights (training only).
 
     ``forward(x (B, T, d_model))`` returns ``(B, T, d_model)``, or with ``return_weights=True``
-    also the per-head weights ``(B, h, T, T)``.
+    also the per-head weights ``(B, h, T, T)`` (before dropout). ``key_padding_mask (B, T)`` bool, True
+    where a token is padding, hides those keys from every query (torch's convention); a query that is
+    left with no key at all gets zero weights, so its output is ``out_proj``'s bias.
+
+    The parameters are ``nn.Linear`` layers ``q_proj``, ``k_proj``, ``v_proj``, ``out_proj`` (the names torch
+    and Hugging Face use); :meth:`to_torch` packs them into an equivalent ``torch.nn.MultiheadAttention``.
     """
 
     def __init__(self, d_model: int, n_heads: int, causal: bool = True, dropout: float = 0.0):
@@ -81,9 +145,9 @@ class MultiHeadAttention(nn.Module):
                 raise ValueError(f"{name} must be a positive integer, got {v!r}")
         if d_model % n_heads:
             raise ValueError(f"d_model ({d_model}) must be divisible by n_heads ({n_heads})")
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
-        self.d_model, self.n_heads, self.d_head, self.causal = d_model, n_heads, d_model // n_heads, causal
+        if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0.0 <= dropout < 1.0:
+            raise ValueError(f"dropout must be a number in [0, 1), got {dropout!r}")
+        self.d_model, self.n_heads, self.d_head, self.causal = d_model, n_heads, d_model // n_heads, bool(causal)
         self.q_proj = nn.Linear(d_model, d_model)
         self.k_proj = nn.Linear(d_model, d_model)
         self.v_proj = nn.Linear(d_model, d_model)
@@ -94,16 +158,48 @@ class MultiHeadAttention(nn.Module):
         B, T, _ = x.shape
         return x.view(B, T, self.n_heads, self.d_head).transpose(1, 2)  # (B, h, T, d_head)
 
-    def forward(self, x: torch.Tensor, return_weights: bool = False):
-        if x.dim() != 3 or x.shape[-1] != self.d_model:
-            raise ValueError(f"x must have shape (B, T, {self.d_model}), got {tuple(x.shape)}")
+    def _allowed(self, B: int, T: int, key_padding_mask, device) -> torch.Tensor | None:
+        """Bool, broadcastable to ``(B, h, T, T)``: True where query i may look at key j."""
+        allowed = torch.ones(T, T, dtype=torch.bool, device=device).tril() if self.causal else None
+        if key_padding_mask is None:
+            return allowed
+        if not isinstance(key_padding_mask, torch.Tensor) or key_padding_mask.dtype != torch.bool \
+                or tuple(key_padding_mask.shape) != (B, T):
+            raise ValueError(f"key_padding_mask must be a bool tensor of shape ({B}, {T})")
+        keys = ~key_padding_mask.to(device)[:, None, None, :]  # (B, 1, 1, T)
+        return keys if allowed is None else keys & allowed
+
+    def forward(self, x: torch.Tensor, return_weights: bool = False, key_padding_mask=None):
+        if not isinstance(x, torch.Tensor) or x.dim() != 3 or x.shape[-1] != self.d_model:
+            raise ValueError(f"x must be a tensor of shape (B, T, {self.d_model}), got "
+                             f"{tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__}")
         B, T, _ = x.shape
         q, k, v = self._split(self.q_proj(x)), self._split(self.k_proj(x)), self._split(self.v_proj(x))
         scores = q @ k.transpose(-2, -1) / math.sqrt(self.d_head)  # (B, h, T, T)
-        if self.causal:
-            mask = torch.ones(T, T, dtype=torch.bool, device=x.device).tril()
-            scores = scores.masked_fill(~mask, float("-inf"))
-        weights = torch.softmax(scores, dim=-1)
+        allowed = self._allowed(B, T, key_padding_mask, x.device)
+        if allowed is None:
+            weights = torch.softmax(scores, dim=-1)
+        else:
+            empty = ~allowed.any(dim=-1, keepdim=True)  # queries with no key left: no -inf row, no NaN
+            weights = torch.softmax(scores.masked_fill(~allowed & ~empty, float("-inf")), dim=-1)
+            weights = weights.masked_fill(empty, 0.0)
         out = self.attn_dropout(weights) @ v  # (B, h, T, d_head)
         out = self.out_proj(out.transpose(1, 2).reshape(B, T, self.d_model))
         return (out, weights) if return_weights else out
+
+    def to_torch(self) -> nn.MultiheadAttention:
+        """An ``nn.MultiheadAttention`` (``batch_first=True``) holding these weights, same dtype and device.
+
+        Torch packs the three input projections into one matrix, ``in_proj_weight = cat(W_q, W_k, W_v)``
+        of shape ``(3 d_model, d_model)``. Torch's module does not store ``causal``: pass
+        ``attn_mask=torch.from_numpy(~causal_mask(T))`` (True = not allowed) when calling it.
+        """
+        ref = self.q_proj.weight
+        mha = nn.MultiheadAttention(self.d_model, self.n_heads, dropout=self.attn_dropout.p, batch_first=True,
+                                    device=ref.device, dtype=ref.dtype)
+        with torch.no_grad():
+            mha.in_proj_weight.copy_(torch.cat([self.q_proj.weight, self.k_proj.weight, self.v_proj.weight]))
+            mha.in_proj_bias.copy_(torch.cat([self.q_proj.bias, self.k_proj.bias, self.v_proj.bias]))
+            mha.out_proj.weight.copy_(self.out_proj.weight)
+            mha.out_proj.bias.copy_(self.out_proj.bias)
+        return mha.train(self.training)
