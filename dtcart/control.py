@@ -36,13 +36,14 @@ def heuristic(K) -> Policy:
         K: the gain [N/rad], a scalar or an array of shape ``(N,)`` (one gain per cart of a batch).
 
     Returns:
-        A policy: a callable from states ``(N, 4)`` to forces ``(N,)`` [N].
+        A policy: a callable from states ``(N, 4)`` to forces ``(N,)`` [N]. Its ``gain`` attribute is ``K``.
 
     Raises:
-        ValueError: if ``K`` is not finite.
+        TypeError: if ``K`` is not a real number or an array of them.
+        ValueError: if ``K`` is not finite or has more than one axis.
     """
     try:
-        gain = np.asarray(K, dtype=np.float64)
+        gain = np.array(K, dtype=np.float64)
     except (TypeError, ValueError) as err:
         raise TypeError(f"K must be a real number or an array of them, got {type(K).__name__}") from err
     if gain.ndim > 1:
@@ -51,7 +52,11 @@ def heuristic(K) -> Policy:
         raise ValueError(f"K must be finite, got {K!r}")
 
     def policy(states: np.ndarray) -> np.ndarray:
-        return gain * states[..., 0]
+        states = np.asarray(states, dtype=np.float64)
+        if states.ndim != 2 or states.shape[1] != 4 or (gain.ndim == 1 and states.shape[0] != gain.shape[0]):
+            expected = f"({gain.shape[0]}, 4)" if gain.ndim == 1 else "(N, 4)"
+            raise ValueError(f"states must have shape {expected}, got {states.shape}")
+        return gain * states[:, 0]
 
     policy.gain = gain
     return policy
@@ -62,8 +67,8 @@ class Rollout:
     """A batch of N episodes under the task's rules.
 
     Attributes:
-        states: ``(N, max_steps + 1, 4)``; ``states[:, t]`` is the state before action t.
-            After an episode ends its last state is held.
+        states: ``(N, max_steps + 1, 4)``; ``states[:, t]`` is the state before action t, and
+            ``states[i, lengths[i]]`` the state the last step led to. After an episode ends that state is held.
         actions: ``(N, max_steps)`` forces applied [N]; 0 after the end.
         rewards: ``(N, max_steps)``; 1 for each step taken, 0 after the end.
         lengths: ``(N,)`` int, steps taken (= the return).
@@ -90,15 +95,15 @@ class Rollout:
 
 
 def check_initial_states(initial_states) -> np.ndarray:
-    """Return ``initial_states`` as a float64 ``(N, 4)`` array, or raise ``ValueError``."""
-    states = np.asarray(initial_states, dtype=np.float64) if not isinstance(initial_states, np.ndarray) \
-        else initial_states.astype(np.float64, copy=False)
-    if states.ndim != 2 or states.shape[1] != 4 or states.shape[0] == 0:
+    """Return ``initial_states`` as a finite float64 ``(N, 4)`` array with N >= 1, or raise ``ValueError``."""
+    states = _as_state(initial_states, "initial_states")
+    if states.ndim != 2 or states.shape[0] == 0:
         raise ValueError(f"initial_states must have shape (N, 4) with N >= 1, got {states.shape}")
-    return _as_state(states, "initial_states")
+    return states
 
 
 def check_max_steps(max_steps) -> int:
+    """Return ``max_steps`` as an int, or raise ``ValueError`` unless it is a positive integer."""
     if isinstance(max_steps, bool) or not isinstance(max_steps, (int, np.integer)) or max_steps < 1:
         raise ValueError(f"max_steps must be a positive integer, got {max_steps!r}")
     return int(max_steps)
@@ -108,17 +113,31 @@ class EpisodeBatch:
     """The task's rules applied to N carts at once, one step at a time.
 
     ``control.rollout`` and ``evaluate.rollout_dt`` both drive their episodes
-    through this class, so the rules live in one place.
+    through this class, so the rules live in one place::
+
+        episodes = EpisodeBatch(initial_states, params, max_steps)
+        while not episodes.done:
+            episodes.advance(policy(episodes.current()))
+        result = episodes.result()
+
+    Attributes:
+        t: the number of steps advanced so far.
+        alive: ``(N,)`` bool, the episode is still running.
+        lengths, fell, left_track: as in :class:`Rollout`, up to step ``t``.
+        states: ``(N, max_steps + 1, 4)`` read-only view; only ``[:, :t + 1]`` is filled yet.
+        actions, rewards: ``(N, max_steps)`` read-only views; only ``[:, :t]`` is filled yet.
     """
 
-    def __init__(self, initial_states: np.ndarray, params: CartPoleParams, max_steps: int):
+    def __init__(self, initial_states, params: CartPoleParams = DEFAULT_PARAMS, max_steps: int = MAX_STEPS):
+        initial_states = check_initial_states(initial_states)
+        self.params = _check_params(params)
+        self.max_steps = check_max_steps(max_steps)
         n = initial_states.shape[0]
-        self.params = params
-        self.max_steps = max_steps
-        self.states = np.empty((n, max_steps + 1, 4))
-        self.states[:, 0] = initial_states
-        self.actions = np.zeros((n, max_steps))
-        self.rewards = np.zeros((n, max_steps))
+        # Time-major storage: each step writes one contiguous block, which keeps large batches fast.
+        self._states = np.zeros((self.max_steps + 1, n, 4))
+        self._states[0] = initial_states
+        self._actions = np.zeros((self.max_steps, n))
+        self._rewards = np.zeros((self.max_steps, n))
         self.lengths = np.zeros(n, dtype=np.int64)
         self.fell = np.zeros(n, dtype=bool)
         self.left_track = np.zeros(n, dtype=bool)
@@ -127,35 +146,72 @@ class EpisodeBatch:
 
     @property
     def done(self) -> bool:
+        """True once every episode has ended or ``max_steps`` steps have been taken."""
         return self.t >= self.max_steps or not self.alive.any()
 
-    def current(self) -> np.ndarray:
-        """``(N, 4)`` states before the next action."""
-        return self.states[:, self.t]
+    @property
+    def states(self) -> np.ndarray:
+        return _read_only(self._states.transpose(1, 0, 2))
 
-    def advance(self, forces: np.ndarray) -> None:
-        """Apply ``forces`` ``(N,)`` [N] to the carts still running, and score the step."""
-        forces = np.asarray(forces, dtype=np.float64).reshape(-1)
-        if not np.isfinite(forces[self.alive]).all():
-            raise ValueError("the policy returned a non-finite force")
+    @property
+    def actions(self) -> np.ndarray:
+        return _read_only(self._actions.T)
+
+    @property
+    def rewards(self) -> np.ndarray:
+        return _read_only(self._rewards.T)
+
+    def current(self) -> np.ndarray:
+        """``(N, 4)`` states before the next action (ended episodes hold their last state); a copy."""
+        return self._states[self.t].copy()
+
+    def advance(self, forces) -> None:
+        """Apply ``forces`` ``(N,)`` [N] to the carts still running, and score the step.
+
+        Forces of ended episodes are ignored (recorded as 0) and may be anything, NaN included.
+
+        Raises:
+            ValueError: if ``forces`` has not N entries or a running cart's force is not finite.
+            RuntimeError: if the batch is already :attr:`done`.
+        """
+        if self.done:
+            raise RuntimeError("advance() called on a finished EpisodeBatch (check .done first)")
+        n = self.alive.shape[0]
+        forces = np.asarray(forces, dtype=np.float64)
+        if forces.size != n:
+            raise ValueError(f"forces must have {n} entries (one per cart), got shape {forces.shape}")
+        forces = forces.reshape(n)
         t, alive = self.t, self.alive
+        if not np.isfinite(forces[alive]).all():
+            raise ValueError("forces must be finite for the carts still running (the policy returned NaN or inf)")
         forces = np.where(alive, forces, 0.0)
-        new = _step(self.states[:, t], forces, self.params)
-        self.states[:, t + 1] = np.where(alive[:, None], new, self.states[:, t])
-        self.actions[:, t] = forces
-        self.rewards[:, t] = alive
+        before = self._states[t]
+        after = _step(before, forces, self.params)
+        self._states[t + 1] = np.where(alive[:, None], after, before)
+        self._actions[t] = forces
+        self._rewards[t] = alive
         self.lengths += alive
-        fell = alive & (np.abs(new[:, 0]) > THETA_LIMIT)
-        left = alive & ~fell & (np.abs(new[:, 2]) > X_LIMIT)
+        fell = alive & (np.abs(after[:, 0]) > THETA_LIMIT)
+        left = alive & ~fell & (np.abs(after[:, 2]) > X_LIMIT)
         self.fell |= fell
         self.left_track |= left
         self.alive = alive & ~fell & ~left
         self.t += 1
 
     def result(self) -> Rollout:
-        if self.t < self.max_steps:
-            self.states[:, self.t + 1:] = self.states[:, self.t:self.t + 1]
-        return Rollout(self.states, self.actions, self.rewards, self.lengths, self.fell, self.left_track)
+        """The episodes as a :class:`Rollout` (states after the last step taken are held).
+
+        Its arrays are transposed views of the batch's time-major storage (no copy).
+        """
+        self._states[self.t + 1:] = self._states[self.t]
+        return Rollout(self._states.transpose(1, 0, 2), self._actions.T, self._rewards.T, self.lengths.copy(),
+                       self.fell.copy(), self.left_track.copy())
+
+
+def _read_only(view: np.ndarray) -> np.ndarray:
+    view = view.view()
+    view.flags.writeable = False
+    return view
 
 
 def rollout(policy: Policy, initial_states, params: CartPoleParams = DEFAULT_PARAMS,
@@ -173,23 +229,25 @@ def rollout(policy: Policy, initial_states, params: CartPoleParams = DEFAULT_PAR
         and ``lengths (N,)``.
 
     Raises:
-        ValueError: if ``initial_states`` is not a finite ``(N, 4)`` array.
+        ValueError: if ``initial_states`` is not a finite ``(N, 4)`` array or ``max_steps`` not a positive int.
+        TypeError: if ``policy`` is not callable.
     """
     if not callable(policy):
         raise TypeError(f"policy must be callable, got {type(policy).__name__}")
-    episodes = EpisodeBatch(check_initial_states(initial_states), _check_params(params),
-                            check_max_steps(max_steps))
+    episodes = EpisodeBatch(initial_states, params, max_steps)
     while not episodes.done:
         episodes.advance(policy(episodes.current()))
     return episodes.result()
 
 
 def random_initial_states(n: int, seed=None, low: float = -0.05, high: float = 0.05) -> np.ndarray:
-    """``(n, 4)`` start states drawn uniformly in [low, high] per component, as Gymnasium's reset does.
+    """``(n, 4)`` start states drawn uniformly in [low, high) per component, as Gymnasium's reset does.
 
-    ``seed`` is an int or a ``numpy.random.Generator``.
+    ``seed`` is an int, None or a ``numpy.random.Generator`` (whose stream is then advanced).
     """
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise ValueError(f"n must be a positive integer, got {n!r}")
+    if not (math.isfinite(low) and math.isfinite(high) and low <= high):
+        raise ValueError(f"low and high must be finite with low <= high, got {low!r}, {high!r}")
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     return rng.uniform(low, high, size=(int(n), 4))

@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
+import math
 import os
+import tempfile
 import zipfile
 from dataclasses import dataclass, fields
 
 import numpy as np
 
-from .control import MAX_STEPS, heuristic, random_initial_states, rollout
+from .control import MAX_STEPS, check_max_steps, heuristic, random_initial_states, rollout
 from .physics import DEFAULT_PARAMS, CartPoleParams
 
 FORMAT_VERSION = 1
 
 
 def returns_to_go(rewards) -> np.ndarray:
-    """Return-to-go R_t = r_t + r_{t+1} + ... : the reverse cumulative sum along the last axis.
+    """Return-to-go R_t = r_t + r_{t+1} + ... + r_{T-1}: the reverse cumulative sum along the last axis.
 
     Args:
-        rewards: ``(..., T)`` rewards. Returns an array of the same shape; ``R_0`` is the episode's return.
+        rewards: ``(..., T)`` finite rewards.
+
+    Returns:
+        An array of the same shape; ``R[..., 0]`` is the episode's return and ``R[..., -1] = r[..., -1]``.
     """
     rewards = np.asarray(rewards)
     if rewards.ndim == 0:
@@ -30,15 +35,18 @@ def returns_to_go(rewards) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Dataset:
-    """N logged episodes of the heuristic controller.
+    """N logged episodes of the heuristic controller, each padded to T = ``max_steps`` steps.
 
     Attributes:
-        states: ``(N, T + 1, 4)`` float64, ``[theta, theta_dot, x, x_dot]`` before each action.
-        actions: ``(N, T)`` float64 forces [N]; 0 after the end.
+        states: ``(N, T + 1, 4)`` float64 ``[theta, theta_dot, x, x_dot]``; ``states[i, t]`` is the state
+            before action t, valid for ``t <= lengths[i]`` (then held).
+        actions: ``(N, T)`` float64 forces applied [N]; 0 after the end.
         rewards: ``(N, T)`` float64; 1 per step taken, 0 after the end.
-        lengths: ``(N,)`` int64 steps taken.
+        lengths: ``(N,)`` int64 steps taken (= the return).
         gains: ``(N,)`` float64 gain K [N/rad] of the controller that produced each episode.
-        T is ``max_steps`` (500).
+
+    Raises:
+        ValueError: if the arrays' shapes, dtypes or values do not fit together.
     """
 
     states: np.ndarray
@@ -48,7 +56,8 @@ class Dataset:
     gains: np.ndarray
 
     def __post_init__(self):
-        n, t = self.actions.shape if self.actions.ndim == 2 else (None, None)
+        actions = self.actions
+        n, t = actions.shape if isinstance(actions, np.ndarray) and actions.ndim == 2 else (None, None)
         expected = {"states": (n, None if t is None else t + 1, 4), "actions": (n, t), "rewards": (n, t),
                     "lengths": (n,), "gains": (n,)}
         for name, shape in expected.items():
@@ -56,12 +65,24 @@ class Dataset:
             if not isinstance(arr, np.ndarray) or arr.shape != shape:
                 got = getattr(arr, "shape", type(arr).__name__)
                 raise ValueError(f"Dataset.{name} must have shape {shape} (N episodes, T steps), got {got}")
+            kind = "i" if name == "lengths" else "f"
+            if arr.dtype.kind != kind:
+                raise ValueError(f"Dataset.{name} must have dtype kind {kind!r}, got {arr.dtype}")
+            if kind == "f" and not np.isfinite(arr).all():
+                raise ValueError(f"Dataset.{name} must be finite")
+        if n == 0 or t == 0:
+            raise ValueError(f"a Dataset needs at least one episode and one step, got N={n}, T={t}")
+        if (self.lengths < 0).any() or (self.lengths > t).any():
+            raise ValueError(f"Dataset.lengths must lie in [0, {t}]")
+        if not np.array_equal(self.rewards.sum(axis=1), self.lengths):
+            raise ValueError("Dataset.rewards do not add up to Dataset.lengths (+1 per step taken)")
 
     def __len__(self) -> int:
         return self.lengths.shape[0]
 
     @property
     def max_steps(self) -> int:
+        """T, the step at which episodes were cut."""
         return self.actions.shape[1]
 
     @property
@@ -71,73 +92,100 @@ class Dataset:
 
     @property
     def rtg(self) -> np.ndarray:
-        """``(N, T)`` return-to-go before each action."""
+        """``(N, T)`` return-to-go before each action; ``rtg[:, 0]`` equals :attr:`returns`."""
         return returns_to_go(self.rewards)
 
 
-def make_dataset(seed: int = 0, n_episodes: int = 1000, gain_range=(15.0, 30.0),
-                 start_scale: float = 0.05, params: CartPoleParams = DEFAULT_PARAMS,
-                 max_steps: int = MAX_STEPS) -> Dataset:
+def make_dataset(seed: int = 0, n_episodes: int = 1000, gain_range=(14.0, 26.0),
+                 start_scale: float = 0.05, action_noise: float = 0.0,
+                 params: CartPoleParams = DEFAULT_PARAMS, max_steps: int = MAX_STEPS) -> Dataset:
     """Roll out the heuristic u = K theta over a spread of gains to get data of mixed quality.
 
     Each episode draws its gain K uniformly from ``gain_range`` (straddling K* = 19.6 N/rad)
     and its start uniformly in +-``start_scale`` per component, as Gymnasium's reset does.
-    Gains below K* give short failures, gains just above give middling episodes that end
-    when the cart leaves the track, and larger gains reach ``max_steps``.
+    Gains below K* give short failures (the pole falls), gains just above give middling
+    episodes that end when the cart leaves the track, and larger gains reach ``max_steps``.
 
     Args:
-        seed: the seed of every random draw; the same seed gives the same dataset.
+        seed: seed of every random draw (gains, starts, noise); the same seed gives the same dataset.
         n_episodes: N.
         gain_range: ``(low, high)`` gains [N/rad].
-        start_scale: half-width of the uniform start distribution.
+        start_scale: half-width of the uniform start distribution (rad, rad/s, m, m/s).
+        action_noise: standard deviation [N] of Gaussian noise added to every force; the dataset
+            records the forces actually applied. 0 (the default) keeps the controller deterministic.
         params: the physical constants.
         max_steps: the episode cut.
 
     Returns:
-        A :class:`Dataset`.
+        A :class:`Dataset` of ``n_episodes`` episodes.
     """
     if isinstance(n_episodes, bool) or not isinstance(n_episodes, (int, np.integer)) or n_episodes < 1:
         raise ValueError(f"n_episodes must be a positive integer, got {n_episodes!r}")
-    low, high = (float(g) for g in gain_range)
-    if not (np.isfinite(low) and np.isfinite(high) and low <= high):
+    try:
+        low, high = (float(g) for g in gain_range)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"gain_range must be a pair (low, high) of gains, got {gain_range!r}") from err
+    if not (math.isfinite(low) and math.isfinite(high) and low <= high):
         raise ValueError(f"gain_range must be finite (low, high) with low <= high, got {gain_range!r}")
-    if not (np.isfinite(start_scale) and start_scale >= 0):
-        raise ValueError(f"start_scale must be finite and >= 0, got {start_scale!r}")
+    for name, value in (("start_scale", start_scale), ("action_noise", action_noise)):
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
+                or not (math.isfinite(value) and value >= 0):
+            raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+    max_steps = check_max_steps(max_steps)
     rng = np.random.default_rng(seed)
     gains = rng.uniform(low, high, size=n_episodes)
-    starts = random_initial_states(n_episodes, rng, -start_scale, start_scale)
-    run = rollout(heuristic(gains), starts, params, max_steps)
+    starts = random_initial_states(int(n_episodes), rng, -start_scale, start_scale)
+    controller = heuristic(gains)
+
+    def policy(states: np.ndarray) -> np.ndarray:
+        return controller(states) + action_noise * rng.standard_normal(len(states))
+
+    run = rollout(policy if action_noise > 0 else controller, starts, params, max_steps)
     return Dataset(run.states, run.actions, run.rewards, run.lengths, gains)
 
 
 def save_dataset(ds: Dataset, path) -> None:
-    """Write ``ds`` to an uncompressed ``.npz`` file (no pickle); :func:`load_dataset` reads it back exactly."""
+    """Write ``ds`` to an uncompressed ``.npz`` file at exactly ``path`` (no pickle, written atomically).
+
+    :func:`load_dataset` reads it back bit for bit.
+    """
     if not isinstance(ds, Dataset):
         raise TypeError(f"ds must be a Dataset, got {type(ds).__name__}")
+    path = os.fspath(path)
     arrays = {f.name: getattr(ds, f.name) for f in fields(ds)}
-    with open(os.fspath(path), "wb") as fh:
-        np.savez(fh, format_version=np.array(FORMAT_VERSION), **arrays)
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)), suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            np.savez(fh, format_version=np.array(FORMAT_VERSION), **arrays)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
 
 
 def load_dataset(path) -> Dataset:
     """Read a dataset written by :func:`save_dataset`.
 
     Raises:
+        FileNotFoundError: if there is no file at ``path``.
         ValueError: if the file is truncated, corrupt, not a dtcart dataset, or of another format version.
     """
     path = os.fspath(path)
     names = [f.name for f in fields(Dataset)]
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"no dataset file at {path!r}")
     try:
-        with np.load(path, allow_pickle=False) as npz:
+        loaded = np.load(path, allow_pickle=False)
+        if not isinstance(loaded, np.lib.npyio.NpzFile):
+            raise ValueError("it holds a single array, not an .npz archive")
+        with loaded as npz:
             missing = [k for k in ["format_version", *names] if k not in npz.files]
             if missing:
-                raise ValueError(f"{path!r} is not a dtcart dataset: missing arrays {missing}")
-            version = int(npz["format_version"])
-            if version != FORMAT_VERSION:
-                raise ValueError(f"{path!r} has dataset format {version}, this dtcart reads {FORMAT_VERSION}")
+                raise ValueError(f"it is not a dtcart dataset: missing arrays {missing}")
+            version = npz["format_version"]
+            if version.shape != () or version.dtype.kind not in "iu" or int(version) != FORMAT_VERSION:
+                raise ValueError(f"it has dataset format {version!r}, this dtcart reads {FORMAT_VERSION}")
             arrays = {k: npz[k] for k in names}
-    except (zipfile.BadZipFile, OSError, EOFError, KeyError) as err:
-        if isinstance(err, FileNotFoundError):
-            raise
-        raise ValueError(f"{path!r} is truncated or corrupt and cannot be read as a dtcart dataset: {err}") from err
-    return Dataset(**arrays)
+        return Dataset(**arrays)
+    except (ValueError, zipfile.BadZipFile, OSError, EOFError, KeyError, AttributeError) as err:
+        raise ValueError(f"cannot read {path!r} as a dtcart dataset: {err}") from err
