@@ -90,8 +90,8 @@ class Rollout:
 
     @property
     def solved(self) -> np.ndarray:
-        """``(N,)`` bool, the episode lasted all ``max_steps`` steps."""
-        return self.lengths == self.rewards.shape[-1]
+        """``(N,)`` bool, the episode was cut at ``max_steps`` steps without failing (return ``max_steps``)."""
+        return (self.lengths == self.rewards.shape[-1]) & ~self.fell & ~self.left_track
 
 
 def check_initial_states(initial_states) -> np.ndarray:
@@ -238,6 +238,54 @@ def rollout(policy: Policy, initial_states, params: CartPoleParams = DEFAULT_PAR
     while not episodes.done:
         episodes.advance(policy(episodes.current()))
     return episodes.result()
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """Outcomes of the heuristic over a grid of G gains, each run from the same N starts.
+
+    Attributes:
+        gains: ``(G,)`` gains K [N/rad].
+        fell: ``(G,)`` share of episodes that ended with |theta| > 12 degrees.
+        left_track: ``(G,)`` share that ended with |x| > 2.4 m.
+        solved: ``(G,)`` share cut at ``max_steps`` steps without failing (the three shares add up to 1).
+        mean_length: ``(G,)`` mean episode length (= mean return) [steps].
+    """
+
+    gains: np.ndarray
+    fell: np.ndarray
+    left_track: np.ndarray
+    solved: np.ndarray
+    mean_length: np.ndarray
+
+
+def gain_sweep(gains, initial_states, params: CartPoleParams = DEFAULT_PARAMS, max_steps: int = MAX_STEPS,
+               batch_size: int = 4096) -> Sweep:
+    """Run ``heuristic(K)`` from every start for every K of ``gains`` and summarise the outcomes.
+
+    Args:
+        gains: ``(G,)`` finite gains [N/rad].
+        initial_states: ``(N, 4)`` starts shared by every gain.
+        params: the physical constants.
+        max_steps: the episode cut.
+        batch_size: about how many carts run at once (bounds memory; the result does not depend on it).
+
+    Returns:
+        A :class:`Sweep`.
+    """
+    gains = np.array(gains, dtype=np.float64)
+    if gains.ndim != 1 or gains.size == 0 or not np.isfinite(gains).all():
+        raise ValueError(f"gains must be a non-empty finite (G,) array, got shape {gains.shape}")
+    starts = check_initial_states(initial_states)
+    n = starts.shape[0]
+    per_batch = max(1, int(batch_size) // n)
+    outcomes = np.empty((4, gains.size))
+    for lo in range(0, gains.size, per_batch):
+        chunk = gains[lo:lo + per_batch]
+        run = rollout(heuristic(np.repeat(chunk, n)), np.tile(starts, (chunk.size, 1)), params, max_steps)
+        per_gain = np.stack([run.fell, run.left_track, run.solved, run.lengths]).reshape(4, chunk.size, n)
+        outcomes[:, lo:lo + chunk.size] = per_gain.mean(axis=2)
+    return Sweep(gains, *outcomes)
 
 
 def random_initial_states(n: int, seed=None, low: float = -0.05, high: float = 0.05) -> np.ndarray:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from dtcart import physics
-from dtcart.control import (MAX_STEPS, THETA_LIMIT, X_LIMIT, EpisodeBatch, critical_gain, heuristic,
+from dtcart.control import (MAX_STEPS, THETA_LIMIT, X_LIMIT, EpisodeBatch, critical_gain, gain_sweep, heuristic,
                             random_initial_states, rollout)
 from dtcart.physics import CartPoleParams
 
@@ -195,3 +195,18 @@ def test_random_initial_states():
             random_initial_states(bad)
     with pytest.raises(ValueError, match="low"):
         random_initial_states(3, low=1.0, high=-1.0)
+
+
+def test_gain_sweep_summarises_per_gain_rollouts():
+    starts = random_initial_states(30, seed=4)
+    gains = [12.0, 19.5, 20.5, 26.0]
+    sweep = gain_sweep(gains, starts, batch_size=50)  # several batches
+    for i, K in enumerate(gains):
+        run = rollout(heuristic(K), starts)
+        assert sweep.fell[i] == run.fell.mean() and sweep.left_track[i] == run.left_track.mean()
+        assert sweep.solved[i] == run.solved.mean() and sweep.mean_length[i] == run.lengths.mean()
+    np.testing.assert_array_equal(sweep.fell + sweep.left_track + sweep.solved, 1.0)
+    with pytest.raises(ValueError, match="gains"):
+        gain_sweep([], starts)
+    with pytest.raises(ValueError, match="gains"):
+        gain_sweep([np.nan], starts)
