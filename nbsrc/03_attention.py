@@ -1,7 +1,387 @@
 # %% [markdown]
-# # 03_attention (being written)
+# # Attention from scratch
 #
-# This chapter is being written.
+# The Decision Transformer reads a trajectory as a sequence: states, actions and returns, one after the
+# other. Before it can choose the next action it has to decide *which earlier moments matter now*. That
+# decision is attention {cite}`vaswani2017`, and this chapter builds it from nothing, on the cart-pole
+# states of {doc}`02_control_and_data`, following the path of the post {cite}`post2025`: first the naive
+# idea, then why it fails, then queries, keys and values, the softmax, the scale, and the causal mask.
+
+# %% tags=["hide-input"]
+import numpy as np
+import matplotlib.pyplot as plt
+import torch
+from myst_nb import glue
+
+from dtcart.attention import attention, causal_mask, softmax
+from dtcart.control import heuristic, random_initial_states, rollout
+from dtcart.display import show_source
+
+np.set_printoptions(precision=4, suppress=True)
+STATE_NAMES = ["theta", "theta_dot", "x", "x_dot"]
+
+# %% [markdown]
+# ## Five states, and the question attention asks
+#
+# Take a real episode: the heuristic controller $u = K\theta$ with $K = 24$ N/rad from a random start, and
+# keep every tenth state, so that we hold a short sequence $[s_0, s_1, s_2, s_3, s_4]$ spanning 0.8 s.
+# Each state is $[\theta, \dot\theta, x, \dot x]$ in rad, rad/s, m and m/s.
+#
+# Standing at $s_3$, we want to know how relevant each of $s_0, \dots, s_3$ is to the present. The first idea
+# that comes to mind is the one the post tries: compare the current state with each earlier one by a dot
+# product, $s_3 \cdot s_j = \theta_3\theta_j + \dot\theta_3\dot\theta_j + x_3 x_j + \dot x_3 \dot x_j$.
 
 # %%
-import dtcart
+run = rollout(heuristic(24.0), random_initial_states(1, seed=3))
+assert run.lengths[0] >= 200, "the episode must be long enough for the examples below"
+s = run.states[0, 0:50:10]  # (5, 4): s_0 .. s_4, 0.2 s apart
+raw = s @ s[3]  # s_3 . s_j for every j
+terms = s * s[3]  # the four products that the dot product adds up
+print("states:\n", s)
+print("s_3 . s_j:", raw)
+
+# %% [markdown]
+# The four products have different units: rad², rad²/s², m² and m²/s². Adding them is adding
+# quantities of different kinds, and the sum changes meaning when we change units. Measure the angle in
+# degrees instead of radians and the *same* comparison is dominated by a different term:
+
+# %%
+def dominant_term(states, current):
+    """Which of the four products is largest in |s_current . s_j|, for each j."""
+    return [STATE_NAMES[i] for i in np.abs(states * states[current]).argmax(axis=1)]
+
+
+in_degrees = s * np.array([180 / np.pi, 180 / np.pi, 1.0, 1.0])
+print("SI units:      ", dominant_term(s, 3))
+print("angle in deg:  ", dominant_term(in_degrees, 3))
+assert set(dominant_term(s, 3)) != set(dominant_term(in_degrees, 3))
+assert np.argmax(raw) != 3, "a state is not even most 'similar' to itself"
+
+# %% [markdown]
+# Worse, the raw dot product is not a similarity at all: $s_3$ is not the state most "similar" to itself,
+# because a later state with a larger position simply has a larger dot product with everything. Blindly
+# multiplying and adding the raw state gives a number, but not one that means anything about relevance.
+#
+# ## Queries, keys and values
+#
+# The fix is to stop comparing raw states and to let the network *learn* what to compare. Each state
+# $s_j$ (a row vector) is mapped by three learned matrices to three new vectors:
+#
+# $$
+# q_j = s_j W_Q, \qquad k_j = s_j W_K, \qquad v_j = s_j W_V,
+# $$ (eq-ch3-qkv)
+#
+# a **query** (what the current step is looking for), a **key** (what a step offers to be found by) and a
+# **value** (what a step hands over if it is chosen). With $W_Q$ and $W_K$ of shape $4 \times d_k$, the
+# comparison $q_i \cdot k_j$ can weigh, mix and rescale the state's components however training finds
+# useful: for instance compare "where the pole is heading", $\theta + 0.1\,\dot\theta$, rather than raw
+# products of unrelated units. Stacking the queries, keys and values of a sequence as rows of $Q$, $K$, $V$,
+# attention is
+#
+# $$
+# \operatorname{Attention}(Q, K, V) = \operatorname{softmax}\!\left(\frac{Q K^\top}{\sqrt{d_k}}\right) V .
+# $$ (eq-ch3-attention)
+#
+# The post writes $\operatorname{softmax}(QK^\top)V$; the $1/\sqrt{d_k}$ is the paper's
+# {cite}`vaswani2017`, and we will see below why it is there. Here is the whole of it, the function the
+# rest of the book uses:
+
+# %%
+show_source(attention)
+
+# %% [markdown]
+# ## Softmax: raw scores become percentages
+#
+# The scores $q_i \cdot k_j$ are raw numbers of any sign and size. The softmax turns a row of them into
+# percentages that are positive and add up to one:
+#
+# $$
+# \operatorname{softmax}(z)_j = \frac{e^{z_j}}{\sum_l e^{z_l}} = \frac{e^{z_j - \max z}}{\sum_l e^{z_l - \max z}} .
+# $$ (eq-ch3-softmax)
+#
+# The two forms are equal; the second never overflows, which is what the code uses:
+
+# %%
+show_source(softmax)
+
+# %%
+huge = softmax(np.array([1000.0, 999.0, -1000.0]))
+print(huge)
+assert np.isfinite(huge).all() and abs(huge.sum() - 1) < 1e-15
+with np.errstate(over="ignore", invalid="ignore"):
+    naive = np.exp([1000.0, 999.0, -1000.0]) / np.exp([1000.0, 999.0, -1000.0]).sum()
+assert np.isnan(naive).any(), "the textbook form overflows: exp(1000) is inf in float64"
+
+# %% [markdown]
+# ## I wanted a sweet fruit: why a smoothie?
+#
+# The post's own example makes the idea concrete. Describe three fruits by two made-up features,
+# *sweetness* and *sourness*, and give each a key. A query asks for "sweet, not sour". The numbers below
+# are illustrative, chosen so that the softmax reproduces the post's split: 60 % banana, 30 % apple,
+# 10 % lemon.
+
+# %%
+fruits = ["banana", "apple", "lemon"]
+q_sweet = np.array([[2.0, -1.0]])  # (1, 2): want sweetness, avoid sourness
+K_fruit = np.array([[1.0, 0.1],  # banana: sweet, hardly sour
+                    [0.6, 0.3],  # apple
+                    [0.1, 0.8]])  # lemon: sour
+V_fruit = np.array([[0.9, 0.1, 0.2],  # values: (sweetness, sourness, crunch), illustrative
+                    [0.6, 0.3, 0.9],
+                    [0.1, 0.9, 0.1]])
+smoothie, w_fruit = attention(q_sweet, K_fruit, V_fruit)
+percent = 100 * w_fruit[0]
+print({f: f"{p:.1f} %" for f, p in zip(fruits, percent)})
+print("output (sweetness, sourness, crunch):", smoothie[0])
+assert np.allclose(percent, [60, 30, 10], atol=1.0)
+assert abs(percent.sum() - 100) < 1e-12
+
+# %% [markdown]
+# We asked for a sweet fruit and received a blend: 0.6 of banana's value, 0.3 of apple's and 0.1 of
+# lemon's. The output is not any of the three fruits; it is a new point in value space that no single row
+# of $V$ occupies.
+
+# %%
+distance_to_nearest_fruit = np.linalg.norm(V_fruit - smoothie, axis=1).min()
+print(f"distance from the smoothie to the nearest fruit: {distance_to_nearest_fruit:.3f}")
+assert distance_to_nearest_fruit > 0.1
+assert not np.isin(smoothie, V_fruit).all()
+
+# %% tags=["remove-output", "hide-input"]
+fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(8, 3.2))
+ax1.bar(fruits, percent, color=["gold", "tab:red", "yellowgreen"])
+for i, p in enumerate(percent):
+    ax1.text(i, p + 1, f"{p:.0f} %", ha="center")
+ax1.set_ylabel("attention weight [%]")
+ax1.set_ylim(0, 75)
+ax1.set_title("softmax of the scores")
+features = ["sweetness", "sourness", "crunch"]
+xs = np.arange(3)
+for i, (f, c) in enumerate(zip(fruits, ["gold", "tab:red", "yellowgreen"])):
+    ax2.bar(xs + (i - 1.5) * 0.2, V_fruit[i], width=0.2, color=c, label=f)
+ax2.bar(xs + 1.5 * 0.2, smoothie[0], width=0.2, color="k", label="smoothie")
+ax2.set_xticks(xs + 0.1, features)
+ax2.set_ylabel("value (arbitrary units)")
+ax2.set_title("values and their weighted sum")
+ax2.legend(fontsize=8)
+fig.tight_layout()
+glue("fig-ch3-fruit", fig, display=False)
+fig
+
+# %% [markdown]
+# ```{glue:figure} fig-ch3-fruit
+# :name: fig-ch3-fruit
+#
+# The fruit example. Left: the softmax of the query's scores against the three keys gives the post's
+# 60/30/10 split. Right: the values of each fruit and the output of attention, their weighted sum: a
+# "smoothie" that is none of the fruits.
+# ```
+#
+# This is not a bug, it is the point. Attention is not a lookup that returns the best-matching row; it is
+# a **learned feature**: a smooth blend that the layers after it read, and that training can shape,
+# because every weight depends smoothly on every score. A hard lookup (take the argmax) would hand back
+# banana's value and no gradient at all; the soft blend passes a gradient to the lemon's score too, so
+# training can learn to change how much lemon goes into the mix:
+
+# %%
+scores = torch.tensor(q_sweet @ K_fruit.T / np.sqrt(2), requires_grad=True)  # (1, 3)
+V_t = torch.from_numpy(V_fruit)
+(torch.softmax(scores, dim=-1) @ V_t)[0, 1].backward()  # sourness of the smoothie
+soft_grad = scores.grad.clone()
+hard = torch.tensor(q_sweet @ K_fruit.T / np.sqrt(2), requires_grad=True)
+lookup = V_t[hard.argmax()][1]  # the argmax picks banana: no path back to the scores
+print("d sourness / d scores, soft:", soft_grad.numpy(), " hard lookup differentiable:", lookup.requires_grad)
+assert soft_grad[0, 2] > 0 and (soft_grad != 0).all() and not lookup.requires_grad
+
+# %% [markdown]
+# ## Why divide by $\sqrt{d_k}$
+#
+# If the entries of a query and a key are independent with mean 0 and variance 1, their dot product is a
+# sum of $d_k$ such products, with variance $d_k$: the scores spread out like $\sqrt{d_k}$. With wide
+# heads (64 is typical) the softmax then sees differences of many units, and a difference of 10 in a score
+# is already a factor $e^{10} \approx 22{,}000$ in weight: the softmax **saturates** into a one-hot choice,
+# and a saturated softmax passes almost no gradient back (its Jacobian $\operatorname{diag}(w) - w w^\top$
+# vanishes when $w$ is one-hot). Dividing by $\sqrt{d_k}$ keeps the scores' spread at 1 whatever $d_k$ is.
+# We measure it: 400 random queries against 16 random keys, for $d_k$ from 1 to 512.
+
+# %%
+rng = np.random.default_rng(0)
+d_ks = 2 ** np.arange(10)
+n_queries, n_keys = 400, 16
+stats = {True: [], False: []}  # scaled -> (mean max weight, mean entropy [nats], median Jacobian norm, score std)
+for d_k in d_ks:
+    Q = rng.normal(size=(n_queries, 1, d_k))
+    K = rng.normal(size=(n_queries, n_keys, d_k))
+    V = np.zeros((n_queries, n_keys, 1))
+    for scaled in (True, False):
+        _, w = attention(Q, K, V, scale=None if scaled else 1.0)
+        w = w[:, 0]  # (n_queries, n_keys)
+        entropy = -(w * np.log(np.where(w > 0, w, 1.0))).sum(axis=1)
+        jac = np.einsum("ni,ij->nij", w, np.eye(n_keys)) - w[:, :, None] * w[:, None, :]
+        score_std = (Q @ np.swapaxes(K, 1, 2)).std() * (1 / np.sqrt(d_k) if scaled else 1.0)
+        stats[scaled].append((w.max(axis=1).mean(), entropy.mean(),
+                              np.median(np.linalg.norm(jac, axis=(1, 2))), score_std))
+stats = {k: np.array(v) for k, v in stats.items()}
+print("d_k        :", d_ks)
+print("max w  raw :", stats[False][:, 0])
+print("max w  1/sqrt(d_k):", stats[True][:, 0])
+
+# %%
+uniform_entropy = np.log(n_keys)
+assert np.all(np.abs(stats[True][:, 3] - 1) < 0.1), "scaled scores keep a spread of about 1"
+assert np.all(np.abs(stats[False][:, 3] / np.sqrt(d_ks) - 1) < 0.1), "raw scores spread like sqrt(d_k)"
+assert stats[False][-1, 0] > 0.9, "unscaled, d_k = 512: the softmax is nearly one-hot"
+assert stats[False][-1, 1] < 0.1 * uniform_entropy
+assert np.ptp(stats[True][:, 0]) < 0.1, "scaled: the typical largest weight hardly moves with d_k"
+assert stats[True][-1, 2] > 100 * stats[False][-1, 2], "saturation kills the softmax's gradient"
+
+# %% tags=["remove-output", "hide-input"]
+fig, axes = plt.subplots(1, 3, figsize=(11, 3.2))
+for scaled, style, label in ((False, "o-", r"softmax$(QK^\top)$"), (True, "s-", r"softmax$(QK^\top/\sqrt{d_k})$")):
+    for ax, col in zip(axes, range(3)):
+        ax.plot(d_ks, stats[scaled][:, col], style, label=label)
+axes[0].axhline(1 / n_keys, color="gray", ls=":", label="uniform")
+axes[1].axhline(uniform_entropy, color="gray", ls=":")
+for ax, ylabel in zip(axes, ["mean largest weight", "mean entropy [nats]", r"median $\|\partial w/\partial z\|_F$"]):
+    ax.set_xscale("log", base=2)
+    ax.set_xlabel(r"key width $d_k$")
+    ax.set_ylabel(ylabel)
+axes[0].legend(fontsize=8)
+fig.tight_layout()
+glue("fig-ch3-scale", fig, display=False)
+fig
+
+# %% [markdown]
+# ```{glue:figure} fig-ch3-scale
+# :name: fig-ch3-scale
+#
+# Softmax saturation. Random unit-variance queries and keys ($16$ keys per query, 400 queries). Without
+# the scale (circles) the largest weight tends to 1, the entropy of the weights to 0 and the softmax's
+# Jacobian (the gradient it passes back; median over queries) collapses by orders of magnitude as $d_k$
+# grows. With $1/\sqrt{d_k}$ (squares) all three
+# stay where they are at $d_k = 1$.
+# ```
+#
+# {numref}`fig-ch3-scale` is why eq. {eq}`eq-ch3-attention` has its $\sqrt{d_k}$: in the unscaled form a
+# wide head starts training as a hard argmax, which is exactly the lookup the smoothie taught us to avoid.
+#
+# ## Attention over a real trajectory
+#
+# Now the real thing: 24 states of the episode above, one every 5 steps (0.1 s apart). As a Decision
+# Transformer does with its dataset, we first normalise each component by its mean and standard deviation
+# (here those of this trajectory), so that no unit dominates. We have **not trained anything yet**, so
+# $W_Q$, $W_K$ and $W_V$ are fixed random matrices ($4 \times 8$, standard normal entries, seed 0): the pattern below shows the
+# mechanics of attention on real data, not a meaning. A trained model's patterns come in
+# {doc}`06_decision_transformer`.
+
+# %%
+traj = run.states[0, 0:120:5]  # (24, 4)
+T = len(traj)
+z = (traj - traj.mean(axis=0)) / traj.std(axis=0)
+proj = np.random.default_rng(0).normal(size=(3, 4, 8))  # W_Q, W_K, W_V: standard normal entries
+Q_s, K_s, V_s = z @ proj[0], z @ proj[1], z @ proj[2]
+out_full, w_full = attention(Q_s, K_s, V_s)
+out_causal, w_causal = attention(Q_s, K_s, V_s, causal=True)
+print("weights:", w_full.shape, " largest weight in each of the first rows:", w_full.max(axis=1)[:5])
+assert w_full.shape == (T, T) and out_full.shape == (T, 8)
+assert np.allclose(w_full.sum(axis=1), 1.0, atol=1e-12)
+assert w_full.max() > 5 / T, "not a uniform average: some states get far more than 1/T"
+assert w_full[5, 20] > 0, "without a mask the state at 0.5 s draws on the one at 2.0 s"
+
+# %% tags=["remove-output", "hide-input"]
+t_s = np.arange(T) * 5 * 0.02
+fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(10, 4), gridspec_kw={"width_ratios": [1, 1.15]})
+ax0.plot(t_s, traj[:, 0], label=r"$\theta$ [rad]")
+ax0.plot(t_s, traj[:, 2], label="$x$ [m]")
+ax0.plot(t_s, traj[:, 1] / 10, label=r"$\dot\theta/10$ [rad/s]")
+ax0.set_xlabel("time [s]")
+ax0.set_ylabel("state component")
+ax0.legend(fontsize=8)
+ax0.set_title("the trajectory")
+im = ax1.imshow(w_full, cmap="viridis", vmin=0, extent=(-0.05, t_s[-1] + 0.05, t_s[-1] + 0.05, -0.05))
+ax1.set_xlabel("key: time of the state looked at [s]")
+ax1.set_ylabel("query: time of the current state [s]")
+ax1.set_title("attention weights (random $W_Q$, $W_K$)")
+fig.colorbar(im, ax=ax1, label="weight")
+fig.tight_layout()
+glue("fig-ch3-trajectory", fig, display=False)
+fig
+
+# %% [markdown]
+# ```{glue:figure} fig-ch3-trajectory
+# :name: fig-ch3-trajectory
+#
+# Attention over a cart-pole trajectory (heuristic $K = 24$ N/rad, seed 3). Left: the 24 states, 0.1 s
+# apart. Right: row $i$ holds the weights with which the state at time $i$ mixes the values of all states;
+# each row sums to 1. The projections are random, not learned, so the structure is arbitrary; the
+# state at 0.5 s can draw on the state at 2 s, which a controller acting at 0.5 s could never see.
+# ```
+#
+# ## The causal mask: no peeking at the future
+#
+# {numref}`fig-ch3-trajectory` has a flaw for control: every row looks at the *whole* trajectory, future
+# included. A policy acting at time $t$ has only the past. The causal mask forbids it: before the softmax,
+# the score of every key $j > i$ is set to $-\infty$, whose exponential is exactly 0,
+#
+# $$
+# z_{ij} = \begin{cases} q_i \cdot k_j / \sqrt{d_k} & j \le i \\ -\infty & j > i \end{cases}, \qquad
+# w_{ij} = \operatorname{softmax}_j(z_{ij}),
+# $$ (eq-ch3-causal)
+#
+# so the remaining weights of each row still add up to one, shared among the past and the present.
+
+# %%
+mask = causal_mask(T)
+upper = ~mask
+assert (w_causal[upper] == 0.0).all(), "exactly zero above the diagonal, not just small"
+assert np.allclose(w_causal.sum(axis=1), 1.0, atol=1e-12)
+assert w_causal[0, 0] == 1.0, "the first state can only look at itself"
+future_changed = V_s.copy()
+future_changed[12:] += 100.0  # rewrite everything from step 12 on
+K_changed = K_s.copy()
+K_changed[12:] -= 50.0
+out_changed, _ = attention(Q_s, K_changed, future_changed, causal=True)
+assert np.array_equal(out_changed[:12], out_causal[:12]), "outputs before step 12 do not move at all"
+assert not np.allclose(out_changed[12:], out_causal[12:])
+
+# %% tags=["remove-output", "hide-input"]
+fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(9, 4))
+ax0.imshow(mask, cmap="Greys_r")
+ax0.set_title("causal mask (white: allowed)")
+im = ax1.imshow(np.where(mask, w_causal, np.nan), cmap="viridis", vmin=0)
+ax1.set_title("causal attention weights")
+for ax in (ax0, ax1):
+    ax.set_xlabel("key index $j$ (state looked at)")
+    ax.set_ylabel("query index $i$ (current state)")
+fig.colorbar(im, ax=ax1, label="weight (blank: exactly 0)")
+fig.tight_layout()
+glue("fig-ch3-causal", fig, display=False)
+fig
+
+# %% [markdown]
+# ```{glue:figure} fig-ch3-causal
+# :name: fig-ch3-causal
+#
+# Left: the causal mask for 24 states; query $i$ may look at key $j$ only when $j \le i$. Right: the same
+# random projections as {numref}`fig-ch3-trajectory` with the mask applied: the upper triangle is exactly
+# zero and each row's weights, shared among fewer states, sum to one.
+# ```
+#
+# ## Checked against PyTorch
+#
+# Our twenty lines must agree with PyTorch's fused kernel, `torch.nn.functional.scaled_dot_product_attention`,
+# in float64, with and without the mask:
+
+# %%
+for causal in (False, True):
+    ours, _ = attention(Q_s, K_s, V_s, causal=causal)
+    ref = torch.nn.functional.scaled_dot_product_attention(
+        *(torch.from_numpy(a)[None] for a in (Q_s, K_s, V_s)), is_causal=causal)[0].numpy()
+    err = np.abs(ours - ref).max()
+    print(f"causal={causal}: max |ours - torch| = {err:.1e}")
+    assert err < 1e-9
+
+# %% [markdown]
+# One attention computes one pattern of relevance: one set of queries and keys, one way of comparing
+# states. The post's next step is to ask for several at once, tilt in one, velocity in another; that is
+# multi-head attention, in {doc}`04_multihead`.
