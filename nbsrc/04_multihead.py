@@ -1,7 +1,251 @@
 # %% [markdown]
-# # 04_multihead (being written)
+# # Multi-head attention
 #
-# This chapter is being written.
+# In {doc}`03_attention` one set of queries and keys gave one way of comparing states: one pattern of
+# relevance per sequence. The post's complaint is the right one {cite}`post2025`: balancing the pole needs
+# at least two questions at once, *how is the pole tilted?* and *how is everything moving?*, and a single
+# softmax row can only answer one of them, because its weights must sum to one over a single score.
+# The Transformer's answer {cite}`vaswani2017` is to run several attentions side by side, each in its own
+# small subspace, and combine what they find.
+
+# %% tags=["hide-input"]
+import numpy as np
+import matplotlib.pyplot as plt
+import torch
+from IPython.display import Markdown
+from myst_nb import glue
+from torch.utils.flop_counter import FlopCounterMode
+
+from dtcart.attention import MultiHeadAttention, attention_cost, causal_mask
+from dtcart.control import heuristic, random_initial_states, rollout
+from dtcart.display import show_source
+
+torch.manual_seed(0)
+
+# %% [markdown]
+# ## Several heads, several subspaces
+#
+# With $h$ heads and tokens of width $d$ (`d_model`), each head $i$ has its own projections onto a
+# subspace of size $d/h$, attends there, and the $h$ results are concatenated and mixed by one more
+# matrix $W_O$:
+#
+# $$
+# \operatorname{head}_i = \operatorname{Attention}(X W_Q^{i}, X W_K^{i}, X W_V^{i}), \qquad
+# \operatorname{MultiHead}(X) = [\operatorname{head}_1, \dots, \operatorname{head}_h]\, W_O ,
+# $$ (eq-ch4-multihead)
+#
+# with $W_Q^{i}, W_K^{i}, W_V^{i}$ of shape $d \times d/h$ and $W_O$ of shape $d \times d$. In code, the $h$
+# query matrices are one $d \times d$ linear layer whose output is cut into $h$ slices; the same for keys and
+# values. That is the whole trick: "split into heads" is a reshape.
 
 # %%
-import dtcart
+show_source(MultiHeadAttention)
+
+# %% [markdown]
+# ## Two heads that look at different things
+#
+# To see that two heads really can attend to different things, we build one by hand rather than by
+# training. Tokens are cart-pole states, normalised per component as in {doc}`03_attention` (the same
+# 24 states of the same episode, 0.1 s apart), so $d = 4$, and we take $h = 2$ heads of size 2. We set the
+# weights so that
+#
+# - **head 1** reads only the tilt: its query and key are $(2\theta, 0)$, so its score is $2\theta_i\theta_j$
+#   and the state at time $i$ looks for past states tilted the same way, the more tilted the better;
+# - **head 2** reads only the motion: its query and key are $(2\dot\theta, 2\dot x)$, so it looks for past
+#   states moving the same way now;
+# - values and output projection are the identity: head 1 hands over $(\theta, \dot\theta)$, head 2 hands
+#   over $(x, \dot x)$, and the concatenation is the new token.
+#
+# The mask is causal, as it will be in the Decision Transformer.
+
+# %%
+run = rollout(heuristic(24.0), random_initial_states(1, seed=3))
+traj = run.states[0, 0:120:5]  # (24, 4): [theta, theta_dot, x, x_dot]
+T = len(traj)
+tokens = torch.from_numpy((traj - traj.mean(axis=0)) / traj.std(axis=0))[None]  # (1, T, 4)
+
+GAIN = 2.0
+read = torch.zeros(4, 4, dtype=torch.float64)  # rows: query/key dims (head 1: 0-1, head 2: 2-3); cols: state
+read[0, 0] = GAIN  # head 1, dim 0 <- theta
+read[2, 1] = GAIN  # head 2, dim 0 <- theta_dot
+read[3, 3] = GAIN  # head 2, dim 1 <- x_dot
+
+
+def hand_built(n_heads):
+    """A MultiHeadAttention over states with the reading weights above, identity values and output."""
+    mha = MultiHeadAttention(4, n_heads, causal=True).double()
+    with torch.no_grad():
+        for p in mha.parameters():
+            p.zero_()
+        mha.q_proj.weight.copy_(read)
+        mha.k_proj.weight.copy_(read)
+        mha.v_proj.weight.copy_(torch.eye(4))
+        mha.out_proj.weight.copy_(torch.eye(4))
+    return mha
+
+
+two_heads = hand_built(2)
+out, w = two_heads(tokens, return_weights=True)
+w = w[0].detach().numpy()  # (2, T, T): one pattern per head
+print("weights per head:", w.shape)
+
+# %% [markdown]
+# The two patterns are different, and we can say how different. For every state after the first (the
+# first can only look at itself), the state each head attends to most is compared, and the weights of
+# the two heads below the diagonal are correlated:
+
+# %%
+favourite = w.argmax(axis=-1)  # (2, T): the key each query weights most, per head
+differ = (favourite[0, 1:] != favourite[1, 1:]).mean()
+below = np.tril_indices(T, k=-1)
+corr = np.corrcoef(w[0][below], w[1][below])[0, 1]
+print(f"rows whose favourite state differs between the heads: {100 * differ:.0f} %")
+print(f"correlation of the two heads' weights: {corr:.2f}")
+assert differ > 0.9
+assert corr < 0.5
+assert np.allclose(w.sum(axis=-1), 1.0) and (w[:, ~causal_mask(T)] == 0).all()
+
+# %% [markdown]
+# And each head hands over what it read: the first two output channels are head 1's weighted average of
+# $(\theta, \dot\theta)$, the last two head 2's weighted average of $(x, \dot x)$, side by side in one token.
+
+# %%
+out_np = out[0].detach().numpy()
+z = tokens[0].numpy()
+assert np.allclose(out_np[:, :2], w[0] @ z[:, :2], atol=1e-12)
+assert np.allclose(out_np[:, 2:], w[1] @ z[:, 2:], atol=1e-12)
+
+# %% [markdown]
+# Give the same reading weights to a *single* head of width 4 and its one softmax must serve both
+# questions at once: its score is the sum of the two heads' scores, and its favourite state is a
+# compromise that often agrees with neither head.
+
+# %%
+_, w_one = hand_built(1)(tokens, return_weights=True)
+w_one = w_one[0, 0].detach().numpy()
+fav_one = w_one.argmax(axis=-1)[1:]
+agree = [(fav_one == favourite[i, 1:]).mean() for i in range(2)]
+print(f"one head's favourite agrees with head 1 on {100 * agree[0]:.0f} %, with head 2 on {100 * agree[1]:.0f} % of rows")
+assert max(agree) < 0.9 and min(agree) < 0.5
+
+# %% tags=["remove-output", "hide-input"]
+t_s = np.arange(T) * 0.1
+extent = (-0.05, t_s[-1] + 0.05, t_s[-1] + 0.05, -0.05)
+fig, axes = plt.subplots(1, 4, figsize=(14, 3.6), gridspec_kw={"width_ratios": [1.2, 1, 1, 1]})
+axes[0].plot(t_s, z[:, 0], label=r"$\theta$")
+axes[0].plot(t_s, z[:, 1], label=r"$\dot\theta$")
+axes[0].plot(t_s, z[:, 3], label=r"$\dot x$")
+axes[0].set_xlabel("time [s]")
+axes[0].set_ylabel("normalised state (std units)")
+axes[0].legend(fontsize=8)
+axes[0].set_title("the tokens")
+panels = [(w[0], r"head 1: reads $\theta$"), (w[1], r"head 2: reads $\dot\theta, \dot x$"),
+          (w_one, "one head reading all")]
+for ax, (weights, title) in zip(axes[1:], panels):
+    im = ax.imshow(np.where(causal_mask(T), weights, np.nan), cmap="viridis", vmin=0, vmax=1, extent=extent)
+    ax.set_title(title)
+    ax.set_xlabel("key time [s]")
+axes[1].set_ylabel("query time [s]")
+for i, ax in enumerate(axes[1:3]):
+    ax.plot(t_s[favourite[i]], t_s, "r.", ms=4)
+fig.colorbar(im, ax=axes[1:], label="attention weight", shrink=0.85)
+glue("fig-ch4-heads", fig, display=False)
+fig
+
+# %% [markdown]
+# ```{glue:figure} fig-ch4-heads
+# :name: fig-ch4-heads
+#
+# Two hand-built heads over the same 24 cart-pole states (heuristic $K = 24$ N/rad). Left: the normalised
+# tilt, tilt rate and cart velocity. Middle: causal attention weights of head 1 (reads only $\theta$) and
+# head 2 (reads $\dot\theta$ and $\dot x$); red dots mark each query's favourite key. Right: a single head
+# given both readings must blend them into one pattern.
+# ```
+#
+# Trained heads are not this tidy (nobody tells them which component to read), but the mechanism is the
+# one in {numref}`fig-ch4-heads`: separate subspaces let separate relevance patterns exist in the same
+# layer, and $W_O$ combines what they gathered.
+#
+# ## The same as PyTorch's module
+#
+# `torch.nn.MultiheadAttention` stores the three input projections packed into one matrix,
+# `in_proj_weight` $= [W_Q; W_K; W_V]$ of shape $3d \times d$. `MultiHeadAttention.to_torch` does that
+# packing, and the two modules then agree, output and per-head weights, in float64:
+
+# %%
+show_source(MultiHeadAttention.to_torch)
+
+# %%
+ours = MultiHeadAttention(16, 4).double()
+theirs = ours.to_torch()
+x = torch.randn(8, 20, 16, dtype=torch.float64)
+errors = {}
+for causal in (True, False):
+    ours.causal = causal
+    mine, mine_w = ours(x, return_weights=True)
+    ref, ref_w = theirs(x, x, x, attn_mask=torch.from_numpy(~causal_mask(20)) if causal else None,
+                        need_weights=True, average_attn_weights=False)
+    errors[causal] = ((mine - ref).abs().max().item(), (mine_w - ref_w).abs().max().item())
+    print(f"causal={causal}: max |output diff| = {errors[causal][0]:.1e}, max |weight diff| = {errors[causal][1]:.1e}")
+assert all(e < 1e-9 for pair in errors.values() for e in pair)
+
+# %% [markdown]
+# ## What several heads cost
+#
+# Splitting into heads costs nothing in parameters: the $h$ query matrices of size $d \times d/h$ together
+# are one $d \times d$ matrix, and the same for keys and values; $W_O$ is $d \times d$ either way, so
+# $4(d^2 + d)$ parameters for any $h$. The matrix products cost the same too. For $T$ tokens:
+#
+# $$
+# \underbrace{4 \cdot 2Td^2}_{\text{projections}} \;+\;
+# \underbrace{h \cdot 2T^2 \tfrac{d}{h}}_{QK^\top} \;+\;
+# \underbrace{h \cdot 2T^2 \tfrac{d}{h}}_{\text{weights} \times V}
+# \;=\; 8Td^2 + 4T^2 d \ \text{FLOPs},
+# $$ (eq-ch4-flops)
+#
+# independent of $h$. What does grow with $h$ is the number of scores, $hT^2$: the softmax's work and the
+# attention weights kept in memory for the backward pass. `attention_cost` counts all this; we check its
+# count against the parameters of the real module and against PyTorch's own FLOP counter, for the width
+# and context the Decision Transformer uses (an illustrative $d = 128$ and $T = 60$ tokens, 20 steps of
+# three tokens each).
+
+# %%
+show_source(attention_cost)
+
+# %%
+d, T_ctx = 128, 60
+rows = []
+for h in (1, 2, 4, 8, 16):
+    cost = attention_cost(d, h, T_ctx)
+    mha = MultiHeadAttention(d, h)
+    with FlopCounterMode(display=False) as counter:
+        mha(torch.zeros(1, T_ctx, d))
+    assert cost["params"] == sum(p.numel() for p in mha.parameters()), "parameters counted by hand"
+    assert cost["flops"] == counter.get_total_flops(), "FLOPs agree with torch.utils.flop_counter"
+    rows.append((h, d // h, cost))
+base = rows[0][2]
+assert all(c["params"] == base["params"] and c["flops"] == base["flops"] for _, _, c in rows)
+assert all(c["score_entries"] == h * base["score_entries"] for h, _, c in rows)
+assert base["flops"] == 8 * T_ctx * d**2 + 4 * T_ctx**2 * d
+
+table = ["| heads $h$ | head size $d/h$ | parameters | projection FLOPs | $QK^\\top$ + mixing FLOPs "
+         "| total FLOPs | scores $hT^2$ |", "|---:|---:|---:|---:|---:|---:|---:|"]
+for h, dh, c in rows:
+    table.append(f"| {h} | {dh} | {c['params']:,} | {c['projection_flops']:,} | "
+                 f"{c['score_flops'] + c['mix_flops']:,} | {c['flops']:,} | {c['score_entries']:,} |")
+Markdown("\n".join(table))
+
+# %% [markdown]
+# The table is the whole argument of this section: for $d = 128$ and $T = 60$, one head of size 128 and
+# sixteen heads of size 8 have the same 66,048 parameters and the same 9,707,520 FLOPs; sixteen heads
+# compute sixteen times as many scores (57,600 instead of 3,600), which is cheap next to the projections
+# at this context length. Several heads are almost free; what they buy is several patterns instead of one.
+
+# %%
+assert base["params"] == 66_048 and base["flops"] == 9_707_520
+assert rows[-1][2]["score_entries"] == 57_600 and base["score_entries"] == 3_600
+assert rows[-1][2]["score_entries"] < 0.01 * base["flops"]
+
+# %% [markdown]
+# Attention gathers; it does not yet reason about what it gathered. The next chapter puts an MLP after it,
+# with residual connections and LayerNorm, to make the transformer block: {doc}`05_block`.
