@@ -1,7 +1,640 @@
 # %% [markdown]
-# # 02_control_and_data (being written)
+# # One knob: a heuristic controller and the data it leaves behind
 #
-# This chapter is being written.
+# A Decision Transformer does not learn by trial and error. It learns from a log of episodes somebody
+# else played, and from nothing else {cite}`chen2021`. So before any transformer appears we need a player and
+# its log. The post's author reached for the simplest player there is, a proportional controller with one
+# gain $K$, tried a few values of $K$, and noticed that below "about 20" the pole falls while above it the
+# pole swings smoothly {cite}`post2025`. This chapter retraces that experiment on the cart of
+# {doc}`01_physics`, finds out exactly where "about 20" comes from, and discovers a second way to fail that
+# the post's plots did not show. Then it turns the controller's episodes into the offline dataset the
+# Decision Transformer of {doc}`06_decision_transformer` learns from, and introduces the quantity that
+# dataset is built around: the return-to-go.
 
 # %%
-import dtcart
+import tempfile
+import time
+from pathlib import Path
+
+import ipywidgets as widgets
+import matplotlib.pyplot as plt
+import numpy as np
+from myst_nb import glue
+
+from dtcart import control, data, physics
+from dtcart.display import frame_slider, show_source
+
+params = physics.DEFAULT_PARAMS
+K_STAR = control.critical_gain(params)
+
+# %% [markdown]
+# ## Why a heuristic, and why a deterministic one
+#
+# We could train a reinforcement-learning agent to balance the pole and log what it does. But that is the
+# very thing the Decision Transformer is meant to avoid: millions of trials to produce the data. A
+# hand-written rule costs one line and no training, and, as we will see, it can be made to play well or
+# badly on purpose, which is exactly what a dataset for return conditioning needs.
+#
+# The rule is also **deterministic**: it has no dice in it, and neither has the physics. The same start and
+# the same gain always give the same episode, bit for bit. That buys three things. Every number in this
+# chapter can be re-derived by anyone and checked by an `assert`. The quality of an episode becomes a
+# *function* of the gain (and of the start), a dial we can turn rather than a lottery. And when something
+# looks wrong we can replay the exact episode that showed it.
+
+# %%
+starts = control.random_initial_states(200, seed=0)  # uniform in +-0.05, as Gymnasium's reset
+first = control.rollout(control.heuristic(21.0), starts)
+again = control.rollout(control.heuristic(21.0), starts)
+assert all(np.array_equal(getattr(first, name), getattr(again, name))
+           for name in ("states", "actions", "rewards", "lengths"))
+
+# %% [markdown]
+# ## The rules of the game
+#
+# We play Gymnasium's `CartPole-v1` {cite}`towers2024gymnasium`, the modern form of the task of
+# {cite}`barto1983`, on our own physics. An episode starts near upright, every component of the state drawn
+# uniformly in $\pm 0.05$. Each step the controller chooses a force, the cart moves for $\tau = 0.02$ s, and
+# the step earns a reward of $+1$, *including* the step that ends the episode. The episode ends after a step
+# that leaves the pole more than 12 degrees from upright or the cart more than 2.4 m from the centre, and it
+# is cut at 500 steps. So an episode's return is simply its length, and 500 means the pole was kept up for
+# the full 10 seconds.
+#
+# The rules live in one place, `control.EpisodeBatch`, which runs a whole batch of carts at once; both this
+# chapter's controller and the Decision Transformer of the last chapter are scored by it. Here is one step:
+
+# %%
+show_source(control.EpisodeBatch.advance)
+
+# %% [markdown]
+# Every episode's return equals its length, its rewards are 1 up to the end and 0 after, and it ended for
+# exactly one of three reasons: the pole fell, the cart left the track, or the clock ran out.
+
+# %%
+assert np.abs(starts).max() <= 0.05 and params.dt == 0.02
+assert np.isclose(control.THETA_LIMIT, np.radians(12)) and control.X_LIMIT == 2.4 and control.MAX_STEPS == 500
+steps = np.arange(first.rewards.shape[1])
+assert np.array_equal(first.returns, first.lengths)
+assert np.array_equal(first.rewards, (steps < first.lengths[:, None]).astype(float))
+assert np.array_equal(first.fell.astype(int) + first.left_track + first.solved, np.ones(200, dtype=int))
+
+# %% [markdown]
+# ## The controller
+#
+# If the pole leans to the right, push the cart to the right, so that the cart runs back under the pole;
+# the further it leans, the harder the push:
+#
+# $$
+# u = K\,\theta .
+# $$ (ch2-control)
+#
+# $K$ is the gain in newtons per radian. In code it is a policy, a function from a batch of states to a
+# batch of forces, and $K$ may be one number or one gain per cart:
+
+# %%
+show_source(control.heuristic)
+
+# %% [markdown]
+# ## How large must $K$ be?
+#
+# The post found the answer by trial: about 20. We can find it with a pencil. Chapter 1's equation for the
+# pole's angular acceleration is
+#
+# $$
+# \ddot\theta = \frac{g\sin\theta - \cos\theta\,\dfrac{u + m l\dot\theta^2\sin\theta}{M+m}}
+#                    {l\left(\dfrac43 - \dfrac{m\cos^2\theta}{M+m}\right)} ,
+# $$ (ch2-thetaddot)
+#
+# with $M$ the cart's mass, $m$ the pole's, and $l$ the distance from the hinge to the pole's centre.
+# Close to upright, $\sin\theta \approx \theta$, $\cos\theta \approx 1$, and $\dot\theta^2\sin\theta$ is a
+# product of small numbers that we drop. With $u = K\theta$ everything left is proportional to $\theta$:
+#
+# $$
+# \ddot\theta \approx \lambda\,\theta, \qquad
+# \lambda = \frac{g - K/(M+m)}{l\left(\frac43 - \frac{m}{M+m}\right)} .
+# $$ (ch2-linear)
+#
+# The sign of $\lambda$ decides everything. If $\lambda > 0$ the solutions grow like $e^{\sqrt\lambda\,t}$:
+# the pole falls, only more slowly than without control. If $\lambda < 0$ they oscillate at the angular
+# frequency $\omega = \sqrt{-\lambda}$, forever, because nothing in {eq}`ch2-control` takes energy out of the
+# swing. The boundary is the **critical gain**
+#
+# $$
+# K^* = (M+m)\,g .
+# $$ (ch2-kstar)
+#
+# It reads naturally: a push $K\theta$ accelerates the whole machine by about $K\theta/(M+m)$, and the pole
+# is held only if its base is accelerated sideways faster than gravity tips it over, about $g\theta$.
+#
+# Here is the post's "about 20": our cart and our pole weigh 1 kg each, so $K^* = 2 \times 9.8 = 19.6$ N/rad.
+# It is a property of the masses, not of the cart-pole problem. Gymnasium's pole weighs only 0.1 kg
+# {cite}`towers2024gymnasium`, and there the same controller needs only $1.1 \times 9.8 = 10.78$ N/rad.
+
+# %%
+show_source(control.critical_gain)
+
+# %%
+assert params.cart_mass == params.pole_mass == 1.0 and physics.CartPoleParams.gymnasium().pole_mass == 0.1
+assert abs(K_STAR - 19.6) < 1e-12
+assert abs(control.critical_gain(physics.CartPoleParams.gymnasium()) - 10.78) < 1e-12
+
+# %% [markdown]
+# A linearisation is a claim about small angles, so we test it on a small angle. Start the pole at
+# $\theta_0 = 0.001$ rad and at rest. With $K = 15$, below $K^*$, equation {eq}`ch2-linear` predicts growth
+# at the rate $\sqrt\lambda$; with $K = 25$, above, an oscillation of period $2\pi/\omega$. The simulation
+# agrees with both to within 1 %:
+
+# %%
+l_eff = params.half_length * (4 / 3 - params.pole_mass / params.total_mass)
+
+
+def linear_lambda(K):
+    """lambda of equation (ch2-linear) [1/s^2]."""
+    return (params.gravity - K / params.total_mass) / l_eff
+
+
+tiny = [[1e-3, 0.0, 0.0, 0.0]]
+falling = control.rollout(control.heuristic(15.0), tiny, max_steps=100).states[0, :, 0]
+growth_rate = np.log(falling[100] / falling[50]) / (50 * params.dt)  # between t = 1 s and t = 2 s
+assert abs(growth_rate / np.sqrt(linear_lambda(15.0)) - 1) < 0.01
+
+swinging = control.rollout(control.heuristic(25.0), tiny).states[0, :, 0]
+i = np.nonzero(np.sign(swinging[1:]) != np.sign(swinging[:-1]))[0]
+crossings = (i + swinging[i] / (swinging[i] - swinging[i + 1])) * params.dt  # zero crossings [s]
+period = 2 * np.diff(crossings).mean()
+assert abs(period / (2 * np.pi / np.sqrt(-linear_lambda(25.0))) - 1) < 0.01
+print(f"growth rate {growth_rate:.3f} 1/s (linear {np.sqrt(linear_lambda(15.0)):.3f}); "
+      f"period {period:.3f} s (linear {2 * np.pi / np.sqrt(-linear_lambda(25.0)):.3f})")
+
+# %% [markdown]
+# ## The K sweep
+#
+# Now the experiment the post did by hand, done wholesale: for each gain on a grid, fine around $K^*$,
+# play the same 200 random starts and record how each episode ended. `control.gain_sweep` runs all of them
+# as one vectorised batch per few dozen gains.
+
+# %%
+gains = np.round(np.concatenate([np.arange(10.0, 18.0, 0.5), np.arange(18.0, 23.0, 0.1),
+                                 np.arange(23.0, 30.01, 0.5)]), 2)
+sweep = control.gain_sweep(gains, starts)
+
+# %% tags=["remove-output", "hide-input"]
+fig, (ax_share, ax_len) = plt.subplots(2, 1, figsize=(7.5, 5.2), sharex=True)
+ax_share.stackplot(gains, sweep.fell, sweep.left_track, sweep.solved,
+                   labels=["pole fell", "cart left the track", "lasted 500 steps"],
+                   colors=["tab:red", "tab:orange", "tab:green"], alpha=0.8)
+ax_share.set_ylabel("share of 200 starts")
+ax_share.set_ylim(0, 1)
+ax_share.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=3, fontsize=8, frameon=False)
+ax_len.plot(gains, sweep.mean_length, color="k")
+ax_len.set_ylabel("mean episode length [steps]")
+ax_len.set_xlabel("gain K [N/rad]")
+for ax in (ax_share, ax_len):
+    ax.axvline(K_STAR, color="k", ls="--", lw=1)
+ax_len.annotate("K* = (M+m)g", (K_STAR, 60), xytext=(K_STAR + 1.5, 80), arrowprops=dict(arrowstyle="->"))
+fig.tight_layout()
+glue("fig-ch2-sweep", fig, display=False)
+fig
+
+# %% [markdown]
+# ```{glue:figure} fig-ch2-sweep
+# :name: fig-ch2-sweep
+#
+# How 200 random starts end, for each gain $K$ of the heuristic $u = K\theta$ (top), and the mean episode
+# length (bottom). The dashed line is the critical gain $K^* = (M+m)g = 19.6$ N/rad of equation
+# {eq}`ch2-kstar`. Below it the pole falls; just above it the pole stays up but the cart drifts off the
+# track; from about 22 N/rad every start lasts the full 500 steps.
+# ```
+#
+# {numref}`fig-ch2-sweep` has three regions, not two.
+#
+# - Well below $K^*$ (every gain up to 18 N/rad) **every** episode ends with the pole falling.
+# - From $K^*$ up, **no** episode ends with the pole falling. The share of falls crosses one half within
+#   3 % of $K^*$, and the smallest gain on the grid without a single fall is within 3 % of $K^*$ too. So the
+#   sweep finds the threshold that equation {eq}`ch2-kstar` predicts.
+# - But surviving 500 steps takes more than $K^*$. In a band around $K^*$ almost every start (more than 90 %
+#   at the worst gain) ends with **the cart leaving the track**: the controller looks only at $\theta$, and
+#   nothing in it cares where the cart is. Only from about 22 N/rad do all 200 starts last the full 500 steps.
+#
+# The two failure modes also trade places *below* $K^*$: there $\lambda$ is small and positive, the pole
+# falls very slowly (the growth rate $\sqrt\lambda$ goes to zero at $K^*$), and the drifting cart often gets
+# to the edge first. The post's two plots, falling below 20 and swinging above, are both true; its sweep
+# just did not look at $x$.
+
+# %%
+fell_share, solved_share = sweep.fell, sweep.solved
+assert (fell_share[gains <= 18.0] == 1).all()
+assert (fell_share[gains >= K_STAR - 1e-9] == 0).all()
+j = np.argmax(fell_share < 0.5)  # first gain where fewer than half of the starts fall
+k_half = np.interp(0.5, fell_share[[j, j - 1]], gains[[j, j - 1]])  # linear between the two grid points
+k_no_fall = gains[np.argmax(fell_share == 0)]
+assert abs(k_half / K_STAR - 1) < 0.03 and abs(k_no_fall / K_STAR - 1) < 0.03
+assert sweep.left_track.max() > 0.9 and abs(gains[sweep.left_track.argmax()] - K_STAR) < 1.0
+k_all_solved = gains[np.argmax(solved_share == 1)]
+assert (solved_share[gains >= k_all_solved] == 1).all() and 21.5 < k_all_solved < 23.0
+print(f"K* = {K_STAR:.2f}; half of the starts fall at K = {k_half:.2f} ({k_half / K_STAR - 1:+.1%}); "
+      f"no falls from K = {k_no_fall:.2f}; all 200 starts last 500 steps from K = {k_all_solved:.2f}")
+
+# %% [markdown]
+# ### Why the cart drifts, and where "about 22" comes from
+#
+# Chapter 1 showed that the horizontal momentum $p = (M+m)\dot x + m l\cos\theta\,\dot\theta$ changes only
+# through the force on the cart: $\dot p = u = K\theta$. Above $K^*$ the linear solution is
+# $\theta(t) = \theta_0\cos\omega t + (\dot\theta_0/\omega)\sin\omega t$, and integrating it,
+#
+# $$
+# p(t) = p_0 + K\left[\frac{\theta_0}{\omega}\sin\omega t + \frac{\dot\theta_0}{\omega^2}(1 - \cos\omega t)\right].
+# $$
+#
+# The sine and cosine average out, but the constant $K\dot\theta_0/\omega^2$ does not: each swing pushes a
+# little more one way than the other. Dividing by $M+m$ (and using $\omega^2 = (K-K^*)/((M+m)\,l_\text{eff})$
+# with $l_\text{eff} = l(\frac43 - \frac{m}{M+m})$) the cart's average velocity is
+#
+# $$
+# \bar v = \dot x_0 + \dot\theta_0\left(\frac{m l}{M+m} + \frac{K\,l_\text{eff}}{K - K^*}\right).
+# $$ (ch2-drift)
+#
+# It blows up as $K \to K^*$ from above: the slower the swing, the longer each half-swing pushes. At
+# $K = 24$ equation {eq}`ch2-drift` predicts the drift of all 200 starts to within 0.01 m/s (measured as the
+# slope of a straight line fitted to $x(t)$ over the 10 s).
+#
+# It also predicts where the orange band of {numref}`fig-ch2-sweep` ends. The worst start has every
+# component at $+0.05$; ignoring the bounded wobble, it stays on the track for 10 s while
+# $0.05 + 10\,\bar v < 2.4$ m. Solving for $K$ gives the smallest gain that survives every start, within 3 %
+# of the gain from which all 200 sampled starts survived in the sweep.
+
+# %%
+def predicted_drift(K, states):
+    """Average cart velocity [m/s] of equation (ch2-drift) for starts (N, 4)."""
+    ml = params.pole_mass * params.half_length / params.total_mass
+    return states[:, 3] + states[:, 1] * (ml + K * l_eff / (K - K_STAR))
+
+
+times = np.arange(501) * params.dt
+at_24 = control.rollout(control.heuristic(24.0), starts)
+assert at_24.solved.all()
+fitted = np.polyfit(times, at_24.states[:, :, 2].T, 1)[0]  # slope of x(t) per start [m/s]
+assert np.abs(fitted - predicted_drift(24.0, starts)).max() < 0.01
+
+# worst start: 0.05 + 10 s * v(K) = 2.4, with v linear in K / (K - K*); solve for K
+s = 0.05
+a = s * (1 + params.pole_mass * params.half_length / params.total_mass)
+b = (control.X_LIMIT - s) / (500 * params.dt) - a
+k_survive = b * K_STAR / (b - s * l_eff)
+assert abs(k_survive / k_all_solved - 1) < 0.03
+print(f"predicted: every start survives from K = {k_survive:.2f}; sweep: {k_all_solved:.2f}")
+
+# %% [markdown]
+# ## The phase portrait
+#
+# Another way to see the threshold is to drop time and plot the pole's angular velocity against its angle,
+# the phase portrait. Equation {eq}`ch2-linear` says what to expect: below $K^*$ the upright position is a
+# saddle, and trajectories run off along the lines $\dot\theta = \pm\sqrt\lambda\,\theta$; above $K^*$ it is
+# a centre, and each start traces its own closed ellipse
+# $\theta^2 + (\dot\theta/\omega)^2 = \theta_0^2 + (\dot\theta_0/\omega)^2$.
+
+# %%
+few = starts[:12]
+below, above = 17.0, 24.0
+run_below = control.rollout(control.heuristic(below), few)
+run_above = control.rollout(control.heuristic(above), few)
+
+# %% tags=["remove-output", "hide-input"]
+fig, axes = plt.subplots(1, 2, figsize=(9, 3.8))
+for ax, K, run in ((axes[0], below, run_below), (axes[1], above, run_above)):
+    for i in range(len(few)):
+        n = run.lengths[i]
+        ax.plot(np.degrees(run.states[i, :n + 1, 0]), run.states[i, :n + 1, 1], lw=1)
+        ax.plot(np.degrees(few[i, 0]), few[i, 1], "k.", ms=4)
+    for side in (-12, 12):
+        ax.axvline(side, color="tab:red", ls=":", lw=1)
+    ax.set_xlabel("pole angle θ [deg]")
+    ax.set_title(f"K = {K:g} N/rad ({'below' if K < K_STAR else 'above'} K* = {K_STAR:g})")
+slope = np.sqrt(linear_lambda(below))
+th = np.radians(np.array([-12.0, 12.0]))
+for sign in (-1, 1):
+    axes[0].plot(np.degrees(th), sign * slope * th, "k--", lw=0.8)
+axes[0].set_ylabel("angular velocity θ̇ [rad/s]")
+axes[0].set_ylim(-0.5, 0.5)
+fig.tight_layout()
+glue("fig-ch2-phase", fig, display=False)
+fig
+
+# %% [markdown]
+# ```{glue:figure} fig-ch2-phase
+# :name: fig-ch2-phase
+#
+# Phase portraits of the pole, angular velocity against angle, for the same 12 starts (dots). Left, below
+# the critical gain: every trajectory is pushed out along the unstable direction
+# $\dot\theta = \sqrt\lambda\,\theta$ (dashed) until the pole passes 12 degrees (dotted). Right, above it:
+# closed ellipses, one per start, traced again and again for the whole 10 s.
+# ```
+#
+# Below $K^*$ every one of the 12 starts falls. Above, the largest angle each start reaches matches the
+# ellipse's half-width $\sqrt{\theta_0^2 + (\dot\theta_0/\omega)^2}$ to within 3 %.
+
+# %%
+assert run_below.fell.all()
+omega = np.sqrt(-linear_lambda(above))
+amplitude = np.sqrt(few[:, 0] ** 2 + (few[:, 1] / omega) ** 2)
+assert run_above.solved.all()
+assert np.allclose(np.abs(run_above.states[:, :, 0]).max(axis=1), amplitude, rtol=0.03)
+
+# %% [markdown]
+# ## Turn the knob yourself
+#
+# One start, $\dot\theta_0 = 0.05$ rad/s and the cart at rest in the centre, under different gains. The
+# function below plays it and draws the pole's angle and the cart's position against time, with the limits
+# that end the episode.
+
+# %% tags=["hide-input"]
+THETA_DOT0 = 0.05
+
+
+def play(K, theta0=0.05):
+    """One episode of the heuristic from [theta0, THETA_DOT0, 0, 0]; inputs are clamped to the slider ranges."""
+    K = float(np.clip(K, 0.0, 40.0))
+    theta0 = float(np.clip(theta0, -0.2, 0.2))
+    return control.rollout(control.heuristic(K), [[theta0, THETA_DOT0, 0.0, 0.0]])
+
+
+def outcome(run, i=0):
+    if run.fell[i]:
+        return f"pole fell after {run.lengths[i]} steps"
+    if run.left_track[i]:
+        return f"cart left the track after {run.lengths[i]} steps"
+    return "lasted all 500 steps"
+
+
+def draw_episode(axes, run, i=0, color="tab:blue"):
+    """theta(t) and x(t) of episode i on two axes, with the task's limits."""
+    n = run.lengths[i]
+    t = np.arange(n + 1) * params.dt
+    axes[0].plot(t, np.degrees(run.states[i, :n + 1, 0]), color=color)
+    axes[1].plot(t, run.states[i, :n + 1, 2], color=color)
+    for ax, limit in ((axes[0], 12.0), (axes[1], control.X_LIMIT)):
+        for side in (-limit, limit):
+            ax.axhline(side, color="tab:red", ls=":", lw=1)
+        ax.set_xlim(0, control.MAX_STEPS * params.dt)
+    axes[0].set_ylim(-14, 14)
+    axes[1].set_ylim(-2.8, 2.8)
+
+
+def episode_figure(K, theta0=0.05):
+    run = play(K, theta0)
+    fig, axes = plt.subplots(1, 2, figsize=(8, 2.8))
+    draw_episode(axes, run)
+    axes[0].set_ylabel("pole angle θ [deg]")
+    axes[1].set_ylabel("cart position x [m]")
+    for ax in axes:
+        ax.set_xlabel("time [s]")
+    fig.suptitle(f"K = {K:g} N/rad, θ0 = {theta0:g} rad: {outcome(run)}", fontsize=10)
+    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.17, top=0.86, wspace=0.28)  # cheaper than tight_layout
+    return fig
+
+
+# %% [markdown]
+# In Jupyter, Binder or Colab (with a running kernel) this slider replays the episode live for any gain
+# and starting angle. The rendered web page has no kernel, so it hides this cell's output and offers the
+# precomputed slider below instead.
+
+# %% tags=["remove-output"]
+def show_episode(K=19.0, theta0=0.05):
+    fig = episode_figure(K, theta0)
+    plt.show()
+
+
+widgets.interact(show_episode,
+                 K=widgets.FloatSlider(value=19.0, min=10.0, max=30.0, step=0.2, description="gain K [N/rad]",
+                                       style={"description_width": "initial"}),
+                 theta0=widgets.FloatSlider(value=0.05, min=-0.2, max=0.2, step=0.01, description="θ0 [rad]"));
+
+# %% [markdown]
+# This slider works anywhere, the web page included: its 19 frames, one per integer gain from 12 to 30
+# N/rad, were drawn when the book was built. It opens at $K = 19$, just below $K^*$: the pole leans further
+# at every swing and falls. Move it one notch to 20 and the pole holds, but the cart walks off the track;
+# from 23 on the episode lasts its full 10 s.
+
+# %%
+slider_gains = np.arange(12, 31)
+frame_slider(slider_gains, episode_figure, "gain K [N/rad]", value=19, dpi=60, readout_format=lambda K: f"{K:g}")
+
+# %% [markdown]
+# The same story as a static figure:
+
+# %%
+panel_gains = [15.0, 19.0, 21.0, 23.0, 27.0]
+panels = control.rollout(control.heuristic(panel_gains), np.tile([0.05, THETA_DOT0, 0.0, 0.0], (5, 1)))
+
+# %% tags=["remove-output", "hide-input"]
+fig, axes = plt.subplots(2, 5, figsize=(12, 4.4), sharex=True, sharey="row")
+for j, K in enumerate(panel_gains):
+    draw_episode(axes[:, j], panels, j, color="tab:red" if panels.fell[j] else
+                 ("tab:orange" if panels.left_track[j] else "tab:green"))
+    axes[0, j].set_title(f"K = {K:g}: " + outcome(panels, j).replace(" after", "\nafter"), fontsize=9)
+    axes[1, j].set_xlabel("time [s]")
+axes[0, 0].set_ylabel("pole angle θ [deg]")
+axes[1, 0].set_ylabel("cart position x [m]")
+fig.tight_layout()
+glue("fig-ch2-multiples", fig, display=False)
+fig
+
+# %% [markdown]
+# ```{glue:figure} fig-ch2-multiples
+# :name: fig-ch2-multiples
+#
+# One start ($\theta_0 = 0.05$ rad, $\dot\theta_0 = 0.05$ rad/s) under five gains: pole angle (top) and cart
+# position (bottom) against time; dotted lines are the limits that end an episode. Below $K^* = 19.6$ the
+# pole falls, sooner the smaller the gain; just above, the pole swings but the cart drifts off; at higher
+# gains both stay inside for the full 10 s.
+# ```
+
+# %%
+assert list(panels.fell) == [True, True, False, False, False]
+assert list(panels.left_track) == [False, False, True, False, False]
+assert list(panels.solved) == [False, False, False, True, True]
+assert panels.lengths[0] < panels.lengths[1]
+assert len(slider_gains) == 19
+assert play(19).fell[0] and play(20).left_track[0]
+high = slider_gains[slider_gains >= 23]
+assert control.rollout(control.heuristic(high), np.tile([0.05, THETA_DOT0, 0.0, 0.0], (len(high), 1))).solved.all()
+
+# %% [markdown]
+# ## The offline dataset
+#
+# The post settled on one good gain. For a Decision Transformer that would be a poor dataset: it learns to
+# produce the actions that went with a *given return*, and it can only learn that if the log contains
+# different returns. So instead of one gain we use many. `data.make_dataset` plays a large batch of
+# episodes, each with its own gain drawn uniformly from a range that straddles $K^*$ and its own random
+# start, and keeps
+# everything the transformer will need: states, actions, rewards, lengths, and the gain that played.
+
+# %%
+show_source(data.make_dataset)
+
+# %%
+started = time.perf_counter()
+ds = data.make_dataset()
+seconds = time.perf_counter() - started
+assert seconds < 2.0
+assert np.array_equal(ds.gains, data.make_dataset().gains)  # same seed, same dataset
+assert ds.gains.min() < K_STAR < ds.gains.max()
+print(f"{len(ds)} episodes, {int(ds.lengths.sum())} steps, generated in {seconds:.2f} s")
+
+# %% [markdown]
+# The dataset is generated in well under 2 seconds, and the same seed gives the same dataset. Its returns
+# are deliberately mixed. We call an episode a *short failure* when it ends before 100 steps, *middling*
+# between 100 and 499, and *solved* at 500; each kind makes up more than a tenth of the dataset, and the
+# gains tell them apart: solved episodes were played with higher gains than short failures, on opposite
+# sides of $K^*$.
+
+# %%
+returns = ds.returns
+short = returns < 100
+middling = (returns >= 100) & (returns < 500)
+solved = returns == 500
+shares = {"short": short.mean(), "middling": middling.mean(), "solved": solved.mean()}
+assert min(shares.values()) > 0.1, shares
+assert np.median(ds.gains[short]) < K_STAR < np.median(ds.gains[solved])
+print({k: round(float(v), 3) for k, v in shares.items()})
+
+# %% tags=["remove-output", "hide-input"]
+fig, (ax_hist, ax_scatter) = plt.subplots(1, 2, figsize=(10, 3.6))
+ax_hist.hist(returns, bins=np.arange(0, 525, 25), color="tab:blue", edgecolor="white")
+ax_hist.set_xlabel("return = episode length [steps]")
+ax_hist.set_ylabel("episodes")
+ax_scatter.scatter(ds.gains, returns, s=6, alpha=0.5)
+ax_scatter.axvline(K_STAR, color="k", ls="--", lw=1)
+ax_scatter.set_xlabel("gain K of the episode [N/rad]")
+ax_scatter.set_ylabel("return [steps]")
+fig.tight_layout()
+glue("fig-ch2-returns", fig, display=False)
+fig
+
+# %% [markdown]
+# ```{glue:figure} fig-ch2-returns
+# :name: fig-ch2-returns
+#
+# The offline dataset: histogram of the episodes' returns (left), and each episode's return against the gain
+# that played it (right; dashed, $K^*$). Short failures, middling episodes and a tall bar of episodes that
+# lasted all 500 steps.
+# ```
+#
+# A few of the logged episodes, one of each kind:
+
+# %%
+# one of each kind: a failure near 60 steps, a middling episode near 300, and the first solved one
+examples = [int(np.flatnonzero(short)[np.argmin(np.abs(returns[short] - 60))]),
+            int(np.flatnonzero(middling)[np.argmin(np.abs(returns[middling] - 300))]),
+            int(np.flatnonzero(solved)[0])]
+
+# %% tags=["remove-output", "hide-input"]
+fig, axes = plt.subplots(1, 2, figsize=(9, 3))
+for i, color in zip(examples, ("tab:red", "tab:orange", "tab:green")):
+    n = ds.lengths[i]
+    t = np.arange(n + 1) * params.dt
+    label = f"K = {ds.gains[i]:.1f}, return {int(returns[i])}"
+    axes[0].plot(t, np.degrees(ds.states[i, :n + 1, 0]), color=color, label=label)
+    axes[1].plot(t, ds.states[i, :n + 1, 2], color=color)
+axes[0].set_ylabel("pole angle θ [deg]")
+axes[1].set_ylabel("cart position x [m]")
+for ax in axes:
+    ax.set_xlabel("time [s]")
+axes[0].legend(fontsize=8)
+fig.tight_layout()
+glue("fig-ch2-examples", fig, display=False)
+fig
+
+# %% [markdown]
+# ```{glue:figure} fig-ch2-examples
+# :name: fig-ch2-examples
+#
+# Three episodes from the dataset: a short failure, a middling episode and a solved one, with the gain that
+# played each and its return.
+# ```
+#
+# Why insist on the spread? Imagine the log held only solved episodes. Every one of them would have the
+# same return, 500, and "I want a return of 500" would tell a learner nothing it could not guess. With short,
+# middling and solved episodes side by side, the log itself says which behaviour goes with which return:
+# the swings that grow until the pole falls go with small returns, steady swings with a centred cart go with
+# 500. That contrast is what a return-conditioned learner feeds on {cite}`chen2021`.
+
+# %% [markdown]
+# ## Return-to-go
+#
+# A reinforcement-learning agent asks, in each state, *which action will give the best return from here?*
+# and picks it. A Decision Transformer asks a different question: *given the return I have been told to
+# collect from here, which action fits?* {cite}`chen2021`. It is handed the return it should aim for, and
+# finds the action. The number it is handed at step $t$ is the **return-to-go**, the sum of the rewards still
+# to come:
+#
+# $$
+# R_t = \sum_{t'=t}^{T-1} r_{t'} .
+# $$ (ch2-rtg)
+#
+# At $t = 0$ it is the episode's return; each step it falls by the reward just collected. With $+1$ per step,
+# $R_t$ is just *the number of steps the episode still lasts*, $L - t$ for an episode of length $L$. In code it
+# is a reverse cumulative sum:
+
+# %%
+show_source(data.returns_to_go)
+
+# %%
+rtg = ds.rtg
+assert np.array_equal(rtg[:, 0], ds.returns)
+steps_left = np.clip(ds.lengths[:, None] - np.arange(ds.max_steps), 0, None)
+assert np.array_equal(rtg, steps_left.astype(float))
+
+# %% tags=["remove-output", "hide-input"]
+i = examples[1]
+n = ds.lengths[i]
+t = np.arange(ds.max_steps) * params.dt
+fig, (ax_r, ax_th) = plt.subplots(2, 1, figsize=(7, 4.2), sharex=True)
+ax_r.plot(t, rtg[i], color="tab:purple", label="return-to-go $R_t$")
+ax_r.plot(t, 100 * ds.rewards[i], color="tab:gray", lw=1, label="reward $r_t$, drawn ×100")
+ax_r.set_ylabel("[steps]")
+ax_r.legend(fontsize=8)
+ax_th.plot(t[:n], np.degrees(ds.states[i, :n, 0]), color="tab:orange")
+ax_th.set_ylabel("pole angle θ [deg]")
+ax_th.set_xlabel("time [s]")
+fig.tight_layout()
+glue("fig-ch2-rtg", fig, display=False)
+fig
+
+# %% [markdown]
+# ```{glue:figure} fig-ch2-rtg
+# :name: fig-ch2-rtg
+#
+# Return-to-go along the middling episode of {numref}`fig-ch2-examples` (top): it starts at the episode's
+# return and falls by one every step until the end, where the rewards (grey, scaled) stop. Below, what the
+# pole did meanwhile.
+# ```
+#
+# This is what each step of the dataset will look like to the Decision Transformer: a triple
+# $(R_t, s_t, a_t)$, the return still to collect, the state, and the force the controller applied. During
+# training it learns to predict $a_t$ from the triples up to $s_t$. At test time we write the return we want
+# into $R_0$, subtract each reward as it arrives, and let the model choose the forces.
+#
+# Finally the dataset is saved the way the later chapters load it: a plain `.npz` archive with no pickled
+# objects, which reads back exactly, bit for bit.
+
+# %%
+with tempfile.TemporaryDirectory() as folder:
+    path = Path(folder) / "cartpole_dataset.npz"
+    data.save_dataset(ds, path)
+    loaded = data.load_dataset(path)
+    size_mb = path.stat().st_size / 1e6
+assert all(np.array_equal(getattr(loaded, name), getattr(ds, name))
+           for name in ("states", "actions", "rewards", "lengths", "gains"))
+print(f"{size_mb:.1f} MB on disk")
+
+# %% [markdown]
+# ## What we have
+#
+# - A one-line controller, $u = K\theta$, whose critical gain $K^* = (M+m)g$ follows from linearising the
+#   pole's equation; for our 1 kg pole it is 19.6 N/rad, the post's "about 20".
+# - A sweep showing that $K^*$ separates *the pole falls* from *the pole stays up*, and a second failure the
+#   controller cannot see: the cart drifting off the track, worst near $K^*$, predicted by momentum.
+# - A dataset of episodes of mixed quality, and the return-to-go that labels every step of it with the
+#   number of steps still to come.
+#
+# Next, {doc}`03_attention` builds the mechanism that will read these sequences.
