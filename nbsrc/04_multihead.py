@@ -117,8 +117,9 @@ assert np.allclose(out_np[:, 2:], w[1] @ z[:, 2:], atol=1e-12)
 
 # %% [markdown]
 # Give the same reading weights to a *single* head of width 4 and its one softmax must serve both
-# questions at once: its score is the sum of the two heads' scores, and its favourite state is a
-# compromise that often agrees with neither head.
+# questions at once: its score is the sum of the two heads' scores, so its favourite state is a
+# compromise. It agrees with head 1's favourite on only 9 % of the rows and with head 2's on 65 %: one
+# pattern, pulled between two questions, and the tilt question mostly loses.
 
 # %%
 _, w_one = hand_built(1)(tokens, return_weights=True)
@@ -126,12 +127,12 @@ w_one = w_one[0, 0].detach().numpy()
 fav_one = w_one.argmax(axis=-1)[1:]
 agree = [(fav_one == favourite[i, 1:]).mean() for i in range(2)]
 print(f"one head's favourite agrees with head 1 on {100 * agree[0]:.0f} %, with head 2 on {100 * agree[1]:.0f} % of rows")
-assert max(agree) < 0.9 and min(agree) < 0.5
+assert [round(100 * a) for a in agree] == [9, 65]
 
 # %% tags=["remove-output", "hide-input"]
 t_s = np.arange(T) * 0.1
 extent = (-0.05, t_s[-1] + 0.05, t_s[-1] + 0.05, -0.05)
-fig, axes = plt.subplots(1, 4, figsize=(14, 3.6), gridspec_kw={"width_ratios": [1.2, 1, 1, 1]})
+fig, axes = plt.subplots(1, 4, figsize=(14, 3.8), layout="constrained", gridspec_kw={"width_ratios": [1.2, 1, 1, 1]})
 axes[0].plot(t_s, z[:, 0], label=r"$\theta$")
 axes[0].plot(t_s, z[:, 1], label=r"$\dot\theta$")
 axes[0].plot(t_s, z[:, 3], label=r"$\dot x$")
@@ -148,7 +149,7 @@ for ax, (weights, title) in zip(axes[1:], panels):
 axes[1].set_ylabel("query time [s]")
 for i, ax in enumerate(axes[1:3]):
     ax.plot(t_s[favourite[i]], t_s, "r.", ms=4)
-fig.colorbar(im, ax=axes[1:], label="attention weight", shrink=0.85)
+fig.colorbar(im, ax=axes[1:], label="attention weight", shrink=0.8)
 glue("fig-ch4-heads", fig, display=False)
 fig
 
