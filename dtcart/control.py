@@ -29,6 +29,21 @@ def critical_gain(params: CartPoleParams = DEFAULT_PARAMS) -> float:
     return params.total_mass * params.gravity
 
 
+def linear_coefficient(K, params: CartPoleParams = DEFAULT_PARAMS):
+    """lambda [1/s^2] of the pole linearised near upright under u = K theta: theta_ddot = lambda theta.
+
+    lambda = (g - K/(M+m)) / (l (4/3 - m/(M+m))). Positive below :func:`critical_gain` (the tilt grows like
+    exp(sqrt(lambda) t)), negative above it (an undamped swing at angular frequency sqrt(-lambda)).
+    ``K`` is a gain [N/rad] or an array of them; the result has its shape.
+    """
+    p = _check_params(params)
+    gain = np.asarray(K, dtype=np.float64)
+    if not np.isfinite(gain).all():
+        raise ValueError(f"K must be finite, got {K!r}")
+    value = (p.gravity - gain / p.total_mass) / (p.half_length * (4.0 / 3.0 - p.pole_mass / p.total_mass))
+    return float(value) if value.ndim == 0 else value
+
+
 def heuristic(K) -> Policy:
     """The deterministic proportional controller u = K theta.
 

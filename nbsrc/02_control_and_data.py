@@ -140,30 +140,26 @@ assert abs(control.critical_gain(physics.CartPoleParams.gymnasium()) - 10.78) < 
 # %% [markdown]
 # A linearisation is a claim about small angles, so we test it on a small angle. Start the pole at
 # $\theta_0 = 0.001$ rad and at rest. With $K = 15$, below $K^*$, equation {eq}`ch2-linear` predicts growth
-# at the rate $\sqrt\lambda$; with $K = 25$, above, an oscillation of period $2\pi/\omega$. The simulation
-# agrees with both to within 1 %:
+# at the rate $\sqrt\lambda$; with $K = 25$, above, an oscillation of period $2\pi/\omega$. `control`
+# computes $\lambda$ for us, and the simulation agrees with both predictions to within 1 %:
 
 # %%
-l_eff = params.half_length * (4 / 3 - params.pole_mass / params.total_mass)
+show_source(control.linear_coefficient)
 
-
-def linear_lambda(K):
-    """lambda of equation (ch2-linear) [1/s^2]."""
-    return (params.gravity - K / params.total_mass) / l_eff
-
-
+# %%
+lam = control.linear_coefficient
 tiny = [[1e-3, 0.0, 0.0, 0.0]]
 falling = control.rollout(control.heuristic(15.0), tiny, max_steps=100).states[0, :, 0]
 growth_rate = np.log(falling[100] / falling[50]) / (50 * params.dt)  # between t = 1 s and t = 2 s
-assert abs(growth_rate / np.sqrt(linear_lambda(15.0)) - 1) < 0.01
+assert abs(growth_rate / np.sqrt(lam(15.0)) - 1) < 0.01
 
 swinging = control.rollout(control.heuristic(25.0), tiny).states[0, :, 0]
 i = np.nonzero(np.sign(swinging[1:]) != np.sign(swinging[:-1]))[0]
 crossings = (i + swinging[i] / (swinging[i] - swinging[i + 1])) * params.dt  # zero crossings [s]
 period = 2 * np.diff(crossings).mean()
-assert abs(period / (2 * np.pi / np.sqrt(-linear_lambda(25.0))) - 1) < 0.01
-print(f"growth rate {growth_rate:.3f} 1/s (linear {np.sqrt(linear_lambda(15.0)):.3f}); "
-      f"period {period:.3f} s (linear {2 * np.pi / np.sqrt(-linear_lambda(25.0)):.3f})")
+assert abs(period / (2 * np.pi / np.sqrt(-lam(25.0))) - 1) < 0.01
+print(f"growth rate {growth_rate:.3f} 1/s (linear {np.sqrt(lam(15.0)):.3f}); "
+      f"period {period:.3f} s (linear {2 * np.pi / np.sqrt(-lam(25.0)):.3f})")
 
 # %% [markdown]
 # ## The K sweep
@@ -263,6 +259,9 @@ print(f"K* = {K_STAR:.2f}; half of the starts fall at K = {k_half:.2f} ({k_half 
 # of the gain from which all 200 sampled starts survived in the sweep.
 
 # %%
+l_eff = params.half_length * (4 / 3 - params.pole_mass / params.total_mass)  # [m]
+
+
 def predicted_drift(K, states):
     """Average cart velocity [m/s] of equation (ch2-drift) for starts (N, 4)."""
     ml = params.pole_mass * params.half_length / params.total_mass
@@ -309,7 +308,7 @@ for ax, K, run in ((axes[0], below, run_below), (axes[1], above, run_above)):
         ax.axvline(side, color="tab:red", ls=":", lw=1)
     ax.set_xlabel("pole angle θ [deg]")
     ax.set_title(f"K = {K:g} N/rad ({'below' if K < K_STAR else 'above'} K* = {K_STAR:g})")
-slope = np.sqrt(linear_lambda(below))
+slope = np.sqrt(lam(below))
 th = np.radians(np.array([-12.0, 12.0]))
 for sign in (-1, 1):
     axes[0].plot(np.degrees(th), sign * slope * th, "k--", lw=0.8)
@@ -334,7 +333,7 @@ fig
 
 # %%
 assert run_below.fell.all()
-omega = np.sqrt(-linear_lambda(above))
+omega = np.sqrt(-lam(above))
 amplitude = np.sqrt(few[:, 0] ** 2 + (few[:, 1] / omega) ** 2)
 assert run_above.solved.all()
 assert np.allclose(np.abs(run_above.states[:, :, 0]).max(axis=1), amplitude, rtol=0.03)

@@ -210,3 +210,16 @@ def test_gain_sweep_summarises_per_gain_rollouts():
         gain_sweep([], starts)
     with pytest.raises(ValueError, match="gains"):
         gain_sweep([np.nan], starts)
+
+
+def test_linear_coefficient():
+    from dtcart.control import linear_coefficient
+    k_star = critical_gain()
+    assert linear_coefficient(k_star) == pytest.approx(0.0, abs=1e-12)
+    assert linear_coefficient(0.0) == pytest.approx(physics.linear_rate() ** 2)
+    np.testing.assert_allclose(linear_coefficient([0.0, 2 * k_star]), [physics.linear_rate() ** 2,
+                                                                      -physics.linear_rate() ** 2])
+    gym = CartPoleParams.gymnasium()
+    assert linear_coefficient(critical_gain(gym), gym) == pytest.approx(0.0, abs=1e-12)
+    with pytest.raises(ValueError, match="K"):
+        linear_coefficient(np.nan)
