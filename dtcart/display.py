@@ -7,20 +7,29 @@ import io
 from typing import Callable, Sequence
 
 import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
+
+#: CSS class on every frame slider's outer box; the browser test finds the sliders by it.
+FRAME_SLIDER_CLASS = "dtcart-frame-slider"
 
 
 def show_source(obj):
     """Display the real source of a dtcart function or class (one source of truth, never a copy).
 
     Returns an ``IPython.display.Code`` object, which Jupyter and the rendered book both highlight.
+    Raises ``TypeError`` (from ``inspect.getsource``) for an object that has no source, such as a number.
     """
     from IPython.display import Code
 
     return Code(inspect.getsource(obj), language="python")
 
 
-def figure_png(fig, dpi: int = 80) -> bytes:
-    """Render a matplotlib figure to PNG bytes and close it."""
+def figure_png(fig: Figure, dpi: int = 80) -> bytes:
+    """Render a matplotlib figure to PNG bytes (tight bounding box) and close it."""
+    if not isinstance(fig, Figure):
+        raise TypeError(f"fig must be a matplotlib Figure, got {type(fig).__name__}")
+    if isinstance(dpi, bool) or not isinstance(dpi, int) or dpi <= 0:
+        raise ValueError(f"dpi must be a positive int, got {dpi!r}")
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
     plt.close(fig)
@@ -34,33 +43,55 @@ def frame_slider(values: Sequence, render: Callable, description: str, value=Non
     ``render(v)`` draws one matplotlib figure per value ``v``; each is stored as a PNG image in an
     ``ipywidgets.Stack``, and the slider's index is linked to the stack client-side with
     ``widgets.jslink``. The widget state (images included) is embedded in the page by the book build,
-    so moving the slider changes the figure in a plain browser.
+    and the site serves the widget manager itself, so moving the slider changes the figure in a plain
+    browser with no kernel and no network. Every frame is drawn up front: keep ``values`` to a few dozen.
 
     Args:
-        values: the slider's values, in order.
-        render: a callable from one value to a matplotlib ``Figure``.
+        values: the slider's values, in order (at least one, labels distinct).
+        render: a callable from one value to a matplotlib ``Figure`` (closed here once stored).
         description: the slider's label.
-        value: the value shown first (default: the first one).
-        dpi: resolution of the frames.
-        readout_format: how a value is printed next to the slider.
+        value: the value shown first (default: the first one); must be one of ``values``.
+        dpi: resolution of the frames, a positive int.
+        readout_format: how a value is printed next to the slider, a callable to ``str``.
 
     Returns:
-        An ``ipywidgets.VBox`` holding the slider and the stack of frames.
+        An ``ipywidgets.VBox`` (CSS class ``dtcart-frame-slider``) holding the slider and the stack of frames.
     """
     import ipywidgets as widgets
 
+    if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
+        raise TypeError(f"values must be a sequence of slider values, got {type(values).__name__}")
     values = list(values)
     if not values:
         raise ValueError("values must not be empty")
+    if not callable(render):
+        raise TypeError(f"render must be a callable from a value to a matplotlib Figure, got {type(render).__name__}")
+    if not isinstance(description, str):
+        raise TypeError(f"description must be a str, got {type(description).__name__}")
+    if not callable(readout_format):
+        raise TypeError(f"readout_format must be a callable, got {type(readout_format).__name__}")
+    if isinstance(dpi, bool) or not isinstance(dpi, int) or dpi <= 0:
+        raise ValueError(f"dpi must be a positive int, got {dpi!r}")
     value = values[0] if value is None else value
-    if value not in values:
+    matches = [i for i, v in enumerate(values) if v == value]
+    if not matches:
         raise ValueError(f"value {value!r} is not one of the slider's values")
     labels = [readout_format(v) for v in values]
-    frames = [widgets.Image(value=figure_png(render(v), dpi=dpi), format="png") for v in values]
-    stack = widgets.Stack(frames, selected_index=values.index(value))
-    slider = widgets.SelectionSlider(options=list(zip(labels, range(len(values)))), value=values.index(value),
+    if not all(isinstance(label, str) for label in labels) or len(set(labels)) != len(labels):
+        raise ValueError("readout_format must map the values to distinct strings")
+    frames = []
+    for v in values:
+        fig = render(v)
+        if not isinstance(fig, Figure):
+            raise TypeError(f"render({v!r}) must return a matplotlib Figure, got {type(fig).__name__}")
+        frames.append(widgets.Image(value=figure_png(fig, dpi=dpi), format="png",
+                                    layout=widgets.Layout(max_width="100%", height="auto")))
+    stack = widgets.Stack(frames, selected_index=matches[0])
+    slider = widgets.SelectionSlider(options=list(zip(labels, range(len(values)))), value=matches[0],
                                      description=description, continuous_update=True,
                                      style={"description_width": "initial"},
-                                     layout=widgets.Layout(width="600px"))
+                                     layout=widgets.Layout(width="100%", max_width="600px"))
     widgets.jslink((slider, "index"), (stack, "selected_index"))
-    return widgets.VBox([slider, stack])
+    box = widgets.VBox([slider, stack])
+    box.add_class(FRAME_SLIDER_CLASS)
+    return box

@@ -1,0 +1,319 @@
+"""The rendered book, read the way a reader reads it: headless Chromium over every page, network off.
+
+The site is the one the README's build command makes (`jupyter-book build . -W -n --keep-going`):
+this test reuses `_build/html` when it is newer than every source of the book, and otherwise runs
+that build once (the notebooks' executions land in `_build/.jupyter_cache`, so a later build by hand is
+cheap). It serves the pages from a local HTTP server, aborts every request that leaves this machine,
+and checks each page: no JavaScript error, every equation typeset by MathJax (no raw `\\[`), every image
+loaded, the launch and repository buttons present, widgets rendered; on the two slider pages, moving
+the slider (keyboard and mouse) changes the figure with no kernel. Screenshots go to `_build/screenshots/`.
+
+Skipped, with the reason, when Playwright or a Chromium binary is missing (CI installs Debian's
+`chromium`; Playwright never downloads a browser here). Environment knobs:
+`DTCART_CHROMIUM` (browser binary), `DTCART_SITE` (an already built `_build/html` to test as is).
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+SITE = ROOT / "_build" / "html"
+SCREENSHOTS = ROOT / "_build" / "screenshots"
+REPOSITORY = "https://github.com/dtcart/dtcart"
+SLIDER_PAGES = ("book/02_control_and_data", "book/06_decision_transformer")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+BUILD_COMMAND = ["build", ".", "-W", "-n", "--keep-going"]
+# what the site is built from: newer than the last build means the build is stale
+SOURCES = ("_config.yml", "_toc.yml", "book", "dtcart")
+
+
+def chromium_executable() -> str | None:
+    """The system Chromium: $DTCART_CHROMIUM, else Debian's /usr/bin/chromium, else one on PATH."""
+    for candidate in (os.environ.get("DTCART_CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium"),
+                      shutil.which("chromium-browser")):
+        if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed (pip install playwright)")
+CHROMIUM = chromium_executable()
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None, reason="no Chromium found (apt-get install chromium, or set DTCART_CHROMIUM); "
+                             "the browser test never downloads one")
+
+
+def toc_pages() -> list[str]:
+    """Every page of the book, as paths without suffix ('book/01_physics'), in _toc.yml order."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    pages = [toc["root"]]
+
+    def walk(node):
+        if isinstance(node, dict):
+            if "file" in node:
+                pages.append(node["file"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk({k: v for k, v in toc.items() if k != "root"})
+    return [re.sub(r"\.(md|ipynb)$", "", page) for page in pages]
+
+
+PAGES = toc_pages()
+
+
+def newest_source_mtime() -> float:
+    newest = 0.0
+    for name in SOURCES:
+        path = ROOT / name
+        files = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts
+                                               and ".ipynb_checkpoints" not in p.parts]
+        newest = max([newest] + [p.stat().st_mtime for p in files])
+    return newest
+
+
+def jupyter_book() -> list[str]:
+    script = Path(sys.executable).with_name("jupyter-book")
+    if script.exists():
+        return [str(script)]
+    found = shutil.which("jupyter-book")
+    if found is None:
+        pytest.fail("jupyter-book is not installed (it is in requirements.txt)")
+    return [found]
+
+
+@pytest.fixture(scope="module")
+def site() -> Path:
+    """The built site: $DTCART_SITE, a fresh _build/html, or the README's build run now."""
+    if os.environ.get("DTCART_SITE"):
+        site = Path(os.environ["DTCART_SITE"])
+        assert (site / "index.html").is_file(), f"DTCART_SITE={site} holds no index.html"
+        return site
+    stamp = SITE / ".buildinfo"
+    if stamp.is_file() and stamp.stat().st_mtime >= newest_source_mtime():
+        return SITE
+    start = time.perf_counter()
+    result = subprocess.run(jupyter_book() + BUILD_COMMAND, cwd=ROOT, capture_output=True, text=True)
+    took = time.perf_counter() - start
+    if result.returncode != 0:
+        pytest.fail(f"`jupyter-book {' '.join(BUILD_COMMAND)}` failed after {took:.0f} s:\n"
+                    f"{result.stdout[-6000:]}\n{result.stderr[-6000:]}")
+    print(f"built the site in {took:.0f} s")
+    return SITE
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def base_url(site):
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(site)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+class Reader:
+    """One page in a fresh browser context, with the network cut off and every problem recorded."""
+
+    def __init__(self, browser, base_url: str):
+        self.base_url = base_url
+        self.context = browser.new_context(viewport={"width": 1280, "height": 900}, service_workers="block")
+        self.offsite, self.errors, self.broken = [], [], []
+        self.context.route("**/*", self._route)
+        self.page = self.context.new_page()
+        self.page.on("pageerror", lambda error: self.errors.append(f"uncaught: {error}"))
+        self.page.on("console", self._console)
+        self.page.on("response", self._response)
+        self.page.on("requestfailed", self._failed)
+
+    def _local(self, url: str) -> bool:
+        return url.startswith((self.base_url, "blob:", "data:"))
+
+    def _route(self, route):
+        if self._local(route.request.url):
+            route.continue_()
+        else:
+            self.offsite.append(route.request.url)
+            route.abort("internetdisconnected")
+
+    def _console(self, message):
+        if message.type == "error":
+            where = (message.location or {}).get("url", "")
+            self.errors.append(f"console.error: {message.text} ({where})")
+
+    def _response(self, response):
+        if response.status >= 400 and not response.url.endswith("/favicon.ico"):
+            self.broken.append(f"{response.status} {response.url}")
+
+    def _failed(self, request):
+        if self._local(request.url):
+            self.broken.append(f"failed {request.url}: {request.failure}")
+
+    def open(self, page: str):
+        response = self.page.goto(self.base_url + page + ".html", wait_until="load")
+        assert response is not None and response.ok, f"{page}: {response and response.status}"
+        # MathJax 3 typesets after load: its startup promise resolves once the page is typeset
+        if self.page.locator(".math").count():
+            self.page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise",
+                                        timeout=30_000)
+            self.page.evaluate("() => MathJax.startup.promise.then(() => true)")
+        self.page.wait_for_function("() => Array.from(document.images).every(img => img.complete)", timeout=30_000)
+        # widgets render at window load from the embedded state
+        self.page.wait_for_function(
+            "() => document.querySelectorAll('script[type=\"application/vnd.jupyter.widget-view+json\"]').length"
+            " <= document.querySelectorAll('.jupyter-widgets.widget-container, .jupyter-widgets.widget-inline-hbox,"
+            " .jupyter-widgets.widget-output, .jupyter-widgets.widget-image').length", timeout=30_000)
+
+    def close(self):
+        self.context.close()
+
+
+@pytest.fixture
+def reader(browser, base_url):
+    reader = Reader(browser, base_url)
+    yield reader
+    reader.close()
+
+
+def shot_name(page: str, suffix: str = "") -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS / f"{page.replace('/', '_')}{suffix}.png"
+
+
+def screenshot_whole_page(page, path: Path) -> None:
+    """Screenshot the whole page by growing the viewport to it (Chromium's full_page capture
+    misplaces the theme's sticky sidebar), then restore the viewport."""
+    size = page.viewport_size
+    height = page.evaluate("() => document.documentElement.scrollHeight")
+    page.set_viewport_size({"width": size["width"], "height": max(size["height"], min(height, 20_000))})
+    page.screenshot(path=str(path))
+    page.set_viewport_size(size)
+
+
+MATH_STATE = """() => {
+  const maths = Array.from(document.querySelectorAll('.math'));
+  const untypeset = maths.filter(m => !m.querySelector('mjx-container')).map(m => m.textContent.slice(0, 80));
+  const walker = document.createTreeWalker(document.querySelector('main') || document.body, NodeFilter.SHOW_TEXT, {
+    acceptNode: n => n.parentElement.closest('pre, code, script, style, textarea, mjx-container')
+      ? NodeFilter.FILTER_REJECT : NodeFilter.FILTER_ACCEPT});
+  const raw = [];
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    if (/\\\\\\[|\\\\\\(|\\$\\$/.test(n.textContent)) raw.push(n.textContent.trim().slice(0, 80));
+  }
+  return {count: maths.length, typeset: document.querySelectorAll('mjx-container').length, untypeset, raw};
+}"""
+
+IMAGES = """() => Array.from(document.images).map(img => ({src: img.currentSrc.slice(0, 120), width: img.naturalWidth,
+  alt: img.alt}))"""
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_reads_offline(reader, page):
+    reader.open(page)
+    screenshot_whole_page(reader.page, shot_name(page))
+    problems = []
+
+    math = reader.page.evaluate(MATH_STATE)
+    if math["untypeset"]:
+        problems.append(f"{len(math['untypeset'])} of {math['count']} equations not typeset: {math['untypeset'][:3]}")
+    if math["raw"]:
+        problems.append(f"raw TeX in the text: {math['raw'][:3]}")
+
+    images = reader.page.evaluate(IMAGES)
+    unloaded = [img for img in images if img["width"] == 0]
+    if unloaded:
+        problems.append(f"images not loaded: {unloaded}")
+
+    if reader.page.locator(f'a[href="{REPOSITORY}"]').count() == 0:
+        problems.append("no repository button")
+    notebook = (ROOT / f"{page}.ipynb").exists()
+    if notebook:
+        binder = reader.page.locator(f'a[href^="https://mybinder.org/v2/gh/dtcart/dtcart/main?urlpath=lab/tree/{page}.ipynb"]')
+        colab = reader.page.locator(f'a[href="https://colab.research.google.com/github/dtcart/dtcart/blob/main/{page}.ipynb"]')
+        thebe = reader.page.locator(".btn-launch-thebe")
+        for name, locator in (("Binder", binder), ("Colab", colab), ("Live Code (Thebe)", thebe)):
+            if locator.count() == 0:
+                problems.append(f"no {name} launch button")
+
+    text = reader.page.inner_text("main")
+    for leak in ("<Figure size", "Traceback (most recent call last)", "Error displaying widget"):
+        if leak in text:
+            problems.append(f"{leak!r} shows on the page")
+
+    problems += reader.errors + [f"broken: {b}" for b in reader.broken] + [f"off-site request: {u}" for u in reader.offsite]
+    assert not problems, f"{page} ({len(images)} images, {math['typeset']} equations):\n  " + "\n  ".join(problems)
+
+
+VISIBLE_FRAME = """box => {
+  const shown = Array.from(box.querySelectorAll('img')).filter(img => img.offsetParent !== null);
+  return {count: shown.length, src: shown.length ? shown[0].currentSrc : null,
+          width: shown.length ? shown[0].naturalWidth : 0,
+          readout: (box.querySelector('.widget-readout') || {}).textContent};
+}"""
+
+
+@pytest.mark.parametrize("page", SLIDER_PAGES)
+def test_slider_changes_the_figure_without_a_kernel(reader, page):
+    reader.open(page)
+    sliders = reader.page.locator(".dtcart-frame-slider")
+    assert sliders.count() >= 1, f"{page}: no dtcart.display.frame_slider on the page"
+    for i in range(sliders.count()):
+        box = sliders.nth(i)
+        box.scroll_into_view_if_needed()
+        before = box.evaluate(VISIBLE_FRAME)
+        assert before["count"] == 1 and before["width"] > 0, f"{page} slider {i}: first frame not shown: {before}"
+        box.screenshot(path=str(shot_name(page, f"-slider{i}-before")))
+
+        handle = box.locator(".noUi-handle")
+        at_end = handle.get_attribute("aria-valuenow") == handle.get_attribute("aria-valuemax")
+        handle.focus()
+        reader.page.keyboard.press("ArrowLeft" if at_end else "ArrowRight")
+        box.evaluate("(box, src) => new Promise((resolve, reject) => {"
+                     " const t0 = Date.now(); (function poll() {"
+                     "  const shown = Array.from(box.querySelectorAll('img')).filter(i => i.offsetParent !== null);"
+                     "  if (shown.length === 1 && shown[0].currentSrc !== src) resolve();"
+                     "  else if (Date.now() - t0 > 5000) reject(new Error('frame did not change'));"
+                     "  else setTimeout(poll, 50); })(); })", before["src"])
+        after = box.evaluate(VISIBLE_FRAME)
+        assert after["count"] == 1 and after["width"] > 0, f"{page} slider {i}: {after}"
+        assert after["src"] != before["src"] and after["readout"] != before["readout"], (before, after)
+        box.screenshot(path=str(shot_name(page, f"-slider{i}-after")))
+
+        # a click at the left end of the track selects the first value, as a mouse user would
+        track = box.locator(".noUi-base").bounding_box()
+        reader.page.mouse.click(track["x"] + 1, track["y"] + track["height"] / 2)
+        reader.page.wait_for_timeout(300)
+        clicked = box.evaluate(VISIBLE_FRAME)
+        assert clicked["count"] == 1 and clicked["width"] > 0, f"{page} slider {i}: {clicked}"
+        assert handle.get_attribute("aria-valuenow") in ("0", "0.0"), f"{page} slider {i}: click did not move it"
+    assert not reader.errors and not reader.offsite, reader.errors + reader.offsite
