@@ -6,7 +6,8 @@ The sources are the files to edit; the notebooks are generated, committed withou
     python tools/build_notebooks.py --check  # exit 1 if a notebook is out of date
 
 Every notebook gets the same first cell: on Colab (where dtcart is not installed) it installs
-dtcart from the repository; everywhere else it does nothing. The rendered book hides it.
+dtcart from the repository with the reader's extras, and turns on Colab's manager for ipywidgets 8;
+everywhere else it does nothing. The rendered book hides it (tag remove-cell).
 """
 
 from __future__ import annotations
@@ -20,14 +21,25 @@ import nbformat
 
 ROOT = Path(__file__).resolve().parents[1]
 SRC, OUT = ROOT / "nbsrc", ROOT / "book"
-REPOSITORY = "https://github.com/dtcart/dtcart"
+REPOSITORY = "https://github.com/dtcart/dtcart"  # also _config.yml's repository.url (a test compares)
+BRANCH = "main"
+# What a reader's kernel needs beyond dtcart's own dependencies: myst_nb for glue(), Gymnasium for
+# Chapter 1's cross-check. binder/requirements.txt lists the same (a test compares).
+READER_EXTRAS = ("myst-nb>=1.1", "gymnasium==1.4.0")
 
+_EXTRAS = " ".join(f'"{extra}"' for extra in READER_EXTRAS)
 COLAB_CELL = f"""\
 # On Colab (or anywhere dtcart is not installed) install it from the repository; elsewhere this does nothing.
 try:
     import dtcart  # noqa: F401
 except ImportError:
-    %pip install --quiet "dtcart @ git+{REPOSITORY}"
+    %pip install --quiet "dtcart @ git+{REPOSITORY}@{BRANCH}" {_EXTRAS}
+try:  # Colab draws ipywidgets 8 (the sliders) only with its custom widget manager
+    from google.colab import output
+except ImportError:
+    pass
+else:
+    output.enable_custom_widget_manager()
 """
 
 
