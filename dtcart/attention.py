@@ -1,4 +1,9 @@
-"""Scaled dot-product attention from scratch (numpy) and multi-head attention (torch)."""
+"""Scaled dot-product attention from scratch (numpy) and multi-head attention (torch).
+
+``softmax``, ``causal_mask`` and ``attention`` are numpy, float64, for the chapters to take apart;
+``MultiHeadAttention`` is the torch module the transformer blocks use; ``attention_cost`` counts its
+parameters and FLOPs.
+"""
 
 from __future__ import annotations
 

@@ -264,3 +264,14 @@ def test_mha_backward_compatible_signature():
     assert {"q_proj", "k_proj", "v_proj", "out_proj"} <= {n for n, _ in m.named_children()}
     out = m(torch.zeros(1, 3, 8), False)
     assert isinstance(out, torch.Tensor)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
+def test_mha_on_gpu_matches_cpu():
+    ours = _module()
+    x = torch.randn(2, 7, 12, dtype=torch.float64)
+    pad = torch.zeros(2, 7, dtype=torch.bool)
+    pad[1, :3] = True
+    cpu = ours(x, key_padding_mask=pad)
+    gpu = ours.cuda()(x.cuda(), key_padding_mask=pad.cuda())
+    assert (gpu.cpu() - cpu).abs().max().item() < TOL
