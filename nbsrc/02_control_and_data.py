@@ -51,8 +51,8 @@ assert all(np.array_equal(getattr(first, name), getattr(again, name))
 # %% [markdown]
 # ## The rules of the game
 #
-# We play Gymnasium's `CartPole-v1` {cite}`towers2024gymnasium`, the modern form of the task of
-# {cite}`barto1983`, on our own physics. An episode starts near upright, every component of the state drawn
+# We play Gymnasium's `CartPole-v1` {cite}`towers2024gymnasium`, the modern form of the task
+# {cite:t}`barto1983` posed, on our own physics. An episode starts near upright, every component of the state drawn
 # uniformly in $\pm 0.05$. Each step the controller chooses a force, the cart moves for $\tau = 0.02$ s, and
 # the step earns a reward of $+1$, *including* the step that ends the episode. The episode ends after a step
 # that leaves the pole more than 12 degrees from upright or the cart more than 2.4 m from the centre, and it
