@@ -8,29 +8,50 @@ from torch import nn
 from .attention import MultiHeadAttention
 
 
+def _check_positive_int(name: str, value) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return value
+
+
+def _check_dropout(dropout) -> float:
+    if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0.0 <= dropout < 1.0:
+        raise ValueError(f"dropout must be a number in [0, 1), got {dropout!r}")
+    return float(dropout)
+
+
 class MLP(nn.Module):
     """Per-token feed-forward network: Linear(d_model, hidden), GELU, Linear(hidden, d_model), dropout.
+
+    Every token goes through the same two layers on its own: no information moves between tokens
+    here (that is attention's job); what the MLP adds is a nonlinearity inside each token.
+
+    Args:
+        d_model: width of each token.
+        hidden: width of the hidden layer (default ``4 * d_model``, as in the Transformer and GPT-2).
+        dropout: dropout on the output (training only), in [0, 1).
 
     ``forward(x (..., d_model)) -> (..., d_model)``.
     """
 
     def __init__(self, d_model: int, hidden: int | None = None, dropout: float = 0.0):
         super().__init__()
-        hidden = 4 * d_model if hidden is None else hidden
-        for name, v in (("d_model", d_model), ("hidden", hidden)):
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise ValueError(f"{name} must be a positive integer, got {v!r}")
+        _check_positive_int("d_model", d_model)
+        hidden = 4 * d_model if hidden is None else _check_positive_int("hidden", hidden)
+        self.d_model = d_model
         self.fc1 = nn.Linear(d_model, hidden)
         self.act = nn.GELU()
         self.fc2 = nn.Linear(hidden, d_model)
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = nn.Dropout(_check_dropout(dropout))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.dim() < 1 or x.shape[-1] != self.d_model:
+            raise ValueError(f"x must have shape (..., {self.d_model}), got {tuple(x.shape)}")
         return self.dropout(self.fc2(self.act(self.fc1(x))))
 
 
 class Block(nn.Module):
-    """One transformer block over ``(B, T, d_model)`` tokens, causal.
+    """One causal transformer block over ``(B, T, d_model)`` tokens.
 
     ``norm="post"`` (the post's diagram, and the original Transformer)::
 
@@ -38,9 +59,19 @@ class Block(nn.Module):
 
     ``norm="pre"`` (GPT-2, the Decision Transformer's backbone)::
 
-        x -> x + Attention(LayerNorm(x)) -> x + MLP(LayerNorm(x))
+        x -> x + Attention(LayerNorm(x)) -> x + MLP(LayerNorm(x)) -> output
 
-    ``residual=False`` drops both skip connections (for the vanishing-gradient experiment).
+    A pre-LN stack leaves its output un-normalised; GPT-2 puts one more LayerNorm after the last block.
+
+    Args:
+        d_model: width of each token.
+        n_heads: attention heads; must divide ``d_model``.
+        dropout: dropout on the attention weights and on both branches (training only), in [0, 1).
+        norm: ``"post"`` or ``"pre"``, where the LayerNorms sit.
+        residual: ``False`` drops both skip connections (``x + f(x)`` becomes ``f(x)``), only for the
+            vanishing-gradient experiment of chapter 5.
+
+    ``forward(x (B, T, d_model)) -> (B, T, d_model)``; output t depends on inputs 0..t only.
     """
 
     def __init__(self, d_model: int, n_heads: int, dropout: float = 0.0, norm: str = "post",
@@ -48,6 +79,11 @@ class Block(nn.Module):
         super().__init__()
         if norm not in ("post", "pre"):
             raise ValueError(f"norm must be 'post' or 'pre', got {norm!r}")
+        if not isinstance(residual, bool):
+            raise ValueError(f"residual must be True or False, got {residual!r}")
+        _check_positive_int("d_model", d_model)
+        _check_positive_int("n_heads", n_heads)
+        dropout = _check_dropout(dropout)
         self.norm, self.residual = norm, residual
         self.attn = MultiHeadAttention(d_model, n_heads, causal=True, dropout=dropout)
         self.ln1 = nn.LayerNorm(d_model)
@@ -55,10 +91,38 @@ class Block(nn.Module):
         self.ln2 = nn.LayerNorm(d_model)
         self.resid_dropout = nn.Dropout(dropout)
 
+    def _add(self, x: torch.Tensor, branch: torch.Tensor) -> torch.Tensor:
+        """The skip connection: ``x + branch``, or ``branch`` alone when ``residual=False``."""
+        return x + branch if self.residual else branch
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        skip = 1.0 if self.residual else 0.0
         if self.norm == "post":
-            x = self.ln1(skip * x + self.resid_dropout(self.attn(x)))
-            return self.ln2(skip * x + self.mlp(x))
-        x = skip * x + self.resid_dropout(self.attn(self.ln1(x)))
-        return skip * x + self.mlp(self.ln2(x))
+            x = self.ln1(self._add(x, self.resid_dropout(self.attn(x))))
+            return self.ln2(self._add(x, self.mlp(x)))
+        x = self._add(x, self.resid_dropout(self.attn(self.ln1(x))))
+        return self._add(x, self.mlp(self.ln2(x)))
+
+
+def input_gradient_norm(net: nn.Module, x: torch.Tensor, seed: int = 0) -> float:
+    """How much gradient reaches the input of ``net``: the norm of dL/dx for a random linear loss.
+
+    The loss is ``L = sum(net(x) * r)`` with ``r`` a fixed standard-normal tensor of the output's
+    shape (drawn from ``seed``), so the gradient arriving at the output is ``r`` itself, of norm about
+    ``sqrt(r.numel())`` whatever the depth; what is left of it at the input measures how well the
+    gradient survives the trip back through the network.
+
+    Args:
+        net: a module (or any callable) mapping ``x`` to a tensor.
+        x: the input, any shape ``net`` accepts, e.g. ``(B, T, d_model)``.
+        seed: seed of the probe ``r``.
+
+    Returns:
+        ``||dL/dx||`` (Frobenius norm over all entries of ``x``), a float.
+    """
+    if not isinstance(x, torch.Tensor) or not x.is_floating_point():
+        raise TypeError(f"x must be a floating-point torch.Tensor, got {type(x).__name__}")
+    x = x.detach().clone().requires_grad_(True)
+    y = net(x)
+    r = torch.randn(y.shape, generator=torch.Generator().manual_seed(seed), dtype=y.dtype).to(y.device)
+    (grad,) = torch.autograd.grad((y * r).sum(), x)
+    return grad.norm().item()
