@@ -136,6 +136,7 @@ def base_url(site):
 
 @pytest.fixture(scope="module")
 def browser():
+    shutil.rmtree(SCREENSHOTS, ignore_errors=True)  # this run's screenshots only
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
@@ -317,3 +318,27 @@ def test_slider_changes_the_figure_without_a_kernel(reader, page):
         assert clicked["count"] == 1 and clicked["width"] > 0, f"{page} slider {i}: {clicked}"
         assert handle.get_attribute("aria-valuenow") in ("0", "0.0"), f"{page} slider {i}: click did not move it"
     assert not reader.errors and not reader.offsite, reader.errors + reader.offsite
+
+
+def test_site_reads_from_a_folder(browser, site):
+    """The README's way: open _build/html/index.html as a file. It forwards to the landing page, and a
+    slider page typesets its math and moves its slider with no server and no network."""
+    reader = Reader(browser, site.resolve().as_uri() + "/")
+    try:
+        reader.page.goto(reader.base_url + "index.html", wait_until="load")
+        reader.page.wait_for_url("**/book/index.html", timeout=10_000)
+        reader.open(SLIDER_PAGES[0])
+        math = reader.page.evaluate(MATH_STATE)
+        assert math["count"] and not math["untypeset"] and not math["raw"], math
+        box = reader.page.locator(".dtcart-frame-slider").first
+        before = box.evaluate(VISIBLE_FRAME)
+        box.locator(".noUi-handle").focus()
+        reader.page.keyboard.press("Home")
+        reader.page.keyboard.press("ArrowRight")
+        reader.page.wait_for_timeout(300)
+        after = box.evaluate(VISIBLE_FRAME)
+        assert after["count"] == 1 and after["width"] > 0 and after["readout"] != before["readout"], (before, after)
+        assert not reader.errors and not reader.offsite and not reader.broken, \
+            reader.errors + reader.offsite + reader.broken
+    finally:
+        reader.close()
