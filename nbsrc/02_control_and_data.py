@@ -7,7 +7,7 @@
 # gain $K$, tried a few values of $K$, and noticed that below "about 20" the pole falls while above it the
 # pole swings smoothly {cite}`post2025`. This chapter retraces that experiment on the cart of
 # {doc}`01_physics`, finds out exactly where "about 20" comes from, and discovers a second way to fail that
-# the post's plots did not show. Then it turns the controller's episodes into the offline dataset the
+# the post does not mention. Then it turns the controller's episodes into the offline dataset the
 # Decision Transformer of {doc}`06_decision_transformer` learns from, and introduces the quantity that
 # dataset is built around: the return-to-go.
 
@@ -52,12 +52,12 @@ assert all(np.array_equal(getattr(first, name), getattr(again, name))
 # ## The rules of the game
 #
 # We play Gymnasium's `CartPole-v1` {cite}`towers2024gymnasium`, the modern form of the task
-# {cite:t}`barto1983` posed, on our own physics. An episode starts near upright, every component of the state drawn
-# uniformly in $\pm 0.05$. Each step the controller chooses a force, the cart moves for $\tau = 0.02$ s, and
+# {cite:t}`barto1983` posed, on our own physics. An episode starts near upright, every component of the
+# state drawn uniformly in $\pm 0.05$. Each step the controller chooses a force, the cart moves for $\tau = 0.02$ s, and
 # the step earns a reward of $+1$, *including* the step that ends the episode. The episode ends after a step
 # that leaves the pole more than 12 degrees from upright or the cart more than 2.4 m from the centre, and it
-# is cut at 500 steps. So an episode's return is simply its length, and 500 means the pole was kept up for
-# the full 10 seconds.
+# is cut at 500 steps. So an episode's return is simply its length, and 500 means the pole was kept up, and
+# the cart on its track, for the full 10 seconds.
 #
 # The rules live in one place, `control.EpisodeBatch`, which runs a whole batch of carts at once; both this
 # chapter's controller and the Decision Transformer of the last chapter are scored by it. Here is one step:
@@ -136,6 +136,7 @@ show_source(control.critical_gain)
 assert params.cart_mass == params.pole_mass == 1.0 and physics.CartPoleParams.gymnasium().pole_mass == 0.1
 assert abs(K_STAR - 19.6) < 1e-12
 assert abs(control.critical_gain(physics.CartPoleParams.gymnasium()) - 10.78) < 1e-12
+assert 0 < control.linear_coefficient(10.0) < physics.linear_rate() ** 2  # below K*: falls, but slower
 
 # %% [markdown]
 # A linearisation is a claim about small angles, so we test it on a small angle. Start the pole at
@@ -165,8 +166,8 @@ print(f"growth rate {growth_rate:.3f} 1/s (linear {np.sqrt(lam(15.0)):.3f}); "
 # ## The K sweep
 #
 # Now the experiment the post did by hand, done wholesale: for each gain on a grid, fine around $K^*$,
-# play the same 200 random starts and record how each episode ended. `control.gain_sweep` runs all of them
-# as one vectorised batch per few dozen gains.
+# play the same 200 random starts and record how each episode ended. `control.gain_sweep` runs them as
+# vectorised batches of about twenty gains (4000 carts) at a time.
 
 # %%
 gains = np.round(np.concatenate([np.arange(10.0, 18.0, 0.5), np.arange(18.0, 23.0, 0.1),
@@ -213,8 +214,8 @@ fig
 #
 # The two failure modes also trade places *below* $K^*$: there $\lambda$ is small and positive, the pole
 # falls very slowly (the growth rate $\sqrt\lambda$ goes to zero at $K^*$), and the drifting cart often gets
-# to the edge first. The post's two plots, falling below 20 and swinging above, are both true; its sweep
-# just did not look at $x$.
+# to the edge first. The post's observation, falling below 20 and swinging above, holds for the pole; what
+# it leaves out is the cart.
 
 # %%
 fell_share, solved_share = sweep.fell, sweep.solved
@@ -341,8 +342,8 @@ assert np.allclose(np.abs(run_above.states[:, :, 0]).max(axis=1), amplitude, rto
 # %% [markdown]
 # ## Turn the knob yourself
 #
-# One start, $\dot\theta_0 = 0.05$ rad/s and the cart at rest in the centre, under different gains. The
-# function below plays it and draws the pole's angle and the cart's position against time, with the limits
+# One start, $\theta_0 = 0.05$ rad (unless you move the angle slider), $\dot\theta_0 = 0.05$ rad/s and the
+# cart at rest in the centre, under different gains. The function below plays it and draws the pole's angle and the cart's position against time, with the limits
 # that end the episode.
 
 # %% tags=["hide-input"]
@@ -398,7 +399,7 @@ def episode_figure(K, theta0=0.05):
 
 # %% tags=["remove-output"]
 def show_episode(K=19.0, theta0=0.05):
-    fig = episode_figure(K, theta0)
+    episode_figure(K, theta0)
     plt.show()
 
 
@@ -409,13 +410,13 @@ widgets.interact(show_episode,
 
 # %% [markdown]
 # This slider works anywhere, the web page included: its 19 frames, one per integer gain from 12 to 30
-# N/rad, were drawn when the book was built. It opens at $K = 19$, just below $K^*$: the pole leans further
-# at every swing and falls. Move it one notch to 20 and the pole holds, but the cart walks off the track;
+# N/rad, were drawn when the book was built. It opens at $K = 19$, just below $K^*$: the push is not quite
+# enough, and the pole tilts further and further until it falls. Move it one notch to 20 and the pole holds, but the cart walks off the track;
 # from 23 on the episode lasts its full 10 s.
 
 # %%
 slider_gains = np.arange(12, 31)
-frame_slider(slider_gains, episode_figure, "gain K [N/rad]", value=19, dpi=60, readout_format=lambda K: f"{K:g}")
+frame_slider(slider_gains, episode_figure, "gain K [N/rad]", value=19, dpi=75, readout_format=lambda K: f"{K:g}")
 
 # %% [markdown]
 # The same story as a static figure:
@@ -464,8 +465,8 @@ assert control.rollout(control.heuristic(high), np.tile([0.05, THETA_DOT0, 0.0, 
 # produce the actions that went with a *given return*, and it can only learn that if the log contains
 # different returns. So instead of one gain we use many. `data.make_dataset` plays a large batch of
 # episodes, each with its own gain drawn uniformly from a range that straddles $K^*$ and its own random
-# start, and keeps
-# everything the transformer will need: states, actions, rewards, lengths, and the gain that played.
+# start, and keeps everything the transformer will need: states, actions, rewards, lengths, and the gain
+# that played.
 
 # %%
 show_source(data.make_dataset)
@@ -554,8 +555,8 @@ fig
 # Why insist on the spread? Imagine the log held only solved episodes. Every one of them would have the
 # same return, 500, and "I want a return of 500" would tell a learner nothing it could not guess. With short,
 # middling and solved episodes side by side, the log itself says which behaviour goes with which return:
-# the swings that grow until the pole falls go with small returns, steady swings with a centred cart go with
-# 500. That contrast is what a return-conditioned learner feeds on {cite}`chen2021`.
+# a pole that tilts further and further goes with a small return, a cart that wanders off with a middling
+# one, and steady swings over a cart that stays near the centre with 500. That contrast is what a return-conditioned learner feeds on {cite}`chen2021`.
 
 # %% [markdown]
 # ## Return-to-go
@@ -587,14 +588,21 @@ assert np.array_equal(rtg, steps_left.astype(float))
 i = examples[1]
 n = ds.lengths[i]
 t = np.arange(ds.max_steps) * params.dt
-fig, (ax_r, ax_th) = plt.subplots(2, 1, figsize=(7, 4.2), sharex=True)
+fig, (ax_r, ax_th, ax_x) = plt.subplots(3, 1, figsize=(7, 5.4), sharex=True)
 ax_r.plot(t, rtg[i], color="tab:purple", label="return-to-go $R_t$")
 ax_r.plot(t, 100 * ds.rewards[i], color="tab:gray", lw=1, label="reward $r_t$, drawn ×100")
-ax_r.set_ylabel("[steps]")
+ax_r.set_ylabel("steps")
 ax_r.legend(fontsize=8)
-ax_th.plot(t[:n], np.degrees(ds.states[i, :n, 0]), color="tab:orange")
+ax_th.plot(t[:n + 1], np.degrees(ds.states[i, :n + 1, 0]), color="tab:orange")
 ax_th.set_ylabel("pole angle θ [deg]")
-ax_th.set_xlabel("time [s]")
+ax_th.set_ylim(-14, 14)
+ax_x.plot(t[:n + 1], ds.states[i, :n + 1, 2], color="tab:orange")
+ax_x.set_ylabel("cart position x [m]")
+ax_x.set_ylim(-2.8, 2.8)
+ax_x.set_xlabel("time [s]")
+for ax, limit in ((ax_th, 12.0), (ax_x, control.X_LIMIT)):
+    for side in (-limit, limit):
+        ax.axhline(side, color="tab:red", ls=":", lw=1)
 fig.tight_layout()
 glue("fig-ch2-rtg", fig, display=False)
 fig
@@ -604,8 +612,8 @@ fig
 # :name: fig-ch2-rtg
 #
 # Return-to-go along the middling episode of {numref}`fig-ch2-examples` (top): it starts at the episode's
-# return and falls by one every step until the end, where the rewards (grey, scaled) stop. Below, what the
-# pole did meanwhile.
+# return and falls by one every step until the end, where the rewards (grey, scaled) stop. Below, the pole's
+# angle and the cart's position meanwhile: the episode ends when one of them crosses its limit (dotted).
 # ```
 #
 # This is what each step of the dataset will look like to the Decision Transformer: a triple
@@ -613,8 +621,8 @@ fig
 # training it learns to predict $a_t$ from the triples up to $s_t$. At test time we write the return we want
 # into $R_0$, subtract each reward as it arrives, and let the model choose the forces.
 #
-# Finally the dataset is saved the way the later chapters load it: a plain `.npz` archive with no pickled
-# objects, which reads back exactly, bit for bit.
+# Finally, a dataset can be stored and shared as a plain `.npz` archive with no pickled objects (so loading
+# one cannot run code); it reads back exactly, bit for bit, and a damaged file is refused with a clear error.
 
 # %%
 with tempfile.TemporaryDirectory() as folder:
@@ -622,9 +630,17 @@ with tempfile.TemporaryDirectory() as folder:
     data.save_dataset(ds, path)
     loaded = data.load_dataset(path)
     size_mb = path.stat().st_size / 1e6
+    whole = path.read_bytes()
+    path.write_bytes(whole[: len(whole) // 2])  # cut the file in half
+    try:
+        data.load_dataset(path)
+        refused = None
+    except ValueError as err:
+        refused = str(err)
+assert refused is not None and "cannot read" in refused
 assert all(np.array_equal(getattr(loaded, name), getattr(ds, name))
            for name in ("states", "actions", "rewards", "lengths", "gains"))
-print(f"{size_mb:.1f} MB on disk")
+print(f"{size_mb:.1f} MB on disk; the file cut in half is refused with a ValueError")
 
 # %% [markdown]
 # ## What we have
