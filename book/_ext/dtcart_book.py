@@ -1,4 +1,4 @@
-"""Sphinx extension with the book's two build fixes (loaded from _config.yml's ``local_extensions``).
+"""Sphinx extension with the book's build fixes (loaded from _config.yml's ``local_extensions``).
 
 1. Re-execute the notebooks when the dtcart engine changes. The build keeps executed notebooks in a
    jupyter-cache (``execute_notebooks: cache``) keyed on the notebooks' code only, so after an edit to
@@ -15,6 +15,9 @@ import hashlib
 import shutil
 from pathlib import Path
 
+from pybtex.plugin import register_plugin
+from pybtex.style.formatting.alpha import Style as AlphaStyle
+from pybtex.style.template import field, sentence
 from sphinx.application import Sphinx
 from sphinx.util import logging
 
@@ -62,7 +65,16 @@ def dedupe_scripts(app: Sphinx, pagename: str, templatename: str, context: dict,
     scripts[:] = unique
 
 
+class TitleCaseStyle(AlphaStyle):
+    """pybtex's alpha style, keeping each title's capitalisation as written."""
+
+    def format_title(self, e, which_field, as_sentence=True):
+        title = field(which_field)
+        return sentence[title] if as_sentence else title
+
+
 def setup(app: Sphinx) -> dict:
+    register_plugin("pybtex.style.formatting", "dtcart", TitleCaseStyle)
     # after myst-nb (priority 500) has resolved the cache path, before any notebook is read
     app.connect("builder-inited", invalidate_stale_cache, priority=900)
     # after every extension has added its page scripts
