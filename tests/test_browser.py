@@ -5,8 +5,9 @@ this test reuses `_build/html` when it is newer than every source of the book, a
 that build once (the notebooks' executions land in `_build/.jupyter_cache`, so a later build by hand is
 cheap). It serves the pages from a local HTTP server, aborts every request that leaves this machine,
 and checks each page: no JavaScript error, every equation typeset by MathJax (no raw `\\[`), every image
-loaded, the launch and repository buttons present, widgets rendered; on the two slider pages, moving
-the slider (keyboard and mouse) changes the figure with no kernel. Screenshots go to `_build/screenshots/`.
+loaded, every figure numbered and captioned, the launch and repository buttons present, widgets
+rendered; on the two slider pages, moving the slider (keyboard and mouse) changes the figure with no
+kernel. Screenshots go to `_build/screenshots/`.
 
 Skipped, with the reason, when Playwright or a Chromium binary is missing (CI installs Debian's
 `chromium`; Playwright never downloads a browser here). Environment knobs:
@@ -83,8 +84,9 @@ def newest_source_mtime() -> float:
     newest = 0.0
     for name in SOURCES:
         path = ROOT / name
-        files = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts
-                                               and ".ipynb_checkpoints" not in p.parts]
+        files = [path] if path.is_file() else [
+            p for p in path.rglob("*")
+            if p.is_file() and "__pycache__" not in p.parts and ".ipynb_checkpoints" not in p.parts]
         newest = max([newest] + [p.stat().st_mtime for p in files])
     return newest
 
@@ -250,6 +252,12 @@ def test_page_reads_offline(reader, page):
     if math["raw"]:
         problems.append(f"raw TeX in the text: {math['raw'][:3]}")
 
+    uncaptioned = reader.page.evaluate(
+        "() => Array.from(document.querySelectorAll('main figure'))"
+        ".filter(f => !f.querySelector('figcaption .caption-number')).map(f => f.id || f.outerHTML.slice(0, 80))")
+    if uncaptioned:
+        problems.append(f"figures without a numbered caption: {uncaptioned}")
+
     images = reader.page.evaluate(IMAGES)
     unloaded = [img for img in images if img["width"] == 0]
     if unloaded:
@@ -259,8 +267,10 @@ def test_page_reads_offline(reader, page):
         problems.append("no repository button")
     notebook = (ROOT / f"{page}.ipynb").exists()
     if notebook:
-        binder = reader.page.locator(f'a[href^="https://mybinder.org/v2/gh/dtcart/dtcart/main?urlpath=lab/tree/{page}.ipynb"]')
-        colab = reader.page.locator(f'a[href="https://colab.research.google.com/github/dtcart/dtcart/blob/main/{page}.ipynb"]')
+        binder = reader.page.locator(
+            f'a[href^="https://mybinder.org/v2/gh/dtcart/dtcart/main?urlpath=lab/tree/{page}.ipynb"]')
+        colab = reader.page.locator(
+            f'a[href="https://colab.research.google.com/github/dtcart/dtcart/blob/main/{page}.ipynb"]')
         thebe = reader.page.locator(".btn-launch-thebe")
         for name, locator in (("Binder", binder), ("Colab", colab), ("Live Code (Thebe)", thebe)):
             if locator.count() == 0:
@@ -271,7 +281,8 @@ def test_page_reads_offline(reader, page):
         if leak in text:
             problems.append(f"{leak!r} shows on the page")
 
-    problems += reader.errors + [f"broken: {b}" for b in reader.broken] + [f"off-site request: {u}" for u in reader.offsite]
+    problems += reader.errors + [f"broken: {b}" for b in reader.broken]
+    problems += [f"off-site request: {url}" for url in reader.offsite]
     assert not problems, f"{page} ({len(images)} images, {math['typeset']} equations):\n  " + "\n  ".join(problems)
 
 

@@ -58,7 +58,8 @@ def dedupe_scripts(app: Sphinx, pagename: str, templatename: str, context: dict,
     seen, unique = set(), []
     for script in scripts:
         attributes = getattr(script, "attributes", {}) or {}
-        key = (getattr(script, "filename", str(script)) or "", tuple(sorted((k, str(v)) for k, v in attributes.items())))
+        source = getattr(script, "filename", str(script)) or ""
+        key = (source, tuple(sorted((k, str(v)) for k, v in attributes.items())))
         if key not in seen:
             seen.add(key)
             unique.append(script)
