@@ -71,11 +71,13 @@ show_source(control.EpisodeBatch.advance)
 
 # %%
 assert np.abs(starts).max() <= 0.05 and params.dt == 0.02
-assert np.isclose(control.THETA_LIMIT, np.radians(12)) and control.X_LIMIT == 2.4 and control.MAX_STEPS == 500
+assert np.isclose(control.THETA_LIMIT, np.radians(12)) and control.X_LIMIT == 2.4
+assert control.MAX_STEPS == 500
 steps = np.arange(first.rewards.shape[1])
 assert np.array_equal(first.returns, first.lengths)
 assert np.array_equal(first.rewards, (steps < first.lengths[:, None]).astype(float))
-assert np.array_equal(first.fell.astype(int) + first.left_track + first.solved, np.ones(200, dtype=int))
+ends = first.fell.astype(int) + first.left_track + first.solved
+assert (ends == 1).all()
 
 # %% [markdown]
 # ## The controller
@@ -133,10 +135,12 @@ show_source(control.heuristic)
 show_source(control.critical_gain)
 
 # %%
-assert params.cart_mass == params.pole_mass == 1.0 and physics.CartPoleParams.gymnasium().pole_mass == 0.1
+gym = physics.CartPoleParams.gymnasium()
+assert params.cart_mass == params.pole_mass == 1.0 and gym.pole_mass == 0.1
 assert abs(K_STAR - 19.6) < 1e-12
-assert abs(control.critical_gain(physics.CartPoleParams.gymnasium()) - 10.78) < 1e-12
-assert 0 < control.linear_coefficient(10.0) < physics.linear_rate() ** 2  # below K*: falls, but slower
+assert abs(control.critical_gain(gym) - 10.78) < 1e-12
+# below K* the pole still falls, but more slowly than with no control at all
+assert 0 < control.linear_coefficient(10.0) < physics.linear_rate() ** 2
 
 # %% [markdown]
 # A linearisation is a claim about small angles, so we test it on a small angle. Start the pole at
@@ -187,7 +191,8 @@ ax_len.set_ylabel("mean episode length [steps]")
 ax_len.set_xlabel("gain K [N/rad]")
 for ax in (ax_share, ax_len):
     ax.axvline(K_STAR, color="k", ls="--", lw=1)
-ax_len.annotate("K* = (M+m)g", (K_STAR, 60), xytext=(K_STAR + 1.5, 80), arrowprops=dict(arrowstyle="->"))
+ax_len.annotate("K* = (M+m)g", (K_STAR, 60), xytext=(K_STAR + 1.5, 80),
+                arrowprops=dict(arrowstyle="->"))
 fig.tight_layout()
 glue("fig-ch2-sweep", fig, display=False)
 fig
@@ -221,15 +226,17 @@ fig
 fell_share, solved_share = sweep.fell, sweep.solved
 assert (fell_share[gains <= 18.0] == 1).all()
 assert (fell_share[gains >= K_STAR - 1e-9] == 0).all()
-j = np.argmax(fell_share < 0.5)  # first gain where fewer than half of the starts fall
-k_half = np.interp(0.5, fell_share[[j, j - 1]], gains[[j, j - 1]])  # linear between the two grid points
+# first grid gain where fewer than half of the starts fall, then linear between it and the one before
+j = np.argmax(fell_share < 0.5)
+k_half = np.interp(0.5, fell_share[[j, j - 1]], gains[[j, j - 1]])
 k_no_fall = gains[np.argmax(fell_share == 0)]
 assert abs(k_half / K_STAR - 1) < 0.03 and abs(k_no_fall / K_STAR - 1) < 0.03
 assert sweep.left_track.max() > 0.9 and abs(gains[sweep.left_track.argmax()] - K_STAR) < 1.0
 k_all_solved = gains[np.argmax(solved_share == 1)]
 assert (solved_share[gains >= k_all_solved] == 1).all() and 21.5 < k_all_solved < 23.0
-print(f"K* = {K_STAR:.2f}; half of the starts fall at K = {k_half:.2f} ({k_half / K_STAR - 1:+.1%}); "
-      f"no falls from K = {k_no_fall:.2f}; all 200 starts last 500 steps from K = {k_all_solved:.2f}")
+print(f"K* = {K_STAR:.2f}; half of the starts fall at K = {k_half:.2f} "
+      f"({k_half / K_STAR - 1:+.1%}); no falls from K = {k_no_fall:.2f}; "
+      f"all 200 starts last 500 steps from K = {k_all_solved:.2f}")
 
 # %% [markdown]
 # ### Why the cart drifts, and where "about 22" comes from
@@ -351,7 +358,7 @@ THETA_DOT0 = 0.05
 
 
 def play(K, theta0=0.05):
-    """One episode of the heuristic from [theta0, THETA_DOT0, 0, 0]; inputs are clamped to the slider ranges."""
+    """One episode from [theta0, THETA_DOT0, 0, 0]; inputs are clamped to the sliders' ranges."""
     K = float(np.clip(K, 0.0, 40.0))
     theta0 = float(np.clip(theta0, -0.2, 0.2))
     return control.rollout(control.heuristic(K), [[theta0, THETA_DOT0, 0.0, 0.0]])
@@ -388,7 +395,7 @@ def episode_figure(K, theta0=0.05):
     for ax in axes:
         ax.set_xlabel("time [s]")
     fig.suptitle(f"K = {K:g} N/rad, θ0 = {theta0:g} rad: {outcome(run)}", fontsize=10)
-    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.17, top=0.86, wspace=0.28)  # cheaper than tight_layout
+    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.17, top=0.86, wspace=0.28)  # fast
     return fig
 
 
@@ -403,10 +410,10 @@ def show_episode(K=19.0, theta0=0.05):
     plt.show()
 
 
-widgets.interact(show_episode,
-                 K=widgets.FloatSlider(value=19.0, min=10.0, max=30.0, step=0.2, description="gain K [N/rad]",
-                                       style={"description_width": "initial"}),
-                 theta0=widgets.FloatSlider(value=0.05, min=-0.2, max=0.2, step=0.01, description="θ0 [rad]"));
+gain_slider = widgets.FloatSlider(value=19.0, min=10.0, max=30.0, step=0.2,
+                                  description="gain K [N/rad]", style={"description_width": "initial"})
+angle_slider = widgets.FloatSlider(value=0.05, min=-0.2, max=0.2, step=0.01, description="θ0 [rad]")
+widgets.interact(show_episode, K=gain_slider, theta0=angle_slider);
 
 # %% [markdown]
 # This slider works anywhere, the web page included: its 19 frames, one per integer gain from 12 to 30
@@ -416,22 +423,26 @@ widgets.interact(show_episode,
 
 # %%
 slider_gains = np.arange(12, 31)
-frame_slider(slider_gains, episode_figure, "gain K [N/rad]", value=19, dpi=75, readout_format=lambda K: f"{K:g}")
+frame_slider(slider_gains, episode_figure, "gain K [N/rad]", value=19, dpi=75,
+             readout_format=lambda K: f"{K:g}")
 
 # %% [markdown]
 # The same story as a static figure:
 
 # %%
 panel_gains = [15.0, 19.0, 21.0, 23.0, 27.0]
-panels = control.rollout(control.heuristic(panel_gains), np.tile([0.05, THETA_DOT0, 0.0, 0.0], (5, 1)))
+story_start = [0.05, THETA_DOT0, 0.0, 0.0]
+panels = control.rollout(control.heuristic(panel_gains), np.tile(story_start, (5, 1)))
 
 # %% tags=["remove-output", "hide-input"]
 fig, axes = plt.subplots(2, 5, figsize=(12, 4.4), sharex=True, sharey="row")
 for j, K in enumerate(panel_gains):
     draw_episode(axes[:, j], panels, j, color="tab:red" if panels.fell[j] else
                  ("tab:orange" if panels.left_track[j] else "tab:green"))
-    axes[0, j].set_title(f"K = {K:g}: " + outcome(panels, j).replace(" after", "\nafter"), fontsize=9)
+    title = f"K = {K:g}: " + outcome(panels, j).replace(" after", "\nafter")
+    axes[0, j].set_title(title, fontsize=9)
     axes[1, j].set_xlabel("time [s]")
+    axes[1, j].set_xticks([0, 5, 10])
 axes[0, 0].set_ylabel("pole angle θ [deg]")
 axes[1, 0].set_ylabel("cart position x [m]")
 fig.tight_layout()
@@ -456,7 +467,7 @@ assert panels.lengths[0] < panels.lengths[1]
 assert len(slider_gains) == 19
 assert play(19).fell[0] and play(20).left_track[0]
 high = slider_gains[slider_gains >= 23]
-assert control.rollout(control.heuristic(high), np.tile([0.05, THETA_DOT0, 0.0, 0.0], (len(high), 1))).solved.all()
+assert control.rollout(control.heuristic(high), np.tile(story_start, (len(high), 1))).solved.all()
 
 # %% [markdown]
 # ## The offline dataset
