@@ -1,0 +1,120 @@
+"""Run the benchmarks and print tables with ratios.
+
+    python -m benchmarks                 # physics, rollouts and data, Decision Transformer (about 2-3 minutes)
+    python -m benchmarks --quick         # fewer sizes and repeats, no train_default (under a minute)
+    python -m benchmarks --notebooks     # also: time and peak memory of every book notebook
+    python -m benchmarks --suite --build # also: the whole test suite and a fresh book build (slow)
+    python -m benchmarks --only physics  # one section (physics, rollouts, dt, notebooks, suite, build)
+    python -m benchmarks --json out.json # also save every number
+
+Timings are best-of-N wall times (time.perf_counter); each section prints the load average beside them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from .timing import load, si, table
+
+SECTIONS = ("physics", "rollouts", "dt", "notebooks", "suite", "build")
+
+
+def report_physics(r: dict) -> str:
+    rows = [[row["batch"], si(row["dtcart"]), si(row["vector_env"]), si(row["gym_make_loop"]),
+             f"{row['ratio_vector']:.2f}x", f"{row['ratio_gym']:.3g}x"] for row in r["rows"]]
+    return table(["batch", "dtcart step", "CartPoleVectorEnv", "CartPole-v1 loop", "vs vector env",
+                  "vs CartPole-v1"], rows, "Physics: cart-steps per second (one call steps the whole batch)") + \
+        f"\nstep() called once per cart from a Python loop: {si(r['dtcart_loop'])} cart-steps/s"
+
+
+def report_rollouts(r: dict) -> str:
+    rows = [[row["batch"], f"{row['episodes_per_s']:.1f}", si(row["cart_steps_per_s"])] for row in r["rows"]]
+    return table(["batch", "episodes/s", "cart-steps/s"], rows,
+                 "Rollouts: control.rollout(heuristic(24), starts), 500-step episodes") + \
+        f"\nmake_dataset(): {r['dataset_s']:.2f} s for {r['dataset_episodes']} episodes, " \
+        f"{r['dataset_steps']} steps (goal < 2 s)"
+
+
+def report_dt(r: dict) -> str:
+    peak = r["matmul_flops"]
+
+    def line(name, row):
+        return [name, row["d_model"], row["n_layers"], row["context"], f"{row['params']:,}",
+                f"{row['steps_per_s']:.1f}", si(row["tokens_per_s"]), si(row["flops_per_s"], "FLOP/s"),
+                f"{100 * row['flops_per_s'] / peak:.1f}%"]
+
+    rows = [line("book default", r["default"]), line("book, 1 thread", r["default_1_thread"]),
+            line("paper's size", r["paper_size"])]
+    rows += [line(f"context {row['context']}", row) for row in r["by_context"]]
+    rows += [line(f"width {row['d_model']}", row) for row in r["by_width"]]
+    text = table(["model", "d", "layers", "K", "params", "steps/s", "tokens/s", "achieved", "of matmul"], rows,
+                 f"Decision Transformer training (batch 64, {r['threads']} torch threads); "
+                 f"1024x1024 matmul: {si(peak, 'FLOP/s')}")
+    if "train_default_s" in r:
+        text += f"\ntrain_default(): {r['train_default_s']:.1f} s (goal <= 60 s)"
+    rows = [[row["batch"], f"{row['episodes_per_s']:.2f}", si(row["cart_steps_per_s"]),
+             f"{row['forward_passes_per_s']:.0f}", f"{row['mean_return']:.0f}"] for row in r["rollout"]]
+    return text + "\n\n" + table(["batch", "episodes/s", "cart-steps/s", "forward passes/s", "mean return"], rows,
+                                 f"rollout_dt at target 500, model: {r['model']}")
+
+
+def report_notebooks(rows: list) -> str:
+    body = [[row["notebook"], f"{row['seconds']:.1f}", f"{row['kernel_peak_rss_mb']:.0f}"] if "seconds" in row
+            else [row["notebook"], "FAILED", " ".join(row["error"])] for row in rows]
+    return table(["notebook", "seconds", "kernel peak RSS [MB]"], body,
+                 "Notebooks, each in a fresh kernel (budget: < 90 s and < 2 GB each)")
+
+
+def report_timed(name: str, r: dict) -> str:
+    return f"{name}: {r['seconds']:.1f} s, exit status {r['returncode']} ({r['last_line']})"
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="fewer sizes and repeats; skip train_default")
+    parser.add_argument("--notebooks", action="store_true", help="time every book notebook")
+    parser.add_argument("--suite", action="store_true", help="time the whole test suite")
+    parser.add_argument("--build", action="store_true", help="time a fresh book build")
+    parser.add_argument("--only", choices=SECTIONS, action="append", help="run only these sections")
+    parser.add_argument("--json", metavar="PATH", help="save every number to this JSON file")
+    args = parser.parse_args(argv)
+    sections = args.only or ["physics", "rollouts", "dt"] + [s for s in ("notebooks", "suite", "build")
+                                                              if getattr(args, s)]
+    results = {}
+    for section in sections:
+        before = load()
+        if section == "physics":
+            from . import physics_bench
+            results[section] = physics_bench.run(min_time=0.05 if args.quick else 0.2,
+                                                 repeat=3 if args.quick else 5)
+            text = report_physics(results[section])
+        elif section == "rollouts":
+            from . import rollout_bench
+            results[section] = rollout_bench.run(repeat=1 if args.quick else 3)
+            text = report_rollouts(results[section])
+        elif section == "dt":
+            from . import dt_bench
+            results[section] = dt_bench.run(quick=args.quick)
+            text = report_dt(results[section])
+        elif section == "notebooks":
+            from . import book_bench
+            results[section] = book_bench.notebooks()
+            text = report_notebooks(results[section])
+        else:
+            from . import book_bench
+            results[section] = getattr(book_bench, section)()
+            text = report_timed({"suite": "test suite (python -m pytest)",
+                                 "build": "book build (fresh, jupyter-book build)"}[section], results[section])
+        results[section + "_load"] = [before, load()]
+        print(f"{text}\n[{before} before, {load()} after]\n", flush=True)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(results, f, indent=1, default=float)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

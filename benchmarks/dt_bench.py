@@ -1,0 +1,96 @@
+"""Decision Transformer on the CPU: training throughput, its scaling, FLOP/s against a large matmul,
+``train_default`` wall time and ``rollout_dt`` speed."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+
+import numpy as np
+import torch
+
+from dtcart.control import random_initial_states
+from dtcart.data import make_dataset
+from dtcart.evaluate import rollout_dt
+from dtcart.model import DecisionTransformer
+from dtcart.train import DEFAULT_MODEL, DEFAULT_TRAIN, TrainConfig, WindowSampler, dt_loss, fit, fit_scalings, \
+    train_default
+
+from .timing import best_time
+
+CONTEXTS = (5, 10, 20, 40)
+WIDTHS = (32, 64, 128, 256)
+PAPER = replace(DEFAULT_MODEL, d_model=128, n_layers=3, n_heads=1, context=20)  # kzl/decision-transformer's size
+
+
+def matmul_flops(n: int = 1024, repeat: int = 5) -> float:
+    """FLOP/s of an ``n x n`` float32 matrix product: a rough practical peak of this CPU for torch."""
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    return 2 * n**3 / best_time(lambda: torch.mm(a, b), repeat=repeat, min_time=0.2)
+
+
+def train_flops_per_step(config, batch_size: int) -> float:
+    """FLOPs of one training update (forward + backward = 3 forwards), 2 per multiply-accumulate.
+
+    Per token and block: 24 d^2 for the four attention projections and the 4d-wide MLP, plus 4 L d for the
+    dense (B, 3K, 3K) attention scores and their weighted sum over L = 3K tokens; embeddings and the head
+    are negligible at these widths.
+    """
+    d, seq = config.d_model, 3 * config.context
+    per_token = config.n_layers * (24 * d * d + 4 * seq * d)
+    return 3 * per_token * seq * batch_size
+
+
+def train_rate(ds, config, train: TrainConfig = DEFAULT_TRAIN, steps: int = 20, repeat: int = 3) -> dict:
+    """Updates/s and tokens/s of the book's training loop for a model of ``config`` on ``ds``."""
+    torch.manual_seed(0)
+    model = DecisionTransformer(config=fit_scalings(ds, config))
+    sampler = WindowSampler(ds, config.context)
+    short = replace(train, steps=steps, warmup=1)
+    fit(model, sampler.sample, dt_loss, replace(short, steps=2))  # warm up the allocator and kernels
+    seconds = best_time(lambda: fit(model, sampler.sample, dt_loss, short), repeat=repeat) / steps
+    tokens = train.batch_size * 3 * config.context
+    flops = train_flops_per_step(config, train.batch_size)
+    return {"d_model": config.d_model, "n_layers": config.n_layers, "context": config.context,
+            "params": sum(p.numel() for p in model.parameters()), "steps_per_s": 1 / seconds,
+            "tokens_per_s": tokens / seconds, "flops_per_s": flops / seconds}
+
+
+def rollout_rate(model, n: int, target: float = 500.0, repeat: int = 3) -> dict:
+    """Episodes/s and cart-steps/s of ``rollout_dt`` on ``n`` starts at once, and its mean return."""
+    starts = random_initial_states(n, seed=12345)
+    run = rollout_dt(model, target, starts)
+    seconds = best_time(lambda: rollout_dt(model, target, starts), repeat=repeat)
+    return {"batch": n, "episodes_per_s": n / seconds, "cart_steps_per_s": run.lengths.sum() / seconds,
+            "forward_passes_per_s": int(run.lengths.max()) / seconds, "mean_return": float(run.lengths.mean())}
+
+
+def run(quick: bool = False) -> dict:
+    """Every measurement above. ``quick`` skips ``train_default`` and uses fewer sizes."""
+    ds = make_dataset()
+    out = {"threads": torch.get_num_threads(), "matmul_flops": matmul_flops()}
+    steps, repeat = (5, 2) if quick else (20, 3)
+    out["default"] = train_rate(ds, DEFAULT_MODEL, steps=steps, repeat=repeat)
+    out["paper_size"] = train_rate(ds, PAPER, steps=steps, repeat=repeat)
+    contexts, widths = ((10, 40), (32, 128)) if quick else (CONTEXTS, WIDTHS)
+    out["by_context"] = [train_rate(ds, replace(DEFAULT_MODEL, context=k), steps=steps, repeat=repeat)
+                         for k in contexts]
+    out["by_width"] = [train_rate(ds, replace(DEFAULT_MODEL, d_model=d), steps=steps, repeat=repeat)
+                       for d in widths]
+    threads = out["threads"]
+    try:
+        torch.set_num_threads(1)
+        out["default_1_thread"] = train_rate(ds, DEFAULT_MODEL, steps=steps, repeat=repeat)
+    finally:
+        torch.set_num_threads(threads)
+    if quick:
+        torch.manual_seed(0)
+        model = DecisionTransformer(config=fit_scalings(ds, DEFAULT_MODEL)).eval()
+        out["model"] = "untrained (episodes end early: compare cart-steps/s, not episodes/s)"
+    else:
+        start = time.perf_counter()
+        model, _ = train_default()
+        out["train_default_s"] = time.perf_counter() - start
+        out["model"] = "train_default()"
+    out["rollout"] = [rollout_rate(model, n, repeat=1 if quick else 3) for n in (1, 60)]
+    return out

@@ -1,0 +1,34 @@
+"""Execute one notebook in a fresh kernel and print its wall time and the kernel's peak memory, as JSON.
+
+    python -m benchmarks.run_notebook book/01_physics.ipynb
+
+Run in a subprocess of its own (``book_bench`` does that), so that ``RUSAGE_CHILDREN`` covers exactly the
+one kernel this process started and waited for.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+
+def main(path: str) -> None:
+    notebook = Path(path).resolve()
+    nb = nbformat.read(notebook, as_version=4)
+    client = NotebookClient(nb, timeout=600, kernel_name="python3",
+                            resources={"metadata": {"path": str(notebook.parent)}})
+    start = time.perf_counter()
+    client.execute()
+    seconds = time.perf_counter() - start
+    kernel_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # Linux: kilobytes
+    print(json.dumps({"notebook": notebook.name, "seconds": seconds, "kernel_peak_rss_mb": kernel_kb / 1024}))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
