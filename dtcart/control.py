@@ -4,6 +4,11 @@ Task rules (Gymnasium's CartPole-v1, on our physics): reward +1 for every step
 taken, the terminating one included; the episode ends after a step that leaves
 |theta| > 12 degrees or |x| > 2.4 m; it is cut at ``max_steps`` (500) steps.
 An episode's return is therefore its length, and 500 means solved.
+
+Contents: the proportional controller :func:`heuristic` and its :func:`critical_gain` (with the
+linearised :func:`linear_coefficient`); the rules, :class:`EpisodeBatch`, and :func:`rollout`, which
+plays a batch of episodes under them into a :class:`Rollout`; :func:`gain_sweep`, the outcomes over a
+grid of gains; and :func:`random_initial_states`, Gymnasium's start distribution.
 """
 
 from __future__ import annotations
@@ -77,7 +82,7 @@ def heuristic(K) -> Policy:
     return policy
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # arrays inside: compare fields with numpy, not ==
 class Rollout:
     """A batch of N episodes under the task's rules.
 
@@ -255,7 +260,7 @@ def rollout(policy: Policy, initial_states, params: CartPoleParams = DEFAULT_PAR
     return episodes.result()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # arrays inside: compare fields with numpy, not ==
 class Sweep:
     """Outcomes of the heuristic over a grid of G gains, each run from the same N starts.
 

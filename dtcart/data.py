@@ -33,7 +33,7 @@ def returns_to_go(rewards) -> np.ndarray:
     return np.flip(np.cumsum(np.flip(rewards, axis=-1), axis=-1), axis=-1)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # arrays inside: compare fields with numpy, not ==
 class Dataset:
     """N logged episodes of the heuristic controller, each padded to T = ``max_steps`` steps.
 
