@@ -1,0 +1,192 @@
+"""The Decision Transformer: returns-to-go, states and actions as tokens of one causal sequence.
+
+In the style of Chen et al. (2021)'s code: each of the three inputs of a time step has its own
+linear embedding, a learned embedding of the time step is added to all three, the tokens are
+interleaved ``(R_1, s_1, a_1, R_2, s_2, a_2, ...)``, normalised by a LayerNorm, and passed through
+a causal stack of :class:`dtcart.blocks.Block`. The action of step t is read from the output of
+the token ``s_t``, which by causality has seen ``R_<=t, s_<=t, a_<t`` and nothing later.
+
+The model speaks physical units: it takes returns-to-go (steps left), states ``[theta [rad],
+theta_dot [rad/s], x [m], x_dot [m/s]]`` and forces [N], and returns forces [N]. The scalings
+that keep the network's numbers near 1 (state mean and standard deviation, the return scale,
+the action scale) are part of its :class:`DTConfig`, so training, evaluation and a saved
+checkpoint always use the same ones.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, fields
+
+import torch
+from torch import nn
+
+from .blocks import Block
+
+
+@dataclass(frozen=True)
+class DTConfig:
+    """Hyper-parameters of a :class:`DecisionTransformer`, and the scalings of its inputs.
+
+    Attributes:
+        state_dim: size of a state (4 for the cart-pole).
+        act_dim: size of an action (1: the force).
+        d_model: width of every token.
+        n_layers: number of transformer blocks.
+        n_heads: attention heads per block.
+        context: K, the number of time steps the model sees (3K tokens).
+        max_timestep: size of the timestep embedding; time steps run 0 .. max_timestep - 1.
+        dropout: dropout inside the blocks and on the embeddings (training only).
+        state_mean, state_std: per-component statistics of the dataset's states; the model
+            feeds ``(s - mean) / std``.
+        rtg_scale: the model feeds ``R / rtg_scale`` (500: the best return maps to 1).
+        action_scale: [N] the network's output is multiplied by this to give a force.
+    """
+
+    state_dim: int = 4
+    act_dim: int = 1
+    d_model: int = 64
+    n_layers: int = 2
+    n_heads: int = 1
+    context: int = 20
+    max_timestep: int = 500
+    dropout: float = 0.0
+    state_mean: tuple = (0.0, 0.0, 0.0, 0.0)
+    state_std: tuple = (1.0, 1.0, 1.0, 1.0)
+    rtg_scale: float = 500.0
+    action_scale: float = 1.0
+
+    def __post_init__(self):
+        for name in ("state_dim", "act_dim", "d_model", "n_layers", "n_heads", "context", "max_timestep"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise ValueError(f"DTConfig.{name} must be a positive integer, got {v!r}")
+        if self.d_model % self.n_heads:
+            raise ValueError(f"DTConfig.d_model ({self.d_model}) must be divisible by n_heads ({self.n_heads})")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ValueError(f"DTConfig.dropout must be in [0, 1), got {self.dropout!r}")
+        for name in ("state_mean", "state_std"):
+            v = tuple(float(c) for c in getattr(self, name))
+            if len(v) != self.state_dim or not all(math.isfinite(c) for c in v):
+                raise ValueError(f"DTConfig.{name} must be {self.state_dim} finite numbers, got {v!r}")
+            object.__setattr__(self, name, v)
+        if min(self.state_std) <= 0:
+            raise ValueError(f"DTConfig.state_std must be positive, got {self.state_std!r}")
+        for name in ("rtg_scale", "action_scale"):
+            v = float(getattr(self, name))
+            if not (math.isfinite(v) and v > 0):
+                raise ValueError(f"DTConfig.{name} must be positive and finite, got {v!r}")
+            object.__setattr__(self, name, v)
+
+    def to_dict(self) -> dict:
+        """Plain Python values (ints, floats, lists), as stored in a checkpoint."""
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "DTConfig":
+        """Inverse of :meth:`to_dict`; unknown or missing keys raise ``ValueError``."""
+        if not isinstance(d, dict):
+            raise ValueError(f"a DTConfig is stored as a dict, got {type(d).__name__}")
+        names = {f.name for f in fields(cls)}
+        if set(d) != names:
+            raise ValueError(f"a DTConfig dict needs exactly the keys {sorted(names)}, got {sorted(d)}")
+        return cls(**d)
+
+
+def _init_weights(module: nn.Module) -> None:
+    """GPT-2's initialisation: weights N(0, 0.02), biases 0.
+
+    It matters for the timestep embedding: PyTorch's default N(0, 1) would give every one of the
+    500 time steps a large random offset that training has to undo step by step, and the
+    leftover jitter shows up as a jittery force.
+    """
+    if isinstance(module, (nn.Linear, nn.Embedding)):
+        nn.init.normal_(module.weight, std=0.02)
+    if isinstance(module, nn.Linear) and module.bias is not None:
+        nn.init.zeros_(module.bias)
+
+
+class DecisionTransformer(nn.Module):
+    """A causal transformer over interleaved (return-to-go, state, action) tokens.
+
+    ``forward(returns_to_go (B, T, 1), states (B, T, state_dim), actions (B, T, act_dim),
+    timesteps (B, T) long)`` returns predicted actions ``(B, T, act_dim)`` [N], with
+    ``T <= config.context``. The prediction at step t depends on ``R_<=t``, ``s_<=t`` and
+    ``a_<t`` only (``actions[:, -1]`` may be anything, e.g. zeros, when acting).
+
+    Build it from a :class:`DTConfig`, or with keyword arguments that make one:
+    ``DecisionTransformer(state_dim=4, act_dim=1, d_model=64)``.
+    """
+
+    def __init__(self, state_dim: int = 4, act_dim: int = 1, config: DTConfig | None = None, **kwargs):
+        super().__init__()
+        if config is None:
+            config = DTConfig(state_dim=state_dim, act_dim=act_dim, **kwargs)
+        elif not isinstance(config, DTConfig):
+            raise TypeError(f"config must be a DTConfig, got {type(config).__name__}")
+        elif kwargs or (state_dim, act_dim) != (config.state_dim, config.act_dim):
+            raise ValueError("pass either a config or keyword hyper-parameters, not both")
+        self.config = c = config
+        self.embed_rtg = nn.Linear(1, c.d_model)
+        self.embed_state = nn.Linear(c.state_dim, c.d_model)
+        self.embed_action = nn.Linear(c.act_dim, c.d_model)
+        self.embed_timestep = nn.Embedding(c.max_timestep, c.d_model)
+        self.embed_ln = nn.LayerNorm(c.d_model)
+        self.embed_dropout = nn.Dropout(c.dropout)
+        self.blocks = nn.ModuleList(Block(c.d_model, c.n_heads, c.dropout, norm="pre") for _ in range(c.n_layers))
+        self.ln_f = nn.LayerNorm(c.d_model)
+        self.predict_action = nn.Linear(c.d_model, c.act_dim)
+        self.register_buffer("state_mean", torch.tensor(c.state_mean, dtype=torch.float32))
+        self.register_buffer("state_std", torch.tensor(c.state_std, dtype=torch.float32))
+        self.apply(_init_weights)
+
+    def _check(self, returns_to_go, states, actions, timesteps) -> None:
+        c = self.config
+        for name, x in (("returns_to_go", returns_to_go), ("states", states), ("actions", actions),
+                        ("timesteps", timesteps)):
+            if not isinstance(x, torch.Tensor):
+                raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
+        if states.dim() != 3 or states.shape[-1] != c.state_dim:
+            raise ValueError(f"states must have shape (B, T, {c.state_dim}), got {tuple(states.shape)}")
+        B, T, _ = states.shape
+        if T < 1 or T > c.context:
+            raise ValueError(f"the sequence length T must be in 1..{c.context} (the context), got {T}")
+        expected = {"returns_to_go": (B, T, 1), "actions": (B, T, c.act_dim), "timesteps": (B, T)}
+        for name, x in (("returns_to_go", returns_to_go), ("actions", actions), ("timesteps", timesteps)):
+            if tuple(x.shape) != expected[name]:
+                raise ValueError(f"{name} must have shape {expected[name]}, got {tuple(x.shape)}")
+        if timesteps.dtype != torch.long:
+            raise ValueError(f"timesteps must be a long (int64) tensor, got {timesteps.dtype}")
+        if timesteps.numel() and (timesteps.min() < 0 or timesteps.max() >= c.max_timestep):
+            raise ValueError(f"timesteps must lie in 0..{c.max_timestep - 1}")
+
+    def embed(self, returns_to_go, states, actions, timesteps) -> torch.Tensor:
+        """The token sequence ``(B, 3T, d_model)``: R_1, s_1, a_1, R_2, ... (scaled, embedded, interleaved)."""
+        c = self.config
+        B, T, _ = states.shape
+        time = self.embed_timestep(timesteps)  # (B, T, d)
+        r = self.embed_rtg(returns_to_go / c.rtg_scale) + time
+        s = self.embed_state((states - self.state_mean) / self.state_std) + time
+        a = self.embed_action(actions / c.action_scale) + time
+        tokens = torch.stack((r, s, a), dim=2).reshape(B, 3 * T, c.d_model)  # (B, T, 3, d) -> (B, 3T, d)
+        return self.embed_dropout(self.embed_ln(tokens))
+
+    def forward(self, returns_to_go: torch.Tensor, states: torch.Tensor, actions: torch.Tensor,
+                timesteps: torch.Tensor) -> torch.Tensor:
+        self._check(returns_to_go, states, actions, timesteps)
+        B, T, _ = states.shape
+        h = self.embed(returns_to_go, states, actions, timesteps)
+        for block in self.blocks:
+            h = block(h)
+        h = self.ln_f(h).reshape(B, T, 3, self.config.d_model)
+        return self.predict_action(h[:, :, 1]) * self.config.action_scale  # read at the state tokens
+
+    def attention_weights(self, returns_to_go, states, actions, timesteps) -> list[torch.Tensor]:
+        """Each block's attention weights ``(B, n_heads, 3T, 3T)`` for one input, a list of n_layers tensors."""
+        self._check(returns_to_go, states, actions, timesteps)
+        h = self.embed(returns_to_go, states, actions, timesteps)
+        weights = []
+        for block in self.blocks:
+            weights.append(block.attn(block.ln1(h), return_weights=True)[1])
+            h = block(h)
+        return weights

@@ -1,0 +1,241 @@
+"""Training the Decision Transformer on the heuristic's logged episodes, and checkpoints.
+
+The recipe is plain supervised learning: cut the episodes into windows of K consecutive steps,
+feed each window's returns-to-go, states and actions, and regress the logged actions (mean
+squared error, in units of the model's ``action_scale``). AdamW, a linear warmup, and gradient
+clipping keep the first updates of a freshly initialised transformer from blowing up.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+import zipfile
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import torch
+from torch import nn
+
+from .data import Dataset, make_dataset
+from .model import DecisionTransformer, DTConfig
+
+CHECKPOINT_FORMAT = "dtcart-decision-transformer-1"
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """The optimisation recipe.
+
+    Attributes:
+        steps: number of gradient updates.
+        batch_size: windows (or, for behaviour cloning, steps) per update.
+        lr: peak learning rate of AdamW.
+        weight_decay: AdamW's decoupled weight decay.
+        warmup: updates over which the learning rate rises linearly from 0 to ``lr``;
+            it then decays along a half cosine to ``lr / 10``.
+        grad_clip: the gradients' global norm is clipped to this.
+    """
+
+    steps: int = 1500
+    batch_size: int = 64
+    lr: float = 1e-3
+    weight_decay: float = 1e-4
+    warmup: int = 200
+    grad_clip: float = 1.0
+
+    def __post_init__(self):
+        for name in ("steps", "batch_size"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise ValueError(f"TrainConfig.{name} must be a positive integer, got {v!r}")
+        if isinstance(self.warmup, bool) or not isinstance(self.warmup, int) or self.warmup < 0:
+            raise ValueError(f"TrainConfig.warmup must be an integer >= 0, got {self.warmup!r}")
+        for name in ("lr", "grad_clip"):
+            v = getattr(self, name)
+            if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
+                raise ValueError(f"TrainConfig.{name} must be positive and finite, got {v!r}")
+        if not (isinstance(self.weight_decay, (int, float)) and self.weight_decay >= 0):
+            raise ValueError(f"TrainConfig.weight_decay must be >= 0, got {self.weight_decay!r}")
+
+
+DEFAULT_TRAIN = TrainConfig()
+DEFAULT_MODEL = DTConfig(d_model=32, n_layers=2, n_heads=1, context=10, dropout=0.0)
+BOOK_ACTION_NOISE = 0.25  # [N] exploration noise on the logged forces of the book's DT dataset
+Batch = dict  # name -> tensor
+
+
+def episode_mask(ds: Dataset) -> np.ndarray:
+    """``(N, T)`` bool, True at the steps an episode actually took (before its end)."""
+    return np.arange(ds.max_steps)[None, :] < ds.lengths[:, None]
+
+
+def fit_scalings(ds: Dataset, config: DTConfig = DEFAULT_MODEL) -> DTConfig:
+    """``config`` with the dataset's state mean/std and force scale filled in.
+
+    The statistics are over the steps the episodes took (not the frozen states after an end);
+    ``action_scale`` is the standard deviation of the logged forces [N]; ``rtg_scale`` is the
+    dataset's best return, so returns-to-go enter the network in [0, 1].
+    """
+    mask = episode_mask(ds)
+    states, forces = ds.states[:, :-1][mask], ds.actions[mask]
+    return DTConfig(**{**config.to_dict(), "state_mean": tuple(states.mean(axis=0)),
+                       "state_std": tuple(states.std(axis=0)), "action_scale": float(forces.std()),
+                       "rtg_scale": float(ds.returns.max())})
+
+
+class WindowSampler:
+    """Random windows of K consecutive steps, every window inside an episode equally likely.
+
+    An episode of length L holds L - K + 1 windows, so it is drawn in proportion to its length
+    (episodes shorter than K are skipped). ``sample(rng, batch_size)`` returns a dict of tensors
+    ``returns_to_go (B, K, 1)``, ``states (B, K, 4)``, ``actions (B, K, 1)`` [N], ``timesteps (B, K)``.
+    """
+
+    def __init__(self, ds: Dataset, context: int):
+        if not isinstance(ds, Dataset):
+            raise TypeError(f"ds must be a Dataset, got {type(ds).__name__}")
+        self.context = context
+        counts = np.maximum(ds.lengths - context + 1, 0)
+        if counts.sum() == 0:
+            raise ValueError(f"no episode is at least {context} steps long (the context)")
+        self.cumulative = np.cumsum(counts)
+        self.start_offset = self.cumulative - counts
+        self.rtg = torch.as_tensor(np.ascontiguousarray(ds.rtg), dtype=torch.float32)[..., None]
+        self.states = torch.as_tensor(ds.states[:, :-1], dtype=torch.float32)
+        self.actions = torch.as_tensor(ds.actions, dtype=torch.float32)[..., None]
+
+    def sample(self, rng: np.random.Generator, batch_size: int) -> Batch:
+        flat = rng.integers(0, self.cumulative[-1], size=batch_size)
+        episode = np.searchsorted(self.cumulative, flat, side="right")
+        start = flat - self.start_offset[episode]
+        steps = torch.as_tensor(start[:, None] + np.arange(self.context))  # (B, K)
+        ep = torch.as_tensor(episode[:, None])
+        return {"returns_to_go": self.rtg[ep, steps], "states": self.states[ep, steps],
+                "actions": self.actions[ep, steps], "timesteps": steps}
+
+
+def dt_loss(model: DecisionTransformer, batch: Batch) -> torch.Tensor:
+    """Mean squared error between predicted and logged actions, in units of ``action_scale``."""
+    predicted = model(batch["returns_to_go"], batch["states"], batch["actions"], batch["timesteps"])
+    return (((predicted - batch["actions"]) / model.config.action_scale) ** 2).mean()
+
+
+def training_step(model: nn.Module, optimizer: torch.optim.Optimizer, scheduler, batch: Batch,
+                  loss_fn: Callable, grad_clip: float) -> float:
+    """One update: loss, backpropagation, clip the gradient's norm, AdamW step, learning-rate step."""
+    model.train()
+    loss = loss_fn(model, batch)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
+    optimizer.step()
+    scheduler.step()
+    return loss.item()
+
+
+def lr_factor(step: int, train: TrainConfig) -> float:
+    """Linear warmup to 1 over ``train.warmup`` updates, then a half cosine down to 0.1."""
+    if step < train.warmup:
+        return (step + 1) / train.warmup
+    progress = (step - train.warmup) / max(1, train.steps - train.warmup)
+    return 0.1 + 0.45 * (1.0 + math.cos(math.pi * min(progress, 1.0)))
+
+
+def fit(model: nn.Module, sample: Callable, loss_fn: Callable, train: TrainConfig = DEFAULT_TRAIN,
+        seed: int = 0, progress: bool = False) -> np.ndarray:
+    """Optimise ``model`` in place and return the loss of every update, ``(train.steps,)``.
+
+    ``sample(rng, batch_size)`` draws a batch (a dict of tensors) and ``loss_fn(model, batch)``
+    scores it; the Decision Transformer and the behaviour-cloning baselines share this loop.
+    """
+    if not isinstance(train, TrainConfig):
+        raise TypeError(f"train must be a TrainConfig, got {type(train).__name__}")
+    rng = np.random.default_rng(seed)
+    decay = [p for p in model.parameters() if p.dim() >= 2]  # matrices and embeddings; not biases or norms
+    no_decay = [p for p in model.parameters() if p.dim() < 2]
+    optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": train.weight_decay},
+                                   {"params": no_decay, "weight_decay": 0.0}], lr=train.lr)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: lr_factor(s, train))
+    losses = np.empty(train.steps)
+    steps = range(train.steps)
+    if progress:
+        from tqdm.auto import tqdm
+        steps = tqdm(steps, desc="training", unit="step", mininterval=1.0)
+    for i in steps:
+        losses[i] = training_step(model, optimizer, scheduler, sample(rng, train.batch_size), loss_fn,
+                                  train.grad_clip)
+    model.eval()
+    return losses
+
+
+def train_dt(ds: Dataset, config: DTConfig = DEFAULT_MODEL, train: TrainConfig = DEFAULT_TRAIN, seed: int = 0,
+             progress: bool = False) -> tuple[DecisionTransformer, np.ndarray]:
+    """Train a Decision Transformer on ``ds``; returns ``(model, losses (train.steps,))``.
+
+    The state and force scalings are fitted to ``ds`` (:func:`fit_scalings`) and stored in the
+    model's config. Deterministic for a given ``seed``.
+    """
+    if not isinstance(ds, Dataset):
+        raise TypeError(f"ds must be a Dataset, got {type(ds).__name__}")
+    torch.manual_seed(seed)
+    model = DecisionTransformer(config=fit_scalings(ds, config))
+    sampler = WindowSampler(ds, model.config.context)
+    return model, fit(model, sampler.sample, dt_loss, train, seed, progress)
+
+
+def book_dataset() -> Dataset:
+    """The Decision Transformer's training data: ``make_dataset`` with ``BOOK_ACTION_NOISE``.
+
+    The heuristic's forces are exactly K theta, so consecutive logged forces nearly repeat and a
+    model that sees past forces learns to copy the last one, which acts a step late and makes the
+    pole swing up. Gaussian noise on the logged forces breaks that shortcut (and spreads the returns).
+    """
+    return make_dataset(action_noise=BOOK_ACTION_NOISE)
+
+
+def train_default(seed: int = 0, progress: bool = False) -> tuple[DecisionTransformer, np.ndarray]:
+    """The book's Decision Transformer: :func:`book_dataset` and the book's hyper-parameters.
+
+    ``seed`` seeds the initialisation and the window sampling (the dataset is always the book's).
+    Returns ``(model, losses)``; the model is in eval mode on the CPU.
+    """
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise ValueError(f"seed must be an integer, got {seed!r}")
+    return train_dt(book_dataset(), DEFAULT_MODEL, DEFAULT_TRAIN, int(seed), progress)
+
+
+def save_checkpoint(model: DecisionTransformer, path) -> None:
+    """Write the model's config (scalings included) and weights to ``path`` (a ``torch.save`` file)."""
+    if not isinstance(model, DecisionTransformer):
+        raise TypeError(f"model must be a DecisionTransformer, got {type(model).__name__}")
+    state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+    torch.save({"format": CHECKPOINT_FORMAT, "config": model.config.to_dict(), "state_dict": state},
+               os.fspath(path))
+
+
+def load_checkpoint(path) -> DecisionTransformer:
+    """Read a model written by :func:`save_checkpoint` (safely: ``weights_only=True``), in eval mode.
+
+    Raises:
+        ValueError: if the file is truncated, corrupt, or not a dtcart Decision Transformer checkpoint.
+    """
+    path = os.fspath(path)
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise
+    except (RuntimeError, EOFError, OSError, zipfile.BadZipFile, ValueError, KeyError) as err:
+        raise ValueError(f"{path!r} is truncated or corrupt and cannot be read as a checkpoint: {err}") from err
+    except Exception as err:  # the unpickler rejects anything that is not plain tensors and containers
+        raise ValueError(f"{path!r} is not a dtcart checkpoint: {err}") from err
+    if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
+        raise ValueError(f"{path!r} is not a dtcart Decision Transformer checkpoint")
+    model = DecisionTransformer(config=DTConfig.from_dict(payload.get("config")))
+    try:
+        model.load_state_dict(payload.get("state_dict"))
+    except (RuntimeError, TypeError, AttributeError) as err:
+        raise ValueError(f"{path!r} holds weights that do not fit its config: {err}") from err
+    return model.eval()

@@ -1,0 +1,56 @@
+"""dtcart.evaluate.rollout_dt: the rules of control.rollout, batched, with a decrementing return-to-go."""
+
+import numpy as np
+import pytest
+import torch
+
+from dtcart.control import Rollout, random_initial_states
+from dtcart.evaluate import rollout_dt
+from dtcart.model import DecisionTransformer, DTConfig
+
+
+@pytest.fixture(scope="module")
+def model():
+    torch.manual_seed(0)
+    config = DTConfig(d_model=16, n_layers=1, n_heads=1, context=4, max_timestep=60, action_scale=20.0)
+    return DecisionTransformer(config=config).eval()
+
+
+def test_returns_a_rollout_under_the_task_rules(model):
+    run = rollout_dt(model, 40, random_initial_states(5, seed=1), max_steps=60)
+    assert isinstance(run, Rollout)
+    assert run.states.shape == (5, 61, 4) and run.actions.shape == (5, 60)
+    np.testing.assert_array_equal(run.returns, run.lengths)
+    ended = run.lengths < 60
+    assert np.all(run.fell[ended] | run.left_track[ended])
+
+
+def test_batch_equals_one_by_one(model):
+    starts = random_initial_states(4, seed=2)
+    targets = np.array([10.0, 30.0, 50.0, 70.0])
+    batch = rollout_dt(model, targets, starts, max_steps=60)
+    for i in range(4):
+        one = rollout_dt(model, targets[i], starts[i:i + 1], max_steps=60)
+        assert one.lengths[0] == batch.lengths[i]
+        np.testing.assert_allclose(one.actions[0], batch.actions[i], rtol=1e-5, atol=1e-5)
+
+
+def test_the_target_conditions_the_actions(model):
+    starts = random_initial_states(1, seed=3)
+    low, high = (rollout_dt(model, r, starts, max_steps=5).actions[0] for r in (10, 400))
+    assert not np.allclose(low, high)
+
+
+def test_bad_inputs(model):
+    starts = random_initial_states(2, seed=0)
+    for bad in (float("nan"), float("inf")):
+        with pytest.raises(ValueError, match="target_return"):
+            rollout_dt(model, bad, starts, max_steps=10)
+    with pytest.raises(ValueError, match="target_return"):
+        rollout_dt(model, [1.0, 2.0, 3.0], starts, max_steps=10)
+    with pytest.raises(ValueError, match="initial_states"):
+        rollout_dt(model, 10, np.zeros((2, 3)), max_steps=10)
+    with pytest.raises(ValueError, match="max_timestep"):
+        rollout_dt(model, 10, starts, max_steps=61)
+    with pytest.raises(TypeError, match="model"):
+        rollout_dt(lambda s: s, 10, starts)
