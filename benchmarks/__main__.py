@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 from .timing import load, si, table
 
@@ -79,11 +80,14 @@ def main(argv=None) -> int:
     parser.add_argument("--suite", action="store_true", help="time the whole test suite")
     parser.add_argument("--build", action="store_true", help="time a fresh book build")
     parser.add_argument("--only", choices=SECTIONS, action="append", help="run only these sections")
-    parser.add_argument("--json", metavar="PATH", help="save every number to this JSON file")
+    parser.add_argument("--json", metavar="PATH",
+                        help="save every number to this JSON file (merged into it when it exists)")
     args = parser.parse_args(argv)
     sections = args.only or ["physics", "rollouts", "dt"] + [s for s in ("notebooks", "suite", "build")
                                                               if getattr(args, s)]
     results = {}
+    if args.json and Path(args.json).exists():  # merge: a run of some sections keeps the others' record
+        results = json.loads(Path(args.json).read_text())
     for section in sections:
         before = load()
         if section == "physics":
@@ -110,9 +114,9 @@ def main(argv=None) -> int:
                                  "build": "book build (fresh, jupyter-book build)"}[section], results[section])
         results[section + "_load"] = [before, load()]
         print(f"{text}\n[{before} before, {load()} after]\n", flush=True)
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(results, f, indent=1, default=float)
+        if args.json:  # saved after every section, so a long run interrupted keeps what it measured
+            with open(args.json, "w") as f:
+                json.dump(results, f, indent=1, default=float)
     return 0
 
 
