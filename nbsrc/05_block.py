@@ -24,7 +24,7 @@ from dtcart.display import show_source
 from dtcart.physics import simulate
 
 torch.set_num_threads(1)  # the models here are tiny: one thread runs them fastest
-torch.manual_seed(0)
+_ = torch.manual_seed(0)
 
 # %% [markdown]
 # ## The diagram
@@ -126,9 +126,10 @@ assert (Y_future[:, 6:] - Y[:, 6:]).abs().max() > 0.1
 # separately, with a hidden layer four times wider than the token:
 #
 # $$
-# \operatorname{MLP}(h) = W_2\, \operatorname{GELU}(W_1 h + b_1) + b_2, \qquad
-# W_1 \in \mathbb{R}^{4d \times d},\ W_2 \in \mathbb{R}^{d \times 4d}.
+# \operatorname{MLP}(h) = W_2\, \operatorname{GELU}(W_1 h + b_1) + b_2 ,
 # $$ (eq-ch5-mlp)
+#
+# where $W_1$ is $4d \times d$ and $W_2$ is $d \times 4d$.
 
 # %%
 show_source(MLP)
@@ -180,7 +181,7 @@ with torch.no_grad():  # with two heads too, the first token's output is its own
 # do is the least-squares fit, and an MLP does far better. We fit both on 512 random
 # states, with $\theta$ in units of the 12° failure angle and $\dot\theta$ in rad/s, both in $[-1, 1]$:
 
-# %%
+# %% mystnb={"markdown_format": "myst"}
 rng = np.random.default_rng(0)
 S = torch.tensor(rng.uniform(-1, 1, size=(512, 2)), dtype=torch.float32)  # (N, 2): theta / 12deg, theta_dot
 targets = torch.stack([S[:, 0].abs(), S[:, 0] * S[:, 1]], dim=1)  # (N, 2): |theta|, theta * theta_dot
@@ -202,7 +203,8 @@ with torch.no_grad():
 assert torch.all(mlp_mse < 0.1 * affine_mse), (mlp_mse, affine_mse)
 affine_coef = torch.linalg.lstsq(design, targets).solution[:, 0]  # |theta| ~ a theta + b theta_dot + c
 assert abs(affine_coef[0]) < 0.05 and abs(affine_coef[1]) < 0.05  # symmetric data: no slope helps
-Markdown(f"| target | best affine map (any attention, first token) | MLP, 2 → 32 → 2 |\n|---|---:|---:|\n"
+Markdown(f"| target | mean squared error: best affine map (any attention, first token) "
+         f"| mean squared error: MLP, 2 → 32 → 2 |\n|---|---:|---:|\n"
          f"| $\\lvert\\theta\\rvert$ | {affine_mse[0]:.4f} | {mlp_mse[0]:.5f} |\n"
          f"| $\\theta\\dot\\theta$ | {affine_mse[1]:.4f} | {mlp_mse[1]:.5f} |")
 
@@ -318,7 +320,7 @@ fig
 # {numref}`fig-ch5-gradients` is the post's claim, measured. The table gives the geometric means at the
 # deepest stack:
 
-# %%
+# %% mystnb={"markdown_format": "myst"}
 for norm in ("post", "pre"):
     kept, lost = grad[norm, True], grad[norm, False]
     # with residuals the gradient barely changes from 2 to 32 blocks (within a factor of 4)
@@ -348,9 +350,11 @@ Markdown("| block | with residuals, 2 blocks | with residuals, 32 blocks | witho
 # at initialisation):
 #
 # $$
-# \operatorname{LN}(h) = \gamma \odot \frac{h - \mu}{\sqrt{\sigma^2 + \epsilon}} + \beta, \qquad
-# \mu = \frac{1}{d}\sum_{k=1}^{d} h_k, \quad \sigma^2 = \frac{1}{d}\sum_{k=1}^{d} (h_k - \mu)^2 .
+# \operatorname{LN}(h) = \gamma \odot \frac{h - \mu}{\sqrt{\sigma^2 + \epsilon}} + \beta ,
 # $$ (eq-ch5-layernorm)
+#
+# with $\mu = \frac{1}{d}\sum_k h_k$ and $\sigma^2 = \frac{1}{d}\sum_k (h_k - \mu)^2$ the mean and variance
+# of the token's $d$ features, and $\epsilon = 10^{-5}$ (PyTorch's default) a guard against dividing by zero.
 #
 # The statistics are per token, over its features: not over the batch, and not over time. Each token is
 # put on the same scale whatever the others do, which keeps the inputs of the next sub-layer in a range
@@ -362,6 +366,7 @@ torch.manual_seed(1)
 offsets, spreads = torch.tensor([-3.0, -1.0, 0.0, 0.5, 2.0, 4.0]), torch.tensor([0.3, 2.0, 1.0, 4.0, 0.6, 1.5])
 tokens = offsets[:, None] + spreads[:, None] * torch.randn(6, 16)  # (T, d): 6 tokens of width 16
 ln = nn.LayerNorm(16)
+assert ln.eps == 1e-5 and torch.all(ln.weight == 1) and torch.all(ln.bias == 0)  # gamma = 1, beta = 0
 with torch.no_grad():
     normed = ln(tokens)
 torch.testing.assert_close(normed.mean(dim=1), torch.zeros(6), rtol=0, atol=1e-5)  # per token: mean 0
@@ -425,7 +430,7 @@ torch.testing.assert_close(Y_scaled.std(-1, unbiased=False), torch.ones(4, 10), 
 # features), 8 blocks, and a linear read-out; all are trained with the same seed, data and batches, with
 # Adam at a learning rate of $10^{-2}$, for 100 steps.
 
-# %%
+# %% mystnb={"markdown_format": "myst"}
 rng = np.random.default_rng(0)
 N_EP, T_EP = 2048, 8
 start = np.zeros((N_EP, 4))
