@@ -151,7 +151,8 @@ assert moved[3] > 1e-2 and torch.all(moved[torch.arange(10) != 3] == 0)
 # combination, of value vectors that are themselves linear in the tokens. The softmax makes the *weights*
 # depend on the tokens in a nonlinear way, but whatever comes out is a blend of linearly transformed
 # inputs: every feature of a head's output lies between the smallest and the largest value that feature
-# takes among the values the token sees. This is the post's smoothie of fruit: blending can never make a new fruit.
+# takes among the values the token sees. This is the post's smoothie of fruit: blending can never make a
+# new fruit.
 #
 # We check it on a random single-head attention, with $g(x) = W_O(W_V x + b_V) + b_O$, the value path
 # including the output projection (averaging commutes with an affine map, so the output is also a convex
@@ -445,7 +446,8 @@ var_swing = swing.var().item()  # the loss of always predicting the average
 def toy_model(norm, depth=8, d=16):
     """Embedding (1 -> d), `depth` blocks, a final LayerNorm for pre-LN (as GPT-2), read-out (d -> 1)."""
     final = [nn.LayerNorm(d)] if norm == "pre" else []
-    return nn.Sequential(nn.Linear(1, d), *[Block(d, 2, norm=norm) for _ in range(depth)], *final, nn.Linear(d, 1))
+    blocks = [Block(d, 2, norm=norm) for _ in range(depth)]
+    return nn.Sequential(nn.Linear(1, d), *blocks, *final, nn.Linear(d, 1))
 
 
 def train(norm, steps=100, lr=1e-2, warmup=0, seed=0, batch=32):
@@ -466,10 +468,12 @@ def train(norm, steps=100, lr=1e-2, warmup=0, seed=0, batch=32):
     return np.array(losses)
 
 
-curves = {"post-LN": train("post"), "pre-LN": train("pre"), "post-LN, 50-step warmup": train("post", warmup=50)}
+curves = {"post-LN": train("post"), "pre-LN": train("pre"),
+          "post-LN, 50-step warmup": train("post", warmup=50)}
 final = {name: c[-20:].mean() for name, c in curves.items()}  # mean loss over the last 20 steps
 Markdown("| block | final loss (mean of the last 20 steps) |\n|---|---:|\n" + "\n".join(
-    f"| {name} | {value:.4f} |" for name, value in final.items()) + f"\n| *predicting the average* | {var_swing:.4f} |")
+    f"| {name} | {value:.4f} |" for name, value in final.items())
+         + f"\n| *predicting the average* | {var_swing:.4f} |")
 
 # %% tags=["remove-output", "hide-input"]
 fig, ax = plt.subplots(figsize=(7, 3.5))
