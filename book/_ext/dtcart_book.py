@@ -2,8 +2,9 @@
 
 1. Re-execute the notebooks when the dtcart engine changes. The build keeps executed notebooks in a
    jupyter-cache (``execute_notebooks: cache``) keyed on the notebooks' code only, so after an edit to
-   ``dtcart/`` it would serve outputs computed by the old engine. A hash of the engine's source is kept
-   next to the cache, and the cache is emptied when the hash changes.
+   ``dtcart/`` it would serve outputs computed by the old engine, and Sphinx would not even re-read a
+   notebook whose file did not change. A hash of the engine's source is kept next to the cache; when it
+   changes, the cache is emptied and every notebook is read (so executed) again.
 2. Drop duplicate inline scripts. Sphinx 7.4 registers an inline script added after the builder starts
    twice (once as ``None``, once as ``""``); sphinx-thebe's ``const THEBE_JS_URL = ...`` then runs twice
    and every page throws "Identifier 'THEBE_JS_URL' has already been declared".
@@ -43,11 +44,20 @@ def invalidate_stale_cache(app: Sphinx) -> None:
     cache = Path(config.execution_cache_path)
     stamp = cache.with_name(cache.name + ".dtcart-sha256")
     current = engine_hash()
-    if cache.exists() and (not stamp.exists() or stamp.read_text().strip() != current):
+    changed = not stamp.exists() or stamp.read_text().strip() != current
+    if changed and cache.exists():
         LOGGER.info("dtcart changed since the notebooks were cached: re-executing them (%s emptied)", cache)
         shutil.rmtree(cache)
+    app.env.dtcart_engine_changed = changed
     stamp.parent.mkdir(parents=True, exist_ok=True)
     stamp.write_text(current + "\n")
+
+
+def reread_notebooks(app: Sphinx, env, added, changed, removed) -> list[str]:
+    """After an engine change, mark every notebook outdated so Sphinx reads and executes it again."""
+    if not getattr(env, "dtcart_engine_changed", False):
+        return []
+    return [doc for doc in env.found_docs if doc not in added and str(env.doc2path(doc)).endswith(".ipynb")]
 
 
 def dedupe_scripts(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
@@ -78,6 +88,7 @@ def setup(app: Sphinx) -> dict:
     register_plugin("pybtex.style.formatting", "dtcart", TitleCaseStyle)
     # after myst-nb (priority 500) has resolved the cache path, before any notebook is read
     app.connect("builder-inited", invalidate_stale_cache, priority=900)
+    app.connect("env-get-outdated", reread_notebooks)
     # after every extension has added its page scripts
     app.connect("html-page-context", dedupe_scripts, priority=999)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
