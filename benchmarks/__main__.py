@@ -46,19 +46,25 @@ def report_dt(r: dict) -> str:
                 f"{row['steps_per_s']:.1f}", si(row["tokens_per_s"]), si(row["flops_per_s"], "FLOP/s"),
                 f"{100 * row['flops_per_s'] / peak:.1f}%"]
 
-    rows = [line("book default", r["default"]), line("book, 1 thread", r["default_1_thread"]),
-            line("paper's size", r["paper_size"])]
+    rows = [line("book default", r["default"]), line("paper's size", r["paper_size"])]
     rows += [line(f"context {row['context']}", row) for row in r["by_context"]]
     rows += [line(f"width {row['d_model']}", row) for row in r["by_width"]]
     text = table(["model", "d", "layers", "K", "params", "steps/s", "tokens/s", "achieved", "of matmul"], rows,
                  f"Decision Transformer training (batch 64, {r['threads']} torch threads); "
                  f"1024x1024 matmul: {si(peak, 'FLOP/s')}")
+    one = r["default_1_thread"]
+    text += (f"\nbook default on 1 thread: {one['steps_per_s']:.1f} steps/s, {si(one['tokens_per_s'])} tokens/s, "
+             f"{100 * one['flops_per_s'] / r['matmul_flops_1_thread']:.1f}% of a 1-thread matmul "
+             f"({si(r['matmul_flops_1_thread'], 'FLOP/s')}); {one['steps_per_s'] / r['default']['steps_per_s']:.2f}x "
+             f"the steps/s on {r['threads']} threads")
     if "train_default_s" in r:
-        text += f"\ntrain_default(): {r['train_default_s']:.1f} s (goal <= 60 s)"
-    rows = [[row["batch"], f"{row['episodes_per_s']:.2f}", si(row["cart_steps_per_s"]),
-             f"{row['forward_passes_per_s']:.0f}", f"{row['mean_return']:.0f}"] for row in r["rollout"]]
-    return text + "\n\n" + table(["batch", "episodes/s", "cart-steps/s", "forward passes/s", "mean return"], rows,
-                                 f"rollout_dt at target 500, model: {r['model']}")
+        text += (f"\ntrain_default(): {r['train_default_s']:.1f} s on {r['threads']} threads, "
+                 f"{r['train_default_1_thread_s']:.1f} s on 1 thread (goal <= 60 s)")
+    rows = [[f"{row['batch']}, {threads}", f"{row['episodes_per_s']:.2f}", si(row["cart_steps_per_s"]),
+             f"{row['forward_passes_per_s']:.0f}", f"{row['mean_return']:.0f}"]
+            for row, threads in zip(r["rollout"] + [r["rollout_1_thread"]], [r["threads"]] * 2 + [1])]
+    return text + "\n\n" + table(["batch, threads", "episodes/s", "cart-steps/s", "forward passes/s",
+                                    "mean return"], rows, f"rollout_dt at target 500, model: {r['model']}")
 
 
 def report_notebooks(rows: list) -> str:

@@ -356,16 +356,18 @@ def show_recorded(r):
     if "dt" in r:
         dt = r["dt"]
         print("Decision Transformer:", r["dt_load"][0])
-        for name in ("default", "default_1_thread", "paper_size"):
+        for name, peak_name in (("default", "matmul_flops"), ("default_1_thread", "matmul_flops_1_thread"),
+                                ("paper_size", "matmul_flops")):
             row = dt[name]
             print(f"  {name:>16s} (d={row['d_model']}, {row['n_layers']} blocks, K={row['context']}): "
                   f"{row['steps_per_s']:6.1f} updates/s, {row['tokens_per_s'] / 1e3:6.1f} k tokens/s, "
-                  f"{100 * row['flops_per_s'] / dt['matmul_flops']:4.1f}% of the matmul")
+                  f"{100 * row['flops_per_s'] / dt.get(peak_name, dt['matmul_flops']):4.1f}% of the matmul")
         if "train_default_s" in dt:
-            print(f"  train_default(): {dt['train_default_s']:.1f} s on {dt['threads']} threads")
-        for row in dt["rollout"]:
-            print(f"  rollout_dt, {row['batch']:2d} starts at once: {row['episodes_per_s']:.2f} episodes/s, "
-                  f"mean return {row['mean_return']:.0f} ({dt['model']})")
+            print(f"  train_default(): {dt['train_default_s']:.1f} s on {dt['threads']} threads", end="")
+            print(f", {dt['train_default_1_thread_s']:.1f} s on 1 thread" if "train_default_1_thread_s" in dt else "")
+        for row in dt["rollout"] + [dict(dt["rollout_1_thread"], threads=1)] * ("rollout_1_thread" in dt):
+            print(f"  rollout_dt, {row['batch']:2d} starts at once, {row.get('threads', dt['threads'])} "
+                  f"thread(s): {row['episodes_per_s']:.2f} episodes/s, mean return {row['mean_return']:.0f}")
     if "notebooks" in r:
         print("notebooks, each in a fresh kernel:", r["notebooks_load"][0])
         for row in r["notebooks"]:
