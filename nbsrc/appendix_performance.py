@@ -365,9 +365,12 @@ def show_recorded(r):
         if "train_default_s" in dt:
             print(f"  train_default(): {dt['train_default_s']:.1f} s on {dt['threads']} threads", end="")
             print(f", {dt['train_default_1_thread_s']:.1f} s on 1 thread" if "train_default_1_thread_s" in dt else "")
-        for row in dt["rollout"] + [dict(dt["rollout_1_thread"], threads=1)] * ("rollout_1_thread" in dt):
-            print(f"  rollout_dt, {row['batch']:2d} starts at once, {row.get('threads', dt['threads'])} "
-                  f"thread(s): {row['episodes_per_s']:.2f} episodes/s, mean return {row['mean_return']:.0f}")
+        rollouts = [(row, dt["threads"]) for row in dt["rollout"]]
+        if "rollout_1_thread" in dt:
+            rollouts.append((dt["rollout_1_thread"], 1))
+        for row, threads in rollouts:
+            print(f"  rollout_dt, {row['batch']:2d} starts at once, {threads} thread(s): "
+                  f"{row['episodes_per_s']:.2f} episodes/s, mean return {row['mean_return']:.0f}")
     if "notebooks" in r:
         print("notebooks, each in a fresh kernel:", r["notebooks_load"][0])
         for row in r["notebooks"]:
