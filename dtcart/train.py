@@ -70,7 +70,7 @@ class TrainConfig:
             raise ValueError(f"TrainConfig.weight_decay must be >= 0, got {self.weight_decay!r}")
 
 
-DEFAULT_TRAIN = TrainConfig()
+DEFAULT_TRAIN = TrainConfig(average=0.995)
 DEFAULT_MODEL = DTConfig(d_model=32, n_layers=2, n_heads=1, context=10, dropout=0.0)
 BOOK_ACTION_NOISE = 0.25  # [N] exploration noise on the logged forces of the book's DT dataset
 Batch = dict  # name -> tensor

@@ -58,6 +58,20 @@ def test_training_is_deterministic_and_returns_an_eval_model(ds):
     assert not m1.training and l1.shape == (5,)
 
 
+def test_weight_averaging_ends_between_the_start_and_the_last_weights(ds):
+    torch.manual_seed(0)
+    model = DecisionTransformer(config=fit_scalings(ds, TINY))
+    start = [p.detach().clone() for p in model.parameters()]
+    batch = WindowSampler(ds, 4).sample(np.random.default_rng(0), 4)
+    fit(model, lambda rng, n: batch, dt_loss, TrainConfig(steps=3, warmup=1, average=0.5))
+    torch.manual_seed(0)
+    plain = DecisionTransformer(config=fit_scalings(ds, TINY))
+    fit(plain, lambda rng, n: batch, dt_loss, TrainConfig(steps=3, warmup=1))
+    moved_avg = sum(float((p.detach() - s).abs().sum()) for p, s in zip(model.parameters(), start))
+    moved_last = sum(float((p.detach() - s).abs().sum()) for p, s in zip(plain.parameters(), start))
+    assert 0 < moved_avg < moved_last
+
+
 def test_checkpoint_round_trip_is_exact(ds, tmp_path):
     model, _ = train_dt(ds, TINY, TrainConfig(steps=3, warmup=1), seed=0)
     save_checkpoint(model, tmp_path / "dt.pt")
@@ -93,6 +107,8 @@ def test_bad_training_arguments(ds):
         TrainConfig(steps=0)
     with pytest.raises(ValueError, match="lr"):
         TrainConfig(lr=-1.0)
+    with pytest.raises(ValueError, match="average"):
+        TrainConfig(average=1.0)
     with pytest.raises(TypeError, match="Dataset"):
         train_dt("data", TINY)
     with pytest.raises(ValueError, match="context"):
