@@ -102,8 +102,12 @@ def jupyter_book() -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def site() -> Path:
-    """The built site: $DTCART_SITE, a fresh _build/html, or the README's build run now."""
+def site(request) -> Path:
+    """The built site: $DTCART_SITE, a fresh _build/html, or the README's build run now.
+
+    A build run here executed every notebook with ``nb_execution_raise_on_error``, so every assert in
+    them passed: it sets ``config.dtcart_notebooks_executed`` for a conftest hook that may skip nbval's
+    second execution of the same notebooks in this session."""
     if os.environ.get("DTCART_SITE"):
         site = Path(os.environ["DTCART_SITE"])
         assert (site / "index.html").is_file(), f"DTCART_SITE={site} holds no index.html"
@@ -115,9 +119,14 @@ def site() -> Path:
     result = subprocess.run(jupyter_book() + BUILD_COMMAND, cwd=ROOT, capture_output=True, text=True)
     took = time.perf_counter() - start
     if result.returncode != 0:
-        pytest.fail(f"`jupyter-book {' '.join(BUILD_COMMAND)}` failed after {took:.0f} s:\n"
-                    f"{result.stdout[-6000:]}\n{result.stderr[-6000:]}")
+        def tail(text, n):
+            return "\n".join(re.sub(r"\x1b\[[0-9;]*m", "", text).splitlines()[-n:])
+
+        pytest.fail(f"`jupyter-book {' '.join(BUILD_COMMAND)}` failed after {took:.0f} s.\n"
+                    f"stdout (end):\n{tail(result.stdout, 50)}\nstderr (end):\n{tail(result.stderr, 25)}",
+                    pytrace=False)
     print(f"built the site in {took:.0f} s")
+    request.config.dtcart_notebooks_executed = True
     return SITE
 
 
