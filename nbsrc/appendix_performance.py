@@ -237,9 +237,11 @@ assert rollout_rates[100] > 10 * rollout_rates[1]
 # One setting matters more than any other here: the number of threads torch uses. By default it takes
 # one per core, two on the book's machine. While other processes compete for those cores, the threads of
 # each small matrix operation wait for each other: on the shared machine this book was written on, with a
-# load average near 10, a training update ran three to ten times *faster* on one thread than on two
-# (`python -m benchmarks` measures both). This page therefore measures with one thread, for the model
-# and for the matrix product alike.
+# load average near 10, a training update ran three to ten times *faster* on one thread than on two. With
+# the machine less busy the two threads won again, by a smaller margin (the recorded run at the end of the
+# page has both). There is no setting that is best everywhere; `python -m benchmarks` measures both, on
+# the machine at hand. This page measures with one thread, for the model and for the matrix product
+# alike, because it is the steadier of the two.
 
 # %%
 def matmul_flop_rate(n=1024):
