@@ -183,8 +183,7 @@ def fit(model: nn.Module, sample: Callable, loss_fn: Callable, train: TrainConfi
                                       train.grad_clip)
             if train.average:
                 with torch.no_grad():
-                    for a, p in zip(averaged, params):
-                        a.lerp_(p, 1.0 - train.average)
+                    torch._foreach_lerp_(averaged, params, 1.0 - train.average)  # a += (1 - decay) (p - a)
     finally:
         torch.set_num_threads(threads)
     with torch.no_grad():
