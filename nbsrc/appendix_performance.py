@@ -335,7 +335,7 @@ fig
 # repository holds one, is printed here with the load average at the time. Those numbers were measured
 # once, on a shared machine, and are a record rather than a claim this page re-checks.
 
-# %%
+# %% tags=["hide-input"]
 def find_results(name=Path("benchmarks") / "results.json"):
     for folder in [Path.cwd(), *Path.cwd().parents]:
         if (folder / name).exists():
