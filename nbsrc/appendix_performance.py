@@ -300,6 +300,7 @@ ax2.plot(CONTEXTS, [100 * achieved[k] / peak for k in CONTEXTS], "o-", color="C1
 ax2.set_xlabel("context K [steps]")
 ax2.set_ylabel("achieved FLOP/s [% of matmul]")
 for ax in (ax1, ax2):
+    ax.set_ylim(bottom=0)
     ax.set_xscale("log", base=2)
     ax.set_xticks(CONTEXTS, [str(k) for k in CONTEXTS])
     ax.grid(alpha=0.3)
@@ -323,8 +324,9 @@ fig
 # {glue:text}`peak:.0f` GFLOP/s that the big matrix product reaches on one thread. The rest goes into
 # work that is not a large matrix product: Python, the optimiser's bookkeeping, LayerNorm, softmax, the
 # sampling of the batch, and matrices only {glue:text}`dt-d` wide. A longer context puts more arithmetic into each call
-# (the attention grows with $K^2$) while those overheads stay put, which is what the right panel of
-# {numref}`fig-app-dt` shows.
+# (the attention grows with $K^2$) while those overheads stay put, so the share of the peak tends to grow
+# with $K$ in the right panel of {numref}`fig-app-dt`. Each point there is a few updates timed during one
+# page build, so expect noise; the recorded run below times more.
 #
 # ## The full run, and the book as a whole
 #
