@@ -13,6 +13,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from .checks import dropout_rate, positive_int
+
 
 def softmax(x, axis: int = -1) -> np.ndarray:
     """Numerically stable softmax along ``axis``: subtract the max before exponentiating.
@@ -46,9 +48,8 @@ def softmax(x, axis: int = -1) -> np.ndarray:
 
 def causal_mask(T: int) -> np.ndarray:
     """``(T, T)`` bool, True where query i may look at key j, that is j <= i (no peeking at the future)."""
-    if isinstance(T, bool) or not isinstance(T, (int, np.integer)) or T < 1:
-        raise ValueError(f"T must be a positive integer, got {T!r}")
-    return np.tril(np.ones((int(T), int(T)), dtype=bool))
+    T = positive_int(T, "T")
+    return np.tril(np.ones((T, T), dtype=bool))
 
 
 def attention(Q, K, V, causal: bool = False, scale: float | None = None):
@@ -108,9 +109,7 @@ def attention_cost(d_model: int, n_heads: int, T: int) -> dict:
         ``h * 2 T^2 d/h = 2 T^2 d``), ``mix_flops`` (weights times V, the same), ``flops`` (their sum) and
         ``score_entries`` (``h T^2``: the softmax's inputs, and the attention weights kept for backward).
     """
-    for name, v in (("d_model", d_model), ("n_heads", n_heads), ("T", T)):
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-            raise ValueError(f"{name} must be a positive integer, got {v!r}")
+    d_model, n_heads, T = positive_int(d_model, "d_model"), positive_int(n_heads, "n_heads"), positive_int(T, "T")
     if d_model % n_heads:
         raise ValueError(f"d_model ({d_model}) must be divisible by n_heads ({n_heads})")
     d_head = d_model // n_heads
@@ -145,13 +144,10 @@ class MultiHeadAttention(nn.Module):
 
     def __init__(self, d_model: int, n_heads: int, causal: bool = True, dropout: float = 0.0):
         super().__init__()
-        for name, v in (("d_model", d_model), ("n_heads", n_heads)):
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise ValueError(f"{name} must be a positive integer, got {v!r}")
+        d_model, n_heads = positive_int(d_model, "d_model"), positive_int(n_heads, "n_heads")
         if d_model % n_heads:
             raise ValueError(f"d_model ({d_model}) must be divisible by n_heads ({n_heads})")
-        if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0.0 <= dropout < 1.0:
-            raise ValueError(f"dropout must be a number in [0, 1), got {dropout!r}")
+        dropout = dropout_rate(dropout)
         self.d_model, self.n_heads, self.d_head, self.causal = d_model, n_heads, d_model // n_heads, bool(causal)
         self.q_proj = nn.Linear(d_model, d_model)
         self.k_proj = nn.Linear(d_model, d_model)

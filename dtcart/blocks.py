@@ -6,18 +6,7 @@ import torch
 from torch import nn
 
 from .attention import MultiHeadAttention
-
-
-def _check_positive_int(name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return value
-
-
-def _check_dropout(dropout) -> float:
-    if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0.0 <= dropout < 1.0:
-        raise ValueError(f"dropout must be a number in [0, 1), got {dropout!r}")
-    return float(dropout)
+from .checks import dropout_rate, positive_int
 
 
 class MLP(nn.Module):
@@ -36,13 +25,13 @@ class MLP(nn.Module):
 
     def __init__(self, d_model: int, hidden: int | None = None, dropout: float = 0.0):
         super().__init__()
-        _check_positive_int("d_model", d_model)
-        hidden = 4 * d_model if hidden is None else _check_positive_int("hidden", hidden)
+        d_model = positive_int(d_model, "d_model")
+        hidden = 4 * d_model if hidden is None else positive_int(hidden, "hidden")
         self.d_model = d_model
         self.fc1 = nn.Linear(d_model, hidden)
         self.act = nn.GELU()
         self.fc2 = nn.Linear(hidden, d_model)
-        self.dropout = nn.Dropout(_check_dropout(dropout))
+        self.dropout = nn.Dropout(dropout_rate(dropout))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.dim() < 1 or x.shape[-1] != self.d_model:
@@ -81,9 +70,8 @@ class Block(nn.Module):
             raise ValueError(f"norm must be 'post' or 'pre', got {norm!r}")
         if not isinstance(residual, bool):
             raise ValueError(f"residual must be True or False, got {residual!r}")
-        _check_positive_int("d_model", d_model)
-        _check_positive_int("n_heads", n_heads)
-        dropout = _check_dropout(dropout)
+        d_model, n_heads = positive_int(d_model, "d_model"), positive_int(n_heads, "n_heads")
+        dropout = dropout_rate(dropout)
         self.norm, self.residual = norm, residual
         self.attn = MultiHeadAttention(d_model, n_heads, causal=True, dropout=dropout)
         self.ln1 = nn.LayerNorm(d_model)

@@ -19,6 +19,7 @@ from typing import Callable
 
 import numpy as np
 
+from .checks import positive_int
 from .physics import DEFAULT_PARAMS, CartPoleParams, _as_state, _check_params, _step
 
 THETA_LIMIT = 12 * 2 * math.pi / 360  # rad, as in Gymnasium (0.2094)
@@ -124,9 +125,7 @@ def check_initial_states(initial_states) -> np.ndarray:
 
 def check_max_steps(max_steps) -> int:
     """Return ``max_steps`` as an int, or raise ``ValueError`` unless it is a positive integer."""
-    if isinstance(max_steps, bool) or not isinstance(max_steps, (int, np.integer)) or max_steps < 1:
-        raise ValueError(f"max_steps must be a positive integer, got {max_steps!r}")
-    return int(max_steps)
+    return positive_int(max_steps, "max_steps")
 
 
 class EpisodeBatch:
@@ -313,8 +312,7 @@ def random_initial_states(n: int, seed=None, low: float = -0.05, high: float = 0
 
     ``seed`` is an int, None or a ``numpy.random.Generator`` (whose stream is then advanced).
     """
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"n must be a positive integer, got {n!r}")
+    n = positive_int(n, "n")
     if not (math.isfinite(low) and math.isfinite(high) and low <= high):
         raise ValueError(f"low and high must be finite with low <= high, got {low!r}, {high!r}")
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
+from .checks import positive_int
 from .control import MAX_STEPS, check_max_steps, heuristic, random_initial_states, rollout
 from .physics import DEFAULT_PARAMS, CartPoleParams
 
@@ -119,8 +120,7 @@ def make_dataset(seed: int = 0, n_episodes: int = 1000, gain_range=(14.0, 26.0),
     Returns:
         A :class:`Dataset` of ``n_episodes`` episodes.
     """
-    if isinstance(n_episodes, bool) or not isinstance(n_episodes, (int, np.integer)) or n_episodes < 1:
-        raise ValueError(f"n_episodes must be a positive integer, got {n_episodes!r}")
+    n_episodes = positive_int(n_episodes, "n_episodes")
     try:
         low, high = (float(g) for g in gain_range)
     except (TypeError, ValueError) as err:

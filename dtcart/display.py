@@ -9,6 +9,8 @@ from typing import Callable, Sequence
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
+from .checks import positive_int
+
 #: CSS class on every frame slider's outer box; the browser test finds the sliders by it.
 FRAME_SLIDER_CLASS = "dtcart-frame-slider"
 
@@ -28,8 +30,7 @@ def figure_png(fig: Figure, dpi: int = 80) -> bytes:
     """Render a matplotlib figure to PNG bytes (tight bounding box) and close it."""
     if not isinstance(fig, Figure):
         raise TypeError(f"fig must be a matplotlib Figure, got {type(fig).__name__}")
-    if isinstance(dpi, bool) or not isinstance(dpi, int) or dpi <= 0:
-        raise ValueError(f"dpi must be a positive int, got {dpi!r}")
+    dpi = positive_int(dpi, "dpi")
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
     plt.close(fig)
@@ -70,8 +71,7 @@ def frame_slider(values: Sequence, render: Callable, description: str, value=Non
         raise TypeError(f"description must be a str, got {type(description).__name__}")
     if not callable(readout_format):
         raise TypeError(f"readout_format must be a callable, got {type(readout_format).__name__}")
-    if isinstance(dpi, bool) or not isinstance(dpi, int) or dpi <= 0:
-        raise ValueError(f"dpi must be a positive int, got {dpi!r}")
+    dpi = positive_int(dpi, "dpi")
     value = values[0] if value is None else value
     matches = [i for i, v in enumerate(values) if v == value]
     if not matches:

@@ -22,6 +22,7 @@ import torch
 from torch import nn
 
 from .blocks import Block
+from .checks import dropout_rate, positive_int
 
 
 @dataclass(frozen=True)
@@ -58,13 +59,10 @@ class DTConfig:
 
     def __post_init__(self):
         for name in ("state_dim", "act_dim", "d_model", "n_layers", "n_heads", "context", "max_timestep"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise ValueError(f"DTConfig.{name} must be a positive integer, got {v!r}")
+            object.__setattr__(self, name, positive_int(getattr(self, name), f"DTConfig.{name}"))
         if self.d_model % self.n_heads:
             raise ValueError(f"DTConfig.d_model ({self.d_model}) must be divisible by n_heads ({self.n_heads})")
-        if not 0.0 <= self.dropout < 1.0:
-            raise ValueError(f"DTConfig.dropout must be in [0, 1), got {self.dropout!r}")
+        object.__setattr__(self, "dropout", dropout_rate(self.dropout, "DTConfig.dropout"))
         for name in ("state_mean", "state_std"):
             v = tuple(float(c) for c in getattr(self, name))
             if len(v) != self.state_dim or not all(math.isfinite(c) for c in v):

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import os
-import time
 import zipfile
 from dataclasses import dataclass
 from typing import Callable
@@ -19,6 +18,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from .checks import positive_int
 from .data import Dataset, make_dataset
 from .model import DecisionTransformer, DTConfig
 
@@ -55,9 +55,7 @@ class TrainConfig:
 
     def __post_init__(self):
         for name in ("steps", "batch_size", "threads"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise ValueError(f"TrainConfig.{name} must be a positive integer, got {v!r}")
+            object.__setattr__(self, name, positive_int(getattr(self, name), f"TrainConfig.{name}"))
         if isinstance(self.warmup, bool) or not isinstance(self.warmup, int) or self.warmup < 0:
             raise ValueError(f"TrainConfig.warmup must be an integer >= 0, got {self.warmup!r}")
         for name in ("lr", "grad_clip"):

@@ -1,0 +1,23 @@
+"""Argument checks shared by the modules, so each rule and its error message is written once."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def positive_int(value, name: str) -> int:
+    """Return ``value`` as an ``int``, or raise ``ValueError`` naming ``name`` unless it is an integer >= 1.
+
+    Python and numpy integers are accepted; ``bool`` is not.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def dropout_rate(value, name: str = "dropout") -> float:
+    """Return ``value`` as a ``float``, or raise ``ValueError`` naming ``name`` unless it is a number in [0, 1)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
+            or not 0.0 <= value < 1.0:
+        raise ValueError(f"{name} must be a number in [0, 1), got {value!r}")
+    return float(value)
