@@ -11,10 +11,12 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from .checks import positive_int
-from .control import MAX_STEPS, check_max_steps, heuristic, random_initial_states, rollout
+from .control import MAX_STEPS, EpisodeBatch, check_max_steps, critical_gain, heuristic, random_initial_states
 from .physics import DEFAULT_PARAMS, CartPoleParams
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2 added drop_steps and drop_gains; version 1 files still load
+OPTIONAL = ("drop_steps", "drop_gains")  # fields a version-1 file lacks
+DROP_WINDOW = 0.8  # gains drop only in the first 80% of the steps (see make_dataset)
 
 
 def returns_to_go(rewards) -> np.ndarray:
@@ -44,7 +46,11 @@ class Dataset:
         actions: ``(N, T)`` float64 forces applied [N]; 0 after the end.
         rewards: ``(N, T)`` float64; 1 per step taken, 0 after the end.
         lengths: ``(N,)`` int64 steps taken (= the return).
-        gains: ``(N,)`` float64 gain K [N/rad] of the controller that produced each episode.
+        gains: ``(N,)`` float64 gain K [N/rad] of the controller that produced each episode (until
+            ``drop_steps``).
+        drop_steps: ``(N,)`` int64 step at which the controller's gain dropped to ``drop_gains``
+            (``T``, the default, for an episode whose gain never dropped).
+        drop_gains: ``(N,)`` float64 gain [N/rad] from ``drop_steps`` on (defaults to ``gains``).
 
     Raises:
         ValueError: if the arrays' shapes, dtypes or values do not fit together.
@@ -55,26 +61,33 @@ class Dataset:
     rewards: np.ndarray
     lengths: np.ndarray
     gains: np.ndarray
+    drop_steps: np.ndarray | None = None
+    drop_gains: np.ndarray | None = None
 
     def __post_init__(self):
         actions = self.actions
         n, t = actions.shape if isinstance(actions, np.ndarray) and actions.ndim == 2 else (None, None)
+        if self.drop_steps is None and n is not None:
+            object.__setattr__(self, "drop_steps", np.full(n, t, dtype=np.int64))
+        if self.drop_gains is None and isinstance(self.gains, np.ndarray):
+            object.__setattr__(self, "drop_gains", self.gains.copy())
         expected = {"states": (n, None if t is None else t + 1, 4), "actions": (n, t), "rewards": (n, t),
-                    "lengths": (n,), "gains": (n,)}
+                    "lengths": (n,), "gains": (n,), "drop_steps": (n,), "drop_gains": (n,)}
         for name, shape in expected.items():
             arr = getattr(self, name)
             if not isinstance(arr, np.ndarray) or arr.shape != shape:
                 got = getattr(arr, "shape", type(arr).__name__)
                 raise ValueError(f"Dataset.{name} must have shape {shape} (N episodes, T steps), got {got}")
-            kind = "i" if name == "lengths" else "f"
+            kind = "i" if name in ("lengths", "drop_steps") else "f"
             if arr.dtype.kind != kind:
                 raise ValueError(f"Dataset.{name} must have dtype kind {kind!r}, got {arr.dtype}")
             if kind == "f" and not np.isfinite(arr).all():
                 raise ValueError(f"Dataset.{name} must be finite")
         if n == 0 or t == 0:
             raise ValueError(f"a Dataset needs at least one episode and one step, got N={n}, T={t}")
-        if (self.lengths < 0).any() or (self.lengths > t).any():
-            raise ValueError(f"Dataset.lengths must lie in [0, {t}]")
+        for name in ("lengths", "drop_steps"):
+            if (getattr(self, name) < 0).any() or (getattr(self, name) > t).any():
+                raise ValueError(f"Dataset.{name} must lie in [0, {t}]")
         if not np.array_equal(self.rewards.sum(axis=1), self.lengths):
             raise ValueError("Dataset.rewards do not add up to Dataset.lengths (+1 per step taken)")
 
@@ -99,7 +112,8 @@ class Dataset:
 
 def make_dataset(seed: int = 0, n_episodes: int = 1000, gain_range=(14.0, 26.0),
                  start_scale: float = 0.05, action_noise: float = 0.0,
-                 params: CartPoleParams = DEFAULT_PARAMS, max_steps: int = MAX_STEPS) -> Dataset:
+                 params: CartPoleParams = DEFAULT_PARAMS, max_steps: int = MAX_STEPS,
+                 drop_share: float = 0.0, drop_gain_range=(0.0, 10.0)) -> Dataset:
     """Roll out the heuristic u = K theta over a spread of gains to get data of mixed quality.
 
     Each episode draws its gain K uniformly from ``gain_range`` (straddling K* = 19.6 N/rad)
@@ -107,8 +121,15 @@ def make_dataset(seed: int = 0, n_episodes: int = 1000, gain_range=(14.0, 26.0),
     Gains below K* give short failures (the pole falls), gains just above give middling
     episodes that end when the cart leaves the track, and larger gains reach ``max_steps``.
 
+    Optionally a share of the episodes has a controller that gives out: at a step drawn uniformly
+    from the first ``DROP_WINDOW`` (80%) of ``max_steps`` its gain drops to one drawn from
+    ``drop_gain_range`` (below K*), and the pole falls soon after. Such an episode ends when its
+    controller decided it would, which is the behaviour a return-conditioned model needs to see
+    to end an episode on request. (No drops in the last 20%: a drop there would often be cut
+    short by ``max_steps`` and blur the line between episodes that held and episodes that did not.)
+
     Args:
-        seed: seed of every random draw (gains, starts, noise); the same seed gives the same dataset.
+        seed: seed of every random draw (gains, starts, drops, noise); the same seed gives the same dataset.
         n_episodes: N.
         gain_range: ``(low, high)`` gains [N/rad].
         start_scale: half-width of the uniform start distribution (rad, rad/s, m, m/s).
@@ -116,32 +137,53 @@ def make_dataset(seed: int = 0, n_episodes: int = 1000, gain_range=(14.0, 26.0),
             records the forces actually applied. 0 (the default) keeps the controller deterministic.
         params: the physical constants.
         max_steps: the episode cut.
+        drop_share: share of the episodes, in [0, 1], whose gain drops (each episode independently).
+        drop_gain_range: ``(low, high)`` gains [N/rad] after a drop; high must be below K*.
 
     Returns:
         A :class:`Dataset` of ``n_episodes`` episodes.
     """
     n_episodes = positive_int(n_episodes, "n_episodes")
-    try:
-        low, high = (float(g) for g in gain_range)
-    except (TypeError, ValueError) as err:
-        raise ValueError(f"gain_range must be a pair (low, high) of gains, got {gain_range!r}") from err
-    if not (math.isfinite(low) and math.isfinite(high) and low <= high):
-        raise ValueError(f"gain_range must be finite (low, high) with low <= high, got {gain_range!r}")
-    for name, value in (("start_scale", start_scale), ("action_noise", action_noise)):
+    max_steps = check_max_steps(max_steps)
+    low, high = _gain_pair(gain_range, "gain_range")
+    drop_low, drop_high = _gain_pair(drop_gain_range, "drop_gain_range")
+    if drop_high >= critical_gain(params):
+        raise ValueError(f"drop_gain_range must lie below K* = {critical_gain(params):.2f} N/rad so that the "
+                         f"pole falls after a drop, got {drop_gain_range!r}")
+    for name, value in (("start_scale", start_scale), ("action_noise", action_noise), ("drop_share", drop_share)):
         if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
                 or not (math.isfinite(value) and value >= 0):
             raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
-    max_steps = check_max_steps(max_steps)
+    if drop_share > 1:
+        raise ValueError(f"drop_share must be in [0, 1], got {drop_share!r}")
     rng = np.random.default_rng(seed)
     gains = rng.uniform(low, high, size=n_episodes)
     starts = random_initial_states(int(n_episodes), rng, -start_scale, start_scale)
-    controller = heuristic(gains)
+    drop_steps, drop_gains = np.full(n_episodes, max_steps, dtype=np.int64), gains.copy()
+    if drop_share > 0:
+        drops = rng.random(n_episodes) < drop_share
+        drop_steps[drops] = rng.integers(0, max(1, int(DROP_WINDOW * max_steps)), size=drops.sum())
+        drop_gains[drops] = rng.uniform(drop_low, drop_high, size=drops.sum())
+    episodes = EpisodeBatch(starts, params, max_steps)
+    while not episodes.done:
+        controller = heuristic(np.where(episodes.t < drop_steps, gains, drop_gains))
+        forces = controller(episodes.current())
+        if action_noise > 0:
+            forces = forces + action_noise * rng.standard_normal(n_episodes)
+        episodes.advance(forces)
+    run = episodes.result()
+    return Dataset(run.states, run.actions, run.rewards, run.lengths, gains, drop_steps, drop_gains)
 
-    def policy(states: np.ndarray) -> np.ndarray:
-        return controller(states) + action_noise * rng.standard_normal(len(states))
 
-    run = rollout(policy if action_noise > 0 else controller, starts, params, max_steps)
-    return Dataset(run.states, run.actions, run.rewards, run.lengths, gains)
+def _gain_pair(pair, name: str) -> tuple[float, float]:
+    """``(low, high)`` as floats, finite and ordered, or raise ``ValueError`` naming ``name``."""
+    try:
+        low, high = (float(g) for g in pair)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{name} must be a pair (low, high) of gains, got {pair!r}") from err
+    if not (math.isfinite(low) and math.isfinite(high) and low <= high):
+        raise ValueError(f"{name} must be finite (low, high) with low <= high, got {pair!r}")
+    return low, high
 
 
 def save_dataset(ds: Dataset, path) -> None:
@@ -179,13 +221,16 @@ def load_dataset(path) -> Dataset:
         if not isinstance(loaded, np.lib.npyio.NpzFile):
             raise ValueError("it holds a single array, not an .npz archive")
         with loaded as npz:
-            missing = [k for k in ["format_version", *names] if k not in npz.files]
+            if "format_version" not in npz.files:
+                raise ValueError("it is not a dtcart dataset: missing arrays ['format_version']")
+            version = npz["format_version"]
+            if version.shape != () or version.dtype.kind not in "iu" or int(version) not in (1, FORMAT_VERSION):
+                raise ValueError(f"it has dataset format {version!r}, this dtcart reads 1 and {FORMAT_VERSION}")
+            needed = [k for k in names if int(version) == FORMAT_VERSION or k not in OPTIONAL]
+            missing = [k for k in needed if k not in npz.files]
             if missing:
                 raise ValueError(f"it is not a dtcart dataset: missing arrays {missing}")
-            version = npz["format_version"]
-            if version.shape != () or version.dtype.kind not in "iu" or int(version) != FORMAT_VERSION:
-                raise ValueError(f"it has dataset format {version!r}, this dtcart reads {FORMAT_VERSION}")
-            arrays = {k: npz[k] for k in names}
+            arrays = {k: npz[k] for k in needed}
         return Dataset(**arrays)
     except (ValueError, zipfile.BadZipFile, OSError, EOFError, KeyError, AttributeError) as err:
         raise ValueError(f"cannot read {path!r} as a dtcart dataset: {err}") from err

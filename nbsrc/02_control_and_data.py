@@ -12,6 +12,7 @@
 # dataset is built around: the return-to-go.
 
 # %%
+import dataclasses
 import tempfile
 import time
 from pathlib import Path
@@ -477,7 +478,9 @@ assert control.rollout(control.heuristic(high), np.tile(story_start, (len(high),
 # different returns. So instead of one gain we use many. `data.make_dataset` plays a large batch of
 # episodes, each with its own gain drawn uniformly from a range that straddles $K^*$ and its own random
 # start, and keeps everything the transformer will need: states, actions, rewards, lengths, and the gain
-# that played.
+# that played. Two options are off by default and used only in {doc}`06_decision_transformer`, which
+# explains why its model needs them: exploration noise on the forces (`action_noise`), and controllers that
+# give out partway through an episode (`drop_share`).
 
 # %%
 show_source(data.make_dataset)
@@ -649,8 +652,7 @@ with tempfile.TemporaryDirectory() as folder:
     except ValueError as err:
         refused = str(err)
 assert refused is not None and "cannot read" in refused
-assert all(np.array_equal(getattr(loaded, name), getattr(ds, name))
-           for name in ("states", "actions", "rewards", "lengths", "gains"))
+assert all(np.array_equal(getattr(loaded, f.name), getattr(ds, f.name)) for f in dataclasses.fields(ds))
 print(f"{size_mb:.1f} MB on disk; the file cut in half is refused with a ValueError")
 
 # %% [markdown]

@@ -17,6 +17,11 @@ def small():
     return make_dataset(seed=1, n_episodes=40)
 
 
+@pytest.fixture(scope="module")
+def dropped():
+    return make_dataset(seed=3, n_episodes=60, drop_share=0.5, action_noise=0.25)
+
+
 def assert_same(a, b):
     for name in FIELDS:
         x, y = getattr(a, name), getattr(b, name)
@@ -86,6 +91,48 @@ def test_default_dataset_has_mixed_quality():
     assert (ds.gains < critical_gain()).any() and (ds.gains > critical_gain()).any()
 
 
+def test_no_drops_unless_asked(small):
+    np.testing.assert_array_equal(small.drop_steps, np.full(len(small), small.max_steps))
+    np.testing.assert_array_equal(small.drop_gains, small.gains)
+    assert small.drop_steps.dtype == np.int64
+
+
+def test_a_dropped_gain_is_the_heuristic_with_a_gain_schedule(dropped):
+    drops = dropped.drop_steps < dropped.max_steps
+    assert 0.3 < drops.mean() < 0.7
+    assert (dropped.drop_gains[drops] >= 0.0).all() and (dropped.drop_gains[drops] <= 10.0).all()
+    assert (dropped.drop_steps[drops] < 0.8 * dropped.max_steps).all()
+    np.testing.assert_array_equal(dropped.drop_gains[~drops], dropped.gains[~drops])
+    t = np.arange(dropped.max_steps)
+    schedule = np.where(t[None, :] < dropped.drop_steps[:, None], dropped.gains[:, None], dropped.drop_gains[:, None])
+    residual = dropped.actions - schedule * dropped.states[:, :-1, 0]
+    steps = t < dropped.lengths[:, None]
+    assert 0.2 < residual[steps].std() < 0.3  # what is left is the 0.25 N action noise
+    # a drop before the natural end ends the episode by a fall, within 100 steps of the drop
+    early = drops & (dropped.drop_steps + 100 < dropped.max_steps)
+    last = dropped.states[np.arange(len(dropped)), dropped.lengths]
+    assert early.sum() > 10
+    assert (dropped.lengths[early] <= dropped.drop_steps[early] + 100).all()
+    ended = early & (dropped.lengths > dropped.drop_steps)
+    assert (np.abs(last[ended, 0]) > 0.2).all()
+
+
+def test_drops_keep_the_rest_of_the_draws():
+    """The default (no drops) dataset is unchanged by the drop option's existence; drops are seeded."""
+    assert_same(make_dataset(seed=4, n_episodes=30, drop_share=0.4), make_dataset(seed=4, n_episodes=30, drop_share=0.4))
+    a, b = make_dataset(seed=4, n_episodes=30), make_dataset(seed=4, n_episodes=30, drop_share=0.4)
+    np.testing.assert_array_equal(a.gains, b.gains)
+    np.testing.assert_array_equal(a.states[:, 0], b.states[:, 0])
+
+
+@pytest.mark.parametrize("kwargs", [dict(drop_share=-0.1), dict(drop_share=1.5), dict(drop_share=np.nan),
+                                    dict(drop_gain_range=(10.0, 25.0)), dict(drop_gain_range=(12.0, 8.0)),
+                                    dict(drop_gain_range="low")])
+def test_make_dataset_rejects_bad_drops(kwargs):
+    with pytest.raises(ValueError, match=next(iter(kwargs))):
+        make_dataset(n_episodes=5, **kwargs)
+
+
 @pytest.mark.parametrize("kwargs", [dict(n_episodes=0), dict(n_episodes=2.5), dict(n_episodes=True),
                                     dict(gain_range=(30.0, 10.0)), dict(gain_range=(np.nan, 1.0)),
                                     dict(gain_range=5.0), dict(start_scale=-0.1), dict(start_scale=np.inf),
@@ -107,12 +154,18 @@ def test_dataset_rejects_mismatched_arrays(small):
         Dataset(**{**arrays, "lengths": arrays["lengths"] - 1})
     with pytest.raises(ValueError, match="finite"):
         Dataset(**{**arrays, "gains": np.full_like(arrays["gains"], np.nan)})
+    with pytest.raises(ValueError, match="drop_steps"):
+        Dataset(**{**arrays, "drop_steps": arrays["drop_steps"] + 1})
+    with pytest.raises(ValueError, match="drop_gains"):
+        Dataset(**{**arrays, "drop_gains": arrays["drop_gains"][:-1]})
 
 
-def test_round_trip_is_exact(small, tmp_path):
+def test_round_trip_is_exact(small, dropped, tmp_path):
     path = tmp_path / "data"  # no suffix: the file is written at exactly this path
-    save_dataset(small, path)
+    save_dataset(dropped, path)
     assert path.exists() and not (tmp_path / "data.npz").exists()
+    assert_same(load_dataset(path), dropped)
+    save_dataset(small, path)
     assert_same(load_dataset(path), small)
     save_dataset(small, str(path))  # overwriting works and leaves no temporary file
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]
@@ -173,6 +226,16 @@ def test_npz_with_missing_arrays_or_another_version(small, tmp_path):
         load_dataset(path)
     np.savez(path, format_version=np.array(FORMAT_VERSION), **{**arrays, "gains": arrays["gains"].astype(object)})
     with pytest.raises(ValueError, match="cannot read"):
+        load_dataset(path)
+
+
+def test_a_version_1_file_still_loads(small, tmp_path):
+    """Version 1 had no drop arrays: such a file loads as a dataset without drops."""
+    path = tmp_path / "v1.npz"
+    np.savez(path, format_version=np.array(1), **{k: getattr(small, k) for k in FIELDS[:5]})
+    assert_same(load_dataset(path), small)
+    np.savez(path, format_version=np.array(FORMAT_VERSION), **{k: getattr(small, k) for k in FIELDS[:5]})
+    with pytest.raises(ValueError, match="missing arrays.*drop_steps"):
         load_dataset(path)
 
 
