@@ -77,3 +77,49 @@ def rollout_dt(model: DecisionTransformer, target_return, initial_states, params
         if t + 1 < max_steps:
             rtg[:, t + 1] = rtg[:, t] - episodes.rewards[:, t]
     return episodes.result()
+
+
+def target_sweep(model: DecisionTransformer, targets, initial_states, params: CartPoleParams = DEFAULT_PARAMS,
+                 max_steps: int = MAX_STEPS) -> np.ndarray:
+    """Achieved returns ``(G, N)``: each of the ``(G,)`` targets played from each of the ``(N, 4)`` starts.
+
+    All ``G * N`` episodes run as one batch of :func:`rollout_dt` (row g is target g).
+    """
+    targets = np.asarray(targets, dtype=np.float64)
+    if targets.ndim != 1 or targets.size == 0:
+        raise ValueError(f"targets must be a non-empty 1-D array, got shape {targets.shape}")
+    starts = check_initial_states(initial_states)
+    run = rollout_dt(model, np.repeat(targets, len(starts)), np.tile(starts, (len(targets), 1)), params, max_steps)
+    return run.returns.reshape(len(targets), len(starts))
+
+
+def tracking_error(targets, achieved) -> float:
+    """Mean over the targets of ``|mean achieved - target| / target``: 0 is a perfect dial.
+
+    Args:
+        targets: ``(G,)`` positive target returns.
+        achieved: ``(G, N)`` achieved returns, as :func:`target_sweep` gives.
+    """
+    targets = np.asarray(targets, dtype=np.float64)
+    achieved = np.asarray(achieved, dtype=np.float64)
+    if targets.ndim != 1 or achieved.ndim != 2 or achieved.shape[0] != targets.shape[0] or achieved.shape[1] == 0:
+        raise ValueError(f"achieved must have shape (G, N) with G = len(targets) = {targets.shape}, "
+                         f"got {achieved.shape}")
+    if not (np.isfinite(targets).all() and (targets > 0).all()):
+        raise ValueError(f"targets must be positive and finite, got {targets!r}")
+    return float(np.mean(np.abs(achieved.mean(axis=1) - targets) / targets))
+
+
+def copy_coefficient(run: Rollout) -> float:
+    """How much a policy leans on its previous force: c of the least-squares fit ``a_t = c a_(t-1) + k theta_t``.
+
+    The fit runs over steps 1 .. length - 1 of every episode of ``run``. The heuristic u = K theta has
+    c = 0; a policy that copies its previous force has c near 1, and acts as if a step late.
+    """
+    if not isinstance(run, Rollout):
+        raise TypeError(f"run must be a Rollout, got {type(run).__name__}")
+    steps = np.arange(1, run.actions.shape[1])[None, :] < run.lengths[:, None]
+    if steps.sum() < 2:
+        raise ValueError("run must hold at least two steps after the first to fit two coefficients")
+    design = np.column_stack([run.actions[:, :-1][steps], run.states[:, 1:-1, 0][steps]])
+    return float(np.linalg.lstsq(design, run.actions[:, 1:][steps], rcond=None)[0][0])

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from dtcart.control import Rollout, random_initial_states
-from dtcart.evaluate import rollout_dt
+from dtcart.control import Rollout, heuristic, random_initial_states, rollout
+from dtcart.evaluate import copy_coefficient, rollout_dt, target_sweep, tracking_error
 from dtcart.model import DecisionTransformer, DTConfig
 
 
@@ -54,3 +54,39 @@ def test_bad_inputs(model):
         rollout_dt(model, 10, starts, max_steps=61)
     with pytest.raises(TypeError, match="model"):
         rollout_dt(lambda s: s, 10, starts)
+
+
+def test_target_sweep_is_rollout_dt_per_target(model):
+    starts = random_initial_states(3, seed=4)
+    targets = [20.0, 60.0]
+    achieved = target_sweep(model, targets, starts, max_steps=30)
+    assert achieved.shape == (2, 3)
+    for g, target in enumerate(targets):
+        np.testing.assert_array_equal(achieved[g], rollout_dt(model, target, starts, max_steps=30).returns)
+    with pytest.raises(ValueError, match="targets"):
+        target_sweep(model, [[1.0, 2.0]], starts)
+    with pytest.raises(ValueError, match="initial_states"):
+        target_sweep(model, [1.0], starts[:, :3])
+
+
+def test_tracking_error():
+    assert tracking_error([100, 200], [[100, 100], [200, 200]]) == 0.0
+    assert tracking_error([100, 200], [[90, 130], [100, 100]]) == pytest.approx((0.1 + 0.5) / 2)
+    with pytest.raises(ValueError, match="achieved"):
+        tracking_error([100, 200], [[100, 100]])
+    with pytest.raises(ValueError, match="targets"):
+        tracking_error([0, 200], [[1], [2]])
+
+
+def test_copy_coefficient():
+    starts = random_initial_states(8, seed=5)
+    assert abs(copy_coefficient(rollout(heuristic(25.0), starts))) < 1e-9  # u = K theta copies nothing
+    last = np.zeros(8)
+
+    def copycat(states):  # 0.8 of the previous force plus a proportional part
+        last[:] = 0.8 * last + 5.0 * states[:, 0]
+        return last.copy()
+
+    assert copy_coefficient(rollout(copycat, starts, max_steps=200)) == pytest.approx(0.8, abs=1e-9)
+    with pytest.raises(TypeError, match="Rollout"):
+        copy_coefficient(np.zeros((2, 3)))
