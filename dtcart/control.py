@@ -14,7 +14,7 @@ grid of gains; and :func:`random_initial_states`, Gymnasium's start distribution
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Callable
 
 import numpy as np
@@ -113,6 +113,12 @@ class Rollout:
     def solved(self) -> np.ndarray:
         """``(N,)`` bool, the episode was cut at ``max_steps`` steps without failing (return ``max_steps``)."""
         return (self.lengths == self.rewards.shape[-1]) & ~self.fell & ~self.left_track
+
+    def select(self, episodes) -> "Rollout":
+        """The rollout of some of the episodes: ``episodes`` indexes the first axis (a slice, indices or a mask)."""
+        if isinstance(episodes, (int, np.integer)):
+            raise TypeError(f"episodes must be a slice, an index array or a mask (keep the episode axis), got {episodes!r}")
+        return Rollout(*(getattr(self, f.name)[episodes] for f in fields(self)))
 
 
 def check_initial_states(initial_states) -> np.ndarray:

@@ -76,6 +76,17 @@ def test_episodes_are_cut_at_max_steps():
     assert (run.lengths == 37).all() and run.solved.all() and not (run.fell | run.left_track).any()
 
 
+def test_select_keeps_some_episodes():
+    starts = random_initial_states(6, seed=8)
+    run = rollout(heuristic(np.array([10.0, 25.0, 10.0, 25.0, 10.0, 25.0])), starts, max_steps=60)
+    part = run.select(slice(2, 4))
+    assert part.states.shape == (2, 61, 4) and part.returns.shape == (2,)
+    np.testing.assert_array_equal(part.lengths, run.lengths[2:4])
+    np.testing.assert_array_equal(run.select(run.solved).lengths, run.lengths[run.solved])
+    with pytest.raises(TypeError, match="episodes"):
+        run.select(3)
+
+
 def test_batch_equals_one_by_one():
     starts = random_initial_states(12, seed=7)
     gains = np.linspace(12.0, 28.0, 12)
