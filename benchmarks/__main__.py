@@ -4,7 +4,9 @@
     python -m benchmarks --quick         # fewer sizes and repeats, no train_default (under a minute)
     python -m benchmarks --notebooks     # also: time and peak memory of every book notebook
     python -m benchmarks --suite --build # also: the whole test suite and a fresh book build (slow)
-    python -m benchmarks --only physics  # one section (physics, rollouts, dt, notebooks, suite, build)
+    python -m benchmarks --seeds         # also: Chapter 6's figures for training seeds 0-4 (about 5 minutes)
+    python -m benchmarks --seeds --ablation  # ... and for the data the book used before (10 minutes)
+    python -m benchmarks --only physics  # one section (physics, rollouts, dt, seeds, notebooks, suite, build)
     python -m benchmarks --json out.json # also save every number
 
 Timings are best-of-N wall times (time.perf_counter); each section prints the load average beside them.
@@ -19,7 +21,7 @@ from pathlib import Path
 
 from .timing import load, si, table
 
-SECTIONS = ("physics", "rollouts", "dt", "notebooks", "suite", "build")
+SECTIONS = ("physics", "rollouts", "dt", "seeds", "notebooks", "suite", "build")
 
 
 def report_physics(r: dict) -> str:
@@ -67,6 +69,16 @@ def report_dt(r: dict) -> str:
                                     "mean return"], rows, f"rollout_dt at target 500, model: {r['model']}")
 
 
+def report_seeds(r: dict) -> str:
+    rows = [[row["data"], row["seed"], row["starts"], f"{row['train_s']:.0f}", f"{row['solved_500']:.0%}",
+             " ".join(f"{m:.0f}" for m in row["means"]), "yes" if row["rising"] else "NO", f"{row['tracking']:.1%}",
+             f"{row['copy']:.2f}"] for row in r["rows"]]
+    return table(["data", "seed", "starts", "train [s]", "500 reached", "mean at 100..500", "rising", "tracking",
+                  "copy c"],
+                 rows, f"Chapter 6's figures, {r['n_starts']} unseen starts per set (goals: >= 95%, rising, <= 15%)") + \
+        f"\nthe book's data meets every figure for every seed and start set: {'yes' if r['ok'] else 'NO'}"
+
+
 def report_notebooks(rows: list) -> str:
     body = [[row["notebook"], f"{row['seconds']:.1f}", f"{row['kernel_peak_rss_mb']:.0f}"] if "seconds" in row
             else [row["notebook"], "FAILED", " ".join(row["error"])] for row in rows]
@@ -82,6 +94,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="fewer sizes and repeats; skip train_default")
+    parser.add_argument("--seeds", action="store_true", help="Chapter 6's figures for training seeds 0-4")
+    parser.add_argument("--ablation", action="store_true", help="with --seeds: also the book's earlier data")
     parser.add_argument("--notebooks", action="store_true", help="time every book notebook")
     parser.add_argument("--suite", action="store_true", help="time the whole test suite")
     parser.add_argument("--build", action="store_true", help="time a fresh book build")
@@ -89,7 +103,7 @@ def main(argv=None) -> int:
     parser.add_argument("--json", metavar="PATH",
                         help="save every number to this JSON file (merged into it when it exists)")
     args = parser.parse_args(argv)
-    sections = args.only or ["physics", "rollouts", "dt"] + [s for s in ("notebooks", "suite", "build")
+    sections = args.only or ["physics", "rollouts", "dt"] + [s for s in ("seeds", "notebooks", "suite", "build")
                                                               if getattr(args, s)]
     results = {}
     if args.json and Path(args.json).exists():  # merge: a run of some sections keeps the others' record
@@ -109,6 +123,10 @@ def main(argv=None) -> int:
             from . import dt_bench
             results[section] = dt_bench.run(quick=args.quick)
             text = report_dt(results[section])
+        elif section == "seeds":
+            from . import seeds_bench
+            results[section] = seeds_bench.run(ablation=args.ablation)
+            text = report_seeds(results[section])
         elif section == "notebooks":
             from . import book_bench
             results[section] = book_bench.notebooks()

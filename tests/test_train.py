@@ -123,3 +123,9 @@ def test_filtered_bc_keeps_the_best_episodes(ds):
     model, losses = train_bc(ds, 0.5, TrainConfig(steps=30, warmup=5), seed=0)
     assert losses.shape == (30,) and np.isfinite(losses).all()
     assert model.policy()(np.zeros((2, 4))).shape == (2,)
+
+
+
+def test_train_dt_checks_its_config(ds):
+    with pytest.raises(TypeError, match="TrainConfig"):
+        train_dt(ds, TINY, train={"steps": 3})
