@@ -4,8 +4,8 @@
     python -m benchmarks --quick         # fewer sizes and repeats, no train_default (under a minute)
     python -m benchmarks --notebooks     # also: time and peak memory of every book notebook
     python -m benchmarks --suite --build # also: the whole test suite and a fresh book build (slow)
-    python -m benchmarks --seeds         # also: Chapter 6's figures for training seeds 0-4 (about 5 minutes)
-    python -m benchmarks --seeds --ablation  # ... and for the data the book used before (10 minutes)
+    python -m benchmarks --seeds         # also: Chapter 6's figures for training seeds 0-4 (about 7 minutes)
+    python -m benchmarks --seeds --ablation  # ... and for two other logs (about 20 minutes)
     python -m benchmarks --only physics  # one section (physics, rollouts, dt, seeds, notebooks, suite, build)
     python -m benchmarks --json out.json # also save every number
 
@@ -95,7 +95,7 @@ def main(argv=None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="fewer sizes and repeats; skip train_default")
     parser.add_argument("--seeds", action="store_true", help="Chapter 6's figures for training seeds 0-4")
-    parser.add_argument("--ablation", action="store_true", help="with --seeds: also the book's earlier data")
+    parser.add_argument("--ablation", action="store_true", help="with --seeds: also two other logs (seeds_bench.ABLATIONS)")
     parser.add_argument("--notebooks", action="store_true", help="time every book notebook")
     parser.add_argument("--suite", action="store_true", help="time the whole test suite")
     parser.add_argument("--build", action="store_true", help="time a fresh book build")
