@@ -75,7 +75,8 @@ def report_seeds(r: dict) -> str:
              f"{row['copy']:.2f}"] for row in r["rows"]]
     return table(["data", "seed", "starts", "train [s]", "500 reached", "mean at 100..500", "rising", "tracking",
                   "copy c"],
-                 rows, f"Chapter 6's figures, {r['n_starts']} unseen starts per set (goals: >= 95%, rising, <= 15%)") + \
+                 rows, f"Chapter 6's figures, {r['n_starts']} unseen starts per set "
+                       f"(goals: >= 95%, rising, <= 15%)") + \
         f"\nthe book's data meets every figure for every seed and start set: {'yes' if r['ok'] else 'NO'}"
 
 
@@ -95,7 +96,8 @@ def main(argv=None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="fewer sizes and repeats; skip train_default")
     parser.add_argument("--seeds", action="store_true", help="Chapter 6's figures for training seeds 0-4")
-    parser.add_argument("--ablation", action="store_true", help="with --seeds: also two other logs (seeds_bench.ABLATIONS)")
+    parser.add_argument("--ablation", action="store_true",
+                        help="with --seeds: also two other logs (seeds_bench.ABLATIONS)")
     parser.add_argument("--notebooks", action="store_true", help="time every book notebook")
     parser.add_argument("--suite", action="store_true", help="time the whole test suite")
     parser.add_argument("--build", action="store_true", help="time a fresh book build")

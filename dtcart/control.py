@@ -117,7 +117,8 @@ class Rollout:
     def select(self, episodes) -> "Rollout":
         """The rollout of some of the episodes: ``episodes`` indexes the first axis (a slice, indices or a mask)."""
         if isinstance(episodes, (int, np.integer)):
-            raise TypeError(f"episodes must be a slice, an index array or a mask (keep the episode axis), got {episodes!r}")
+            raise TypeError(f"episodes must be a slice, an index array or a mask (to keep the episode axis), "
+                            f"got {episodes!r}")
         return Rollout(*(getattr(self, f.name)[episodes] for f in fields(self)))
 
 

@@ -119,7 +119,8 @@ def test_a_dropped_gain_is_the_heuristic_with_a_gain_schedule(dropped):
 
 def test_drops_keep_the_rest_of_the_draws():
     """The default (no drops) dataset is unchanged by the drop option's existence; drops are seeded."""
-    assert_same(make_dataset(seed=4, n_episodes=30, drop_share=0.4), make_dataset(seed=4, n_episodes=30, drop_share=0.4))
+    assert_same(make_dataset(seed=4, n_episodes=30, drop_share=0.4),
+                make_dataset(seed=4, n_episodes=30, drop_share=0.4))
     a, b = make_dataset(seed=4, n_episodes=30), make_dataset(seed=4, n_episodes=30, drop_share=0.4)
     np.testing.assert_array_equal(a.gains, b.gains)
     np.testing.assert_array_equal(a.states[:, 0], b.states[:, 0])
