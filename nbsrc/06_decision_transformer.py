@@ -472,7 +472,7 @@ assert np.all(ds.returns[baselines.top_episodes(ds, 0.1)] == 500)  # the top 10%
 #
 # This chapter's first version trained on {doc}`02_control_and_data`'s log with 0.25 N of noise and nothing
 # else. It balanced the pole when asked for 500, but in the middle it was a poor dial, and at 500 not a
-# reliable one: asked for 300 or 400 it overshot by a fifth or more, and for one training seed in five
+# reliable one: asked for 300 or 400 it overshot by 20 to 30%, and for one training seed in five
 # about a quarter of the starts fell short of 500. The recorded run below, made with
 # `python -m benchmarks --only seeds --ablation --json benchmarks/results.json`, puts numbers on that. It
 # trains five seeds on each of three logs, the old one (`old`), the book's with the old noise
@@ -494,7 +494,7 @@ assert all(len({r["seed"] for r in rows}) == 5 for rows in rows_of.values()) and
 assert all(r["solved_500"] >= 0.95 and r["rising"] and r["tracking"] <= 0.15 for r in rows_of["book"])
 overshoot = {g: np.mean([r["means"][i] for r in rows_of["old"]]) / g - 1 for i, g in ((2, 300), (3, 400))}
 print("old log, mean overshoot at targets 300 and 400:", {g: f"{o:+.0%}" for g, o in overshoot.items()})
-assert all(o > 0.15 for o in overshoot.values()) and max(r["tracking"] for r in rows_of["old"]) > 0.15
+assert all(0.15 < o < 0.35 for o in overshoot.values()) and max(r["tracking"] for r in rows_of["old"]) > 0.15
 assert min(r["solved_500"] for r in rows_of["old"]) < 0.8
 
 # %% [markdown]
@@ -539,10 +539,11 @@ fell = dropped & (ds.lengths > ds.drop_steps)
 fall_steps = ds.lengths[fell] - ds.drop_steps[fell]
 print(f"{fell.sum()} episodes end after their gain dropped: {np.median(fall_steps):.0f} steps later "
       f"(median), 95% of them within {np.percentile(fall_steps, 95):.0f}")
-assert np.median(fall_steps) < 40 and np.percentile(fall_steps, 95) < 80
+assert 15 < np.median(fall_steps) < 35 and np.percentile(fall_steps, 95) < 80
 tracking_of = {log: np.mean([r["tracking"] for r in rows]) for log, rows in rows_of.items()}
 print("mean tracking error over seeds and start sets:", {log: f"{e:.1%}" for log, e in tracking_of.items()})
 assert tracking_of["drops, 0.25 N"] < 0.5 * tracking_of["old"] and tracking_of["book"] < 0.6 * tracking_of["old"]
+assert tracking_of["drops, 0.25 N"] < tracking_of["book"]  # the price of the stronger noise, below
 
 # %% [markdown]
 # The price of the stronger noise is visible too: the book's log tracks a little worse than the middle
@@ -565,6 +566,7 @@ print(f"this page's model: c = {c_book:.2f}; book seeds: c up to {max(r['copy'] 
       f"the models that miss 95% at 500 ({sorted({(r['data'], r['seed']) for r in failing})}): c from "
       f"{min(r['copy'] for r in failing):.2f}")
 assert failing and min(r["copy"] for r in failing) > max(r["copy"] for r in rows_of["book"])
+assert c_book > 0.1  # it still leans on the last force
 # this page's model is the record's book seed 0, and the record's first start set is this page's
 mine = next(r for r in rows_of["book"] if r["seed"] == 0 and r["starts"] == 777)
 assert abs(mine["copy"] - c_book) < 0.05 and abs(mine["tracking"] - tracking) < 0.02
