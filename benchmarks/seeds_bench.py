@@ -17,7 +17,7 @@ import torch
 
 from dtcart.control import random_initial_states
 from dtcart.data import make_dataset
-from dtcart.evaluate import copy_coefficient, rollout_dt, target_sweep, tracking_error
+from dtcart.evaluate import copy_coefficient, target_sweep, tracking_error
 from dtcart.train import BOOK_DATA, DEFAULT_MODEL, DEFAULT_TRAIN, train_dt
 
 TARGETS = (100.0, 200.0, 300.0, 400.0, 500.0)
@@ -31,11 +31,12 @@ ABLATIONS = {  # the book's first log (Chapter 2's, 0.25 N of noise), and the bo
 
 def score(model, starts: np.ndarray) -> dict:
     """The issue's figures for one model on one set of starts, and how much it copies at target 500."""
-    achieved = target_sweep(model, TARGETS, starts)
+    run = target_sweep(model, TARGETS, starts)
+    achieved = run.returns.reshape(len(TARGETS), len(starts))
     means = achieved.mean(axis=1)
     return {"solved_500": float(np.mean(achieved[-1] == 500)), "means": means.tolist(),
             "rising": bool(np.all(np.diff(means) > 0)), "tracking": tracking_error(TARGETS[:-1], achieved[:-1]),
-            "copy": copy_coefficient(rollout_dt(model, 500.0, starts))}
+            "copy": copy_coefficient(run.select(slice(-len(starts), None)))}  # the episodes at 500
 
 
 def holds(row: dict) -> bool:

@@ -80,17 +80,17 @@ def rollout_dt(model: DecisionTransformer, target_return, initial_states, params
 
 
 def target_sweep(model: DecisionTransformer, targets, initial_states, params: CartPoleParams = DEFAULT_PARAMS,
-                 max_steps: int = MAX_STEPS) -> np.ndarray:
-    """Achieved returns ``(G, N)``: each of the ``(G,)`` targets played from each of the ``(N, 4)`` starts.
+                 max_steps: int = MAX_STEPS) -> Rollout:
+    """Each of the ``(G,)`` targets played from each of the ``(N, 4)`` starts, as one batch of :func:`rollout_dt`.
 
-    All ``G * N`` episodes run as one batch of :func:`rollout_dt` (row g is target g).
+    Episode ``g * N + i`` is target g from start i, so ``run.returns.reshape(G, N)`` are the achieved
+    returns by target, and ``run.select(slice(g * N, (g + 1) * N))`` is target g's rollout.
     """
     targets = np.asarray(targets, dtype=np.float64)
     if targets.ndim != 1 or targets.size == 0:
         raise ValueError(f"targets must be a non-empty 1-D array, got shape {targets.shape}")
     starts = check_initial_states(initial_states)
-    run = rollout_dt(model, np.repeat(targets, len(starts)), np.tile(starts, (len(targets), 1)), params, max_steps)
-    return run.returns.reshape(len(targets), len(starts))
+    return rollout_dt(model, np.repeat(targets, len(starts)), np.tile(starts, (len(targets), 1)), params, max_steps)
 
 
 def tracking_error(targets, achieved) -> float:
@@ -98,7 +98,7 @@ def tracking_error(targets, achieved) -> float:
 
     Args:
         targets: ``(G,)`` positive target returns.
-        achieved: ``(G, N)`` achieved returns, as :func:`target_sweep` gives.
+        achieved: ``(G, N)`` achieved returns, e.g. ``target_sweep(...).returns.reshape(G, N)``.
     """
     targets = np.asarray(targets, dtype=np.float64)
     achieved = np.asarray(achieved, dtype=np.float64)

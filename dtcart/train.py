@@ -222,7 +222,7 @@ def book_dataset() -> Dataset:
       and a late proportional controller lets the cart drift off. Noise makes the last force a poor guide.
     * Controllers that give out (``drop_share``): a middling return in Chapter 2's log comes from a cart
       drifting off, which depends on details of the policy no imitation reproduces; an episode whose
-      gain drops at a chosen step ends about 30 steps later, on cue, which a model can learn to do.
+      gain drops at a chosen step ends about 25 steps later, on cue, which a model can learn to do.
     """
     return make_dataset(**BOOK_DATA)
 

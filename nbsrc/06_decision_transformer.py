@@ -381,7 +381,7 @@ assert demo_returns[100] < demo_returns[300] < demo_returns[500] == 500
 eval_starts = control.random_initial_states(60, seed=777)
 sweep_targets = np.array([100, 200, 300, 400, 500, 600], dtype=float)
 t0 = time.perf_counter()
-sweep = evaluate.rollout_dt(dt_model, np.repeat(sweep_targets, 60), np.tile(eval_starts, (len(sweep_targets), 1)))
+sweep = evaluate.target_sweep(dt_model, sweep_targets, eval_starts)
 achieved = sweep.returns.reshape(len(sweep_targets), 60)
 print(f"{len(sweep_targets) * 60} episodes in {time.perf_counter() - t0:.1f} s")
 

@@ -59,8 +59,9 @@ def test_bad_inputs(model):
 def test_target_sweep_is_rollout_dt_per_target(model):
     starts = random_initial_states(3, seed=4)
     targets = [20.0, 60.0]
-    achieved = target_sweep(model, targets, starts, max_steps=30)
-    assert achieved.shape == (2, 3)
+    run = target_sweep(model, targets, starts, max_steps=30)
+    achieved = run.returns.reshape(2, 3)
+    assert run.lengths.shape == (6,)
     for g, target in enumerate(targets):
         np.testing.assert_array_equal(achieved[g], rollout_dt(model, target, starts, max_steps=30).returns)
     with pytest.raises(ValueError, match="targets"):

@@ -125,7 +125,6 @@ def test_filtered_bc_keeps_the_best_episodes(ds):
     assert model.policy()(np.zeros((2, 4))).shape == (2,)
 
 
-
 def test_train_dt_checks_its_config(ds):
     with pytest.raises(TypeError, match="TrainConfig"):
         train_dt(ds, TINY, train={"steps": 3})
