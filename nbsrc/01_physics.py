@@ -21,7 +21,14 @@ from myst_nb import glue
 from dtcart import physics
 from dtcart.control import THETA_LIMIT, X_LIMIT, critical_gain
 from dtcart.display import show_source
-from dtcart.physics import (CartPoleParams, accelerations, energy, momentum, simulate, step)
+from dtcart.physics import (
+    CartPoleParams,
+    accelerations,
+    energy,
+    momentum,
+    simulate,
+    step,
+)
 
 params = physics.DEFAULT_PARAMS
 gym_params = CartPoleParams.gymnasium()
@@ -57,9 +64,18 @@ np.set_printoptions(precision=4, suppress=True)
 # {doc}`02_control_and_data` where the post found it.
 
 # %%
-assert (params.gravity, params.cart_mass, params.pole_mass, params.half_length, params.dt) == (
-    9.8, 1.0, 1.0, 0.5, 0.02)
-assert (gym_params.pole_mass, gym_params.cart_mass, gym_params.half_length) == (0.1, 1.0, 0.5)
+assert (
+    params.gravity,
+    params.cart_mass,
+    params.pole_mass,
+    params.half_length,
+    params.dt,
+) == (9.8, 1.0, 1.0, 0.5, 0.02)
+assert (gym_params.pole_mass, gym_params.cart_mass, gym_params.half_length) == (
+    0.1,
+    1.0,
+    0.5,
+)
 assert physics.STATE_NAMES == ("theta", "theta_dot", "x", "x_dot")
 
 # %% [markdown]
@@ -138,8 +154,13 @@ m, l, total = p.pole_mass, p.half_length, p.total_mass
 mass = np.empty((1000, 2, 2))  # the matrix of eq-ch1-mass-matrix, one per state
 mass[:, 0, 0], mass[:, 1, 1] = total, 4 / 3 * m * l**2
 mass[:, 0, 1] = mass[:, 1, 0] = m * l * np.cos(states[:, 0])
-rhs = np.stack([forces + m * l * states[:, 1] ** 2 * np.sin(states[:, 0]),
-                m * p.gravity * l * np.sin(states[:, 0])], axis=-1)
+rhs = np.stack(
+    [
+        forces + m * l * states[:, 1] ** 2 * np.sin(states[:, 0]),
+        m * p.gravity * l * np.sin(states[:, 0]),
+    ],
+    axis=-1,
+)
 x_acc_solved, theta_acc_solved = np.linalg.solve(mass, rhs[..., None])[..., 0].T
 theta_acc, x_acc = accelerations(states, forces, p)
 assert np.allclose(theta_acc, theta_acc_solved, rtol=1e-12, atol=1e-12)
@@ -147,18 +168,32 @@ assert np.allclose(x_acc, x_acc_solved, rtol=1e-12, atol=1e-12)
 
 moved = states.copy()
 moved[:, 2] += rng.uniform(-100, 100, 1000)  # anywhere on the track ...
-moved[:, 3] += rng.uniform(-50, 50, 1000)    # ... at any cruising speed
-assert all(np.array_equal(a, b) for a, b in zip(accelerations(moved, forces, p), (theta_acc, x_acc)))
+moved[:, 3] += rng.uniform(-50, 50, 1000)  # ... at any cruising speed
+assert all(
+    np.array_equal(a, b)
+    for a, b in zip(accelerations(moved, forces, p), (theta_acc, x_acc))
+)
 
-push_theta_acc, push_x_acc = accelerations(np.zeros(4), 10.0)        # push the cart toward +x ...
-assert push_x_acc > 0 and push_theta_acc < 0                         # ... and the pole tips back
-fall_theta_acc, fall_x_acc = accelerations([0.3, 0, 0, 0], 0.0)      # a pole falling toward +x ...
-assert fall_theta_acc > 0 and fall_x_acc < 0                         # ... yanks the cart toward -x
+# push the cart toward +x ...
+push_theta_acc, push_x_acc = accelerations(np.zeros(4), 10.0)
+# ... and the pole tips back
+assert push_x_acc > 0 and push_theta_acc < 0
+# a pole falling toward +x ...
+fall_theta_acc, fall_x_acc = accelerations([0.3, 0, 0, 0], 0.0)
+# ... yanks the cart toward -x
+assert fall_theta_acc > 0 and fall_x_acc < 0
 
 fine = CartPoleParams(dt=1e-5)
 after = physics.step_rk4(states, forces, fine)
-assert np.allclose((energy(after) - energy(states)) / fine.dt, forces * states[:, 3], rtol=1e-3, atol=1e-3)
-assert np.allclose((momentum(after) - momentum(states)) / fine.dt, forces, rtol=1e-3, atol=1e-3)
+assert np.allclose(
+    (energy(after) - energy(states)) / fine.dt,
+    forces * states[:, 3],
+    rtol=1e-3,
+    atol=1e-3,
+)
+assert np.allclose(
+    (momentum(after) - momentum(states)) / fine.dt, forces, rtol=1e-3, atol=1e-3
+)
 
 # %% [markdown]
 # `energy` and `momentum` are in the module too, written straight from {eq}`eq-ch1-energy-parts` and
@@ -204,7 +239,9 @@ show_source(physics._accelerations)
 # %%
 batch = step(states, forces)
 assert batch.shape == (1000, 4)
-assert np.array_equal(batch[:10], np.stack([step(s, f) for s, f in zip(states[:10], forces[:10])]))
+assert np.array_equal(
+    batch[:10], np.stack([step(s, f) for s, f in zip(states[:10], forces[:10])])
+)
 for bad in (np.zeros(3), [np.nan, 0, 0, 0], np.zeros((5, 4)) + np.inf):
     try:
         step(bad)
@@ -235,7 +272,9 @@ falling = np.array([0.2, 0.0, 0.0, 0.0])
 
 
 def energy_error(integrator, p, n_steps=N_STEPS):
-    """Relative energy error |E_n - E_0| / |E_0| along an unforced run from theta = 0.2; shape (n_steps + 1,)."""
+    """Relative energy error |E_n - E_0| / |E_0| along an unforced run from
+    theta = 0.2; shape (n_steps + 1,).
+    """
     traj = simulate(falling, np.zeros(n_steps), p, integrator=integrator)
     e = energy(traj, p)
     return np.abs(e - e[0]) / abs(e[0]), traj
@@ -249,8 +288,11 @@ print({name: f"{w:.3g}" for name, w in worst.items()})
 
 # %% tags=["remove-output", "hide-input"]
 time_s = np.arange(N_STEPS + 1) * params.dt
-labels = {"explicit-euler": "explicit Euler", "semi-implicit-euler": "semi-implicit Euler (our step)",
-          "rk4": "RK4"}
+labels = {
+    "explicit-euler": "explicit Euler",
+    "semi-implicit-euler": "semi-implicit Euler (our step)",
+    "rk4": "RK4",
+}
 fig, ax = plt.subplots(figsize=(7, 3.5))
 for name, err in errors.items():
     ax.semilogy(time_s[1:], np.maximum(err[1:], 1e-12), label=labels[name])
@@ -293,18 +335,28 @@ fig
 
 # %%
 assert worst["explicit-euler"] > 10 and errors["explicit-euler"][-1] > 10
-assert np.abs(trajectories["explicit-euler"][:, 0]).max() > 2 * math.pi  # the pole went all the way round
+# the pole went all the way round
+assert np.abs(trajectories["explicit-euler"][:, 0]).max() > 2 * math.pi
 e_semi = energy(trajectories["semi-implicit-euler"])
 e0 = e_semi[0]
-window_means = e_semi[1:].reshape(10, 1000).mean(axis=1)  # mean energy over each 20 s
-assert np.all(np.diff(window_means) < 0)  # semi-implicit: wobbles within a swing, but a steady net loss
-assert 0.08 < (e0 - e_semi[100]) / e0 < 0.15  # about a tenth in the first 100 steps
-assert 0.06 < (e_semi[:50].max() - e0) / e0 < 0.08  # the wobble: up to 7% above the start in the first second
+# mean energy over each 20 s
+window_means = e_semi[1:].reshape(10, 1000).mean(axis=1)
+# semi-implicit: wobbles within a swing, but a steady net loss
+assert np.all(np.diff(window_means) < 0)
+# about a tenth in the first 100 steps
+assert 0.08 < (e0 - e_semi[100]) / e0 < 0.15
+# the wobble: up to 7% above the start in the first second
+assert 0.06 < (e_semi[:50].max() - e0) / e0 < 0.08
 assert 1.9 < worst["semi-implicit-euler"] < 2.0
-assert worst["rk4"] < 2e-3 and worst["semi-implicit-euler"] > 1000 * worst["rk4"]
+assert (
+    worst["rk4"] < 2e-3 and worst["semi-implicit-euler"] > 1000 * worst["rk4"]
+)
 
 gym_worst = {name: energy_error(name, gym_params)[0].max() for name in errors}
-print("Gymnasium's constants:", {name: f"{w:.3g}" for name, w in gym_worst.items()})
+print(
+    "Gymnasium's constants:",
+    {name: f"{w:.3g}" for name, w in gym_worst.items()},
+)
 assert abs(gym_worst["explicit-euler"] - 27.8) < 0.1
 assert abs(gym_worst["semi-implicit-euler"] - 0.876) < 0.001
 assert gym_worst["semi-implicit-euler"] < 0.5 * worst["semi-implicit-euler"]
@@ -327,12 +379,15 @@ for dt in (0.02, 0.01, 0.005):
 print({dt: f"{d.max():.3f}" for dt, d in drift.items()})
 worst_by_dt = np.array([d.max() for d in drift.values()])
 assert np.all(np.diff(worst_by_dt) < 0)  # smaller step, smaller drift
-assert np.all((1.7 < worst_by_dt[:-1] / worst_by_dt[1:]) & (worst_by_dt[:-1] / worst_by_dt[1:] < 2.3))
+assert np.all(
+    (1.7 < worst_by_dt[:-1] / worst_by_dt[1:])
+    & (worst_by_dt[:-1] / worst_by_dt[1:] < 2.3)
+)
 
 # %% tags=["remove-output", "hide-input"]
 fig, ax = plt.subplots(figsize=(7, 3.2))
 for dt, d in drift.items():
-    ax.plot(np.arange(d.size) * dt, d, label=fr"$\tau$ = {dt} s")
+    ax.plot(np.arange(d.size) * dt, d, label=rf"$\tau$ = {dt} s")
 ax.set_xlabel("time t [s]")
 ax.set_ylabel(r"$|E_n - E_0|/|E_0|$")
 ax.legend()
@@ -367,22 +422,28 @@ assert np.allclose(worst_by_dt, [1.12, 0.61, 0.29], atol=0.01)
 # straight down ($\theta_0 = \pi$, at rest). Then, instead of looking, we answer the checklist with
 # asserts.
 
+
 # %%
 def random_pushes(seed, n_steps=500, max_force=10.0):
-    """Seeded forces, uniform in [-max_force, max_force] N, one per step; shape (n_steps,)."""
+    """Seeded forces, uniform in [-max_force, max_force] N, one per step; shape
+    (n_steps,).
+    """
     return np.random.default_rng(seed).uniform(-max_force, max_force, n_steps)
 
 
-starts = np.array([[0.0, 0.0, 0.0, 0.0],       # upright, at rest
-                   [math.pi, 0.0, 0.0, 0.0]])  # hanging down, at rest
+starts = np.array(
+    [[0.0, 0.0, 0.0, 0.0], [math.pi, 0.0, 0.0, 0.0]]  # upright, at rest
+)  # hanging down, at rest
 pushes = random_pushes(seed=0)
 shoved = simulate(starts, pushes)  # (2, 501, 4): both poles get the same pushes
 t = np.arange(shoved.shape[1]) * params.dt
 upright_theta, hanging_theta = shoved[0, :, 0], shoved[1, :, 0]
 first_tilt = int(np.argmax(np.abs(upright_theta) > THETA_LIMIT))
 first_off_track = int(np.argmax(np.abs(shoved[0, :, 2]) > X_LIMIT))
-print(f"upright pole passes 12 degrees at step {first_tilt} (t = {t[first_tilt]:.2f} s); "
-      f"the cart passes 2.4 m at step {first_off_track}")
+print(
+    f"upright pole passes 12 degrees at step {first_tilt} (t ="
+    f" {t[first_tilt]:.2f} s); the cart passes 2.4 m at step {first_off_track}"
+)
 
 # %% tags=["remove-output", "hide-input"]
 fig, axes = plt.subplots(3, 1, figsize=(7, 6.5), sharex=True)
@@ -390,8 +451,12 @@ axes[0].plot(t, np.degrees(upright_theta), color="C3")
 axes[0].axhspan(-12, 12, color="C2", alpha=0.15, label="|theta| < 12 deg")
 axes[0].axvline(t[first_tilt], color="k", ls=":", lw=1)
 axes[0].set_ylim(-60, 30)
-axes[0].annotate("falls, then whirls round the hinge\n(down to -680 deg, off the chart)", xy=(2.3, -55),
-                 xytext=(4.0, -45), arrowprops=dict(arrowstyle="->"))
+axes[0].annotate(
+    "falls, then whirls round the hinge\n(down to -680 deg, off the chart)",
+    xy=(2.3, -55),
+    xytext=(4.0, -45),
+    arrowprops=dict(arrowstyle="->"),
+)
 axes[0].set_ylabel("upright start:\ntheta [deg]")
 axes[0].legend(loc="upper right")
 axes[1].plot(t, np.degrees(hanging_theta - math.pi), color="C0")
@@ -446,40 +511,58 @@ fig
 # semi-implicit Euler keeps momentum no better than energy, and worst when the pole spins fast.
 
 # %%
-# 1. smooth: small steps, and second differences that are exactly tau^2 * theta_ddot
+# 1. smooth: small steps, and second differences that are exactly tau^2 *
+# theta_ddot
 d_theta = np.abs(np.diff(upright_theta))
 assert d_theta[:100].max() < 0.095 and d_theta.max() < 0.25
-assert 9.5 < np.abs(shoved[0, :, 1]).max() < 11  # the whirling pole's top speed [rad/s]
+# the whirling pole's top speed [rad/s]
+assert 9.5 < np.abs(shoved[0, :, 1]).max() < 11
 theta_acc_along, _ = accelerations(shoved[:, :-1], pushes)
-second_difference = shoved[:, 2:, 0] - 2 * shoved[:, 1:-1, 0] + shoved[:, :-2, 0]
-assert np.allclose(second_difference, params.dt**2 * theta_acc_along[:, 1:], rtol=0, atol=1e-12)
+second_difference = (
+    shoved[:, 2:, 0] - 2 * shoved[:, 1:-1, 0] + shoved[:, :-2, 0]
+)
+assert np.allclose(
+    second_difference, params.dt**2 * theta_acc_along[:, 1:], rtol=0, atol=1e-12
+)
 
-# 2. thresholds: the upright pole falls past 12 degrees at step 86; the cart leaves the track at step 184
+# 2. thresholds: the upright pole falls past 12 degrees at step 86; the cart
+# leaves the track at step 184
 assert first_tilt == 86 and first_off_track == 184
 assert np.abs(upright_theta[:first_tilt]).max() <= THETA_LIMIT
-assert -690 < np.degrees(upright_theta.min()) < -670  # the fallen pole whirls almost twice round
+# the fallen pole whirls almost twice round
+assert -690 < np.degrees(upright_theta.min()) < -670
 
-# 3. physics: the upright pole diverges at rate lambda, the hanging pole oscillates with period 2 pi / lambda
+# 3. physics: the upright pole diverges at rate lambda, the hanging pole
+# oscillates with period 2 pi / lambda
 lam = physics.linear_rate(params)
 assert abs(lam - 4.85) < 0.005 and abs(2 * math.pi / lam - 1.30) < 0.005
 fine = CartPoleParams(dt=0.001)
-unforced = simulate(np.array([[1e-6, 0, 0, 0], [math.pi + 1e-3, 0, 0, 0]]), np.zeros(2000), fine,
-                    integrator="rk4")
-assert abs(unforced[0, 1000, 0] / (1e-6 * math.cosh(lam * 1.0)) - 1) < 1e-3  # tilt after 1 s
+unforced = simulate(
+    np.array([[1e-6, 0, 0, 0], [math.pi + 1e-3, 0, 0, 0]]),
+    np.zeros(2000),
+    fine,
+    integrator="rk4",
+)
+# tilt after 1 s
+assert abs(unforced[0, 1000, 0] / (1e-6 * math.cosh(lam * 1.0)) - 1) < 1e-3
 swing = unforced[1, :, 0] - math.pi
 half_periods = np.diff(np.flatnonzero(np.diff(np.sign(swing)) != 0)) * fine.dt
 assert abs(2 * half_periods.mean() - 2 * math.pi / lam) < 0.005
-assert np.abs(hanging_theta - math.pi).max() < math.radians(44)  # shoved, it never nears the horizontal
+# shoved, it never nears the horizontal
+assert np.abs(hanging_theta - math.pi).max() < math.radians(44)
 
 # 4. reproducible
 assert np.array_equal(simulate(starts, random_pushes(seed=0)), shoved)
 assert not np.allclose(simulate(starts, random_pushes(seed=1)), shoved)
 
-# the drift: momentum follows the net impulse of the pushes, up to the integrator's error
+# the drift: momentum follows the net impulse of the pushes, up to the
+# integrator's error
 assert np.all(shoved[:, -1, 2] > 15)
 impulse = pushes.sum() * params.dt
 final_momentum = momentum(shoved[:, -1])
-assert abs(impulse - 6.15) < 0.005 and np.allclose(final_momentum, [7.12, 6.21], atol=0.005)
+assert abs(impulse - 6.15) < 0.005 and np.allclose(
+    final_momentum, [7.12, 6.21], atol=0.005
+)
 assert np.allclose(final_momentum / impulse - 1, [0.16, 0.01], atol=0.005)
 
 # %% [markdown]
@@ -498,9 +581,14 @@ rng = np.random.default_rng(1)
 largest = {}
 for label, p in (("book", params), ("Gymnasium", gym_params)):
     env = physics.gymnasium_env(p)
-    cross_states, cross_forces = rng.uniform(-3, 3, (1000, 4)), rng.uniform(-30, 30, 1000)
+    cross_states, cross_forces = rng.uniform(-3, 3, (1000, 4)), rng.uniform(
+        -30, 30, 1000
+    )
     ours = step(cross_states, cross_forces, p)
-    theirs = np.stack([physics.gymnasium_step(env, s, u) for s, u in zip(cross_states, cross_forces)])
+    theirs = np.stack([
+        physics.gymnasium_step(env, s, u)
+        for s, u in zip(cross_states, cross_forces)
+    ])
     largest[label] = np.abs(ours - theirs).max()
 print({label: f"{d:.1e}" for label, d in largest.items()})
 assert max(largest.values()) < 1e-12
@@ -529,7 +617,8 @@ assert max(largest.values()) < 1e-12
 # %%
 assert abs(critical_gain(params) - 19.6) < 1e-12
 assert abs(critical_gain(gym_params) - 10.78) < 1e-12
-for p in (params, gym_params):  # the linearised pole neither falls nor recovers exactly at K*
+# the linearised pole neither falls nor recovers exactly at K*
+for p in (params, gym_params):
     k_star = critical_gain(p)
     eps = 1e-7
     theta_acc_at_k, _ = accelerations([eps, 0, 0, 0], k_star * eps, p)

@@ -43,11 +43,14 @@ K_STAR = control.critical_gain(params)
 # looks wrong we can replay the exact episode that showed it.
 
 # %%
-starts = control.random_initial_states(200, seed=0)  # uniform in +-0.05, as Gymnasium's reset
+# uniform in +-0.05, as Gymnasium's reset
+starts = control.random_initial_states(200, seed=0)
 first = control.rollout(control.heuristic(21.0), starts)
 again = control.rollout(control.heuristic(21.0), starts)
-assert all(np.array_equal(getattr(first, name), getattr(again, name))
-           for name in ("states", "actions", "rewards", "lengths"))
+assert all(
+    np.array_equal(getattr(first, name), getattr(again, name))
+    for name in ("states", "actions", "rewards", "lengths")
+)
 
 # %% [markdown]
 # ## The rules of the game
@@ -72,11 +75,15 @@ show_source(control.EpisodeBatch.advance)
 
 # %%
 assert np.abs(starts).max() <= 0.05 and params.dt == 0.02
-assert np.isclose(control.THETA_LIMIT, np.radians(12)) and control.X_LIMIT == 2.4
+assert (
+    np.isclose(control.THETA_LIMIT, np.radians(12)) and control.X_LIMIT == 2.4
+)
 assert control.MAX_STEPS == 500
 steps = np.arange(first.rewards.shape[1])
 assert np.array_equal(first.returns, first.lengths)
-assert np.array_equal(first.rewards, (steps < first.lengths[:, None]).astype(float))
+assert np.array_equal(
+    first.rewards, (steps < first.lengths[:, None]).astype(float)
+)
 ends = first.fell.astype(int) + first.left_track + first.solved
 assert (ends == 1).all()
 
@@ -155,17 +162,23 @@ show_source(control.linear_coefficient)
 # %%
 lam = control.linear_coefficient
 tiny = [[1e-3, 0.0, 0.0, 0.0]]
-falling = control.rollout(control.heuristic(15.0), tiny, max_steps=100).states[0, :, 0]
-growth_rate = np.log(falling[100] / falling[50]) / (50 * params.dt)  # between t = 1 s and t = 2 s
+falling = control.rollout(control.heuristic(15.0), tiny, max_steps=100).states[
+    0, :, 0
+]
+# between t = 1 s and t = 2 s
+growth_rate = np.log(falling[100] / falling[50]) / (50 * params.dt)
 assert abs(growth_rate / np.sqrt(lam(15.0)) - 1) < 0.01
 
 swinging = control.rollout(control.heuristic(25.0), tiny).states[0, :, 0]
 i = np.nonzero(np.sign(swinging[1:]) != np.sign(swinging[:-1]))[0]
-crossings = (i + swinging[i] / (swinging[i] - swinging[i + 1])) * params.dt  # zero crossings [s]
+# zero crossings [s]
+crossings = (i + swinging[i] / (swinging[i] - swinging[i + 1])) * params.dt
 period = 2 * np.diff(crossings).mean()
 assert abs(period / (2 * np.pi / np.sqrt(-lam(25.0))) - 1) < 0.01
-print(f"growth rate {growth_rate:.3f} 1/s (linear {np.sqrt(lam(15.0)):.3f}); "
-      f"period {period:.3f} s (linear {2 * np.pi / np.sqrt(-lam(25.0)):.3f})")
+print(
+    f"growth rate {growth_rate:.3f} 1/s (linear {np.sqrt(lam(15.0)):.3f}); "
+    f"period {period:.3f} s (linear {2 * np.pi / np.sqrt(-lam(25.0)):.3f})"
+)
 
 # %% [markdown]
 # ## The K sweep
@@ -175,25 +188,47 @@ print(f"growth rate {growth_rate:.3f} 1/s (linear {np.sqrt(lam(15.0)):.3f}); "
 # vectorised batches of about twenty gains (4000 carts) at a time.
 
 # %%
-gains = np.round(np.concatenate([np.arange(10.0, 18.0, 0.5), np.arange(18.0, 23.0, 0.1),
-                                 np.arange(23.0, 30.01, 0.5)]), 2)
+gains = np.round(
+    np.concatenate([
+        np.arange(10.0, 18.0, 0.5),
+        np.arange(18.0, 23.0, 0.1),
+        np.arange(23.0, 30.01, 0.5),
+    ]),
+    2,
+)
 sweep = control.gain_sweep(gains, starts)
 
 # %% tags=["remove-output", "hide-input"]
 fig, (ax_share, ax_len) = plt.subplots(2, 1, figsize=(7.5, 5.2), sharex=True)
-ax_share.stackplot(gains, sweep.fell, sweep.left_track, sweep.solved,
-                   labels=["pole fell", "cart left the track", "lasted 500 steps"],
-                   colors=["tab:red", "tab:orange", "tab:green"], alpha=0.8)
+ax_share.stackplot(
+    gains,
+    sweep.fell,
+    sweep.left_track,
+    sweep.solved,
+    labels=["pole fell", "cart left the track", "lasted 500 steps"],
+    colors=["tab:red", "tab:orange", "tab:green"],
+    alpha=0.8,
+)
 ax_share.set_ylabel("share of 200 starts")
 ax_share.set_ylim(0, 1)
-ax_share.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=3, fontsize=8, frameon=False)
+ax_share.legend(
+    loc="lower center",
+    bbox_to_anchor=(0.5, 1.0),
+    ncol=3,
+    fontsize=8,
+    frameon=False,
+)
 ax_len.plot(gains, sweep.mean_length, color="k")
 ax_len.set_ylabel("mean episode length [steps]")
 ax_len.set_xlabel("gain K [N/rad]")
 for ax in (ax_share, ax_len):
     ax.axvline(K_STAR, color="k", ls="--", lw=1)
-ax_len.annotate("K* = (M+m)g", (K_STAR, 60), xytext=(K_STAR + 1.5, 80),
-                arrowprops=dict(arrowstyle="->"))
+ax_len.annotate(
+    "K* = (M+m)g",
+    (K_STAR, 60),
+    xytext=(K_STAR + 1.5, 80),
+    arrowprops=dict(arrowstyle="->"),
+)
 fig.tight_layout()
 glue("fig-ch2-sweep", fig, display=False)
 fig
@@ -227,17 +262,25 @@ fig
 fell_share, solved_share = sweep.fell, sweep.solved
 assert (fell_share[gains <= 18.0] == 1).all()
 assert (fell_share[gains >= K_STAR - 1e-9] == 0).all()
-# first grid gain where fewer than half of the starts fall, then linear between it and the one before
+# first grid gain where fewer than half of the starts fall, then linear between
+# it and the one before
 j = np.argmax(fell_share < 0.5)
 k_half = np.interp(0.5, fell_share[[j, j - 1]], gains[[j, j - 1]])
 k_no_fall = gains[np.argmax(fell_share == 0)]
 assert abs(k_half / K_STAR - 1) < 0.03 and abs(k_no_fall / K_STAR - 1) < 0.03
-assert sweep.left_track.max() > 0.9 and abs(gains[sweep.left_track.argmax()] - K_STAR) < 1.0
+assert (
+    sweep.left_track.max() > 0.9
+    and abs(gains[sweep.left_track.argmax()] - K_STAR) < 1.0
+)
 k_all_solved = gains[np.argmax(solved_share == 1)]
-assert (solved_share[gains >= k_all_solved] == 1).all() and 21.5 < k_all_solved < 23.0
-print(f"K* = {K_STAR:.2f}; half of the starts fall at K = {k_half:.2f} "
-      f"({k_half / K_STAR - 1:+.1%}); no falls from K = {k_no_fall:.2f}; "
-      f"all 200 starts last 500 steps from K = {k_all_solved:.2f}")
+assert (
+    solved_share[gains >= k_all_solved] == 1
+).all() and 21.5 < k_all_solved < 23.0
+print(
+    f"K* = {K_STAR:.2f}; half of the starts fall at K = {k_half:.2f} "
+    f"({k_half / K_STAR - 1:+.1%}); no falls from K = {k_no_fall:.2f}; "
+    f"all 200 starts last 500 steps from K = {k_all_solved:.2f}"
+)
 
 # %% [markdown]
 # ### Why the cart drifts, and where "about 22" comes from
@@ -268,7 +311,8 @@ print(f"K* = {K_STAR:.2f}; half of the starts fall at K = {k_half:.2f} "
 # of the gain from which all 200 sampled starts survived in the sweep.
 
 # %%
-l_eff = params.half_length * (4 / 3 - params.pole_mass / params.total_mass)  # [m]
+# [m]
+l_eff = params.half_length * (4 / 3 - params.pole_mass / params.total_mass)
 
 
 def predicted_drift(K, states):
@@ -280,16 +324,21 @@ def predicted_drift(K, states):
 times = np.arange(501) * params.dt
 at_24 = control.rollout(control.heuristic(24.0), starts)
 assert at_24.solved.all()
-fitted = np.polyfit(times, at_24.states[:, :, 2].T, 1)[0]  # slope of x(t) per start [m/s]
+# slope of x(t) per start [m/s]
+fitted = np.polyfit(times, at_24.states[:, :, 2].T, 1)[0]
 assert np.abs(fitted - predicted_drift(24.0, starts)).max() < 0.01
 
-# worst start: 0.05 + 10 s * v(K) = 2.4, with v linear in K / (K - K*); solve for K
+# worst start: 0.05 + 10 s * v(K) = 2.4, with v linear in K / (K - K*); solve
+# for K
 s = 0.05
 a = s * (1 + params.pole_mass * params.half_length / params.total_mass)
 b = (control.X_LIMIT - s) / (500 * params.dt) - a
 k_survive = b * K_STAR / (b - s * l_eff)
 assert abs(k_survive / k_all_solved - 1) < 0.03
-print(f"predicted: every start survives from K = {k_survive:.2f}; sweep: {k_all_solved:.2f}")
+print(
+    f"predicted: every start survives from K = {k_survive:.2f}; sweep:"
+    f" {k_all_solved:.2f}"
+)
 
 # %% [markdown]
 # ## The phase portrait
@@ -311,12 +360,19 @@ fig, axes = plt.subplots(1, 2, figsize=(9, 3.8))
 for ax, K, run in ((axes[0], below, run_below), (axes[1], above, run_above)):
     for i in range(len(few)):
         n = run.lengths[i]
-        ax.plot(np.degrees(run.states[i, :n + 1, 0]), run.states[i, :n + 1, 1], lw=1)
+        ax.plot(
+            np.degrees(run.states[i, : n + 1, 0]),
+            run.states[i, : n + 1, 1],
+            lw=1,
+        )
         ax.plot(np.degrees(few[i, 0]), few[i, 1], "k.", ms=4)
     for side in (-12, 12):
         ax.axvline(side, color="tab:red", ls=":", lw=1)
     ax.set_xlabel("pole angle θ [deg]")
-    ax.set_title(f"K = {K:g} N/rad ({'below' if K < K_STAR else 'above'} K* = {K_STAR:g})")
+    ax.set_title(
+        f"K = {K:g} N/rad ({'below' if K < K_STAR else 'above'} K* ="
+        f" {K_STAR:g})"
+    )
 slope = np.sqrt(lam(below))
 th = np.radians(np.array([-12.0, 12.0]))
 for sign in (-1, 1):
@@ -345,7 +401,9 @@ assert run_below.fell.all()
 omega = np.sqrt(-lam(above))
 amplitude = np.sqrt(few[:, 0] ** 2 + (few[:, 1] / omega) ** 2)
 assert run_above.solved.all()
-assert np.allclose(np.abs(run_above.states[:, :, 0]).max(axis=1), amplitude, rtol=0.03)
+assert np.allclose(
+    np.abs(run_above.states[:, :, 0]).max(axis=1), amplitude, rtol=0.03
+)
 
 # %% [markdown]
 # ## Turn the knob yourself
@@ -359,10 +417,14 @@ THETA_DOT0 = 0.05
 
 
 def play(K, theta0=0.05):
-    """One episode from [theta0, THETA_DOT0, 0, 0]; inputs are clamped to the sliders' ranges."""
+    """One episode from [theta0, THETA_DOT0, 0, 0]; inputs are clamped to the
+    sliders' ranges.
+    """
     K = float(np.clip(K, 0.0, 40.0))
     theta0 = float(np.clip(theta0, -0.2, 0.2))
-    return control.rollout(control.heuristic(K), [[theta0, THETA_DOT0, 0.0, 0.0]])
+    return control.rollout(
+        control.heuristic(K), [[theta0, THETA_DOT0, 0.0, 0.0]]
+    )
 
 
 def outcome(run, i=0):
@@ -377,8 +439,8 @@ def draw_episode(axes, run, i=0, color="tab:blue"):
     """theta(t) and x(t) of episode i on two axes, with the task's limits."""
     n = run.lengths[i]
     t = np.arange(n + 1) * params.dt
-    axes[0].plot(t, np.degrees(run.states[i, :n + 1, 0]), color=color)
-    axes[1].plot(t, run.states[i, :n + 1, 2], color=color)
+    axes[0].plot(t, np.degrees(run.states[i, : n + 1, 0]), color=color)
+    axes[1].plot(t, run.states[i, : n + 1, 2], color=color)
     for ax, limit in ((axes[0], 12.0), (axes[1], control.X_LIMIT)):
         for side in (-limit, limit):
             ax.axhline(side, color="tab:red", ls=":", lw=1)
@@ -395,8 +457,13 @@ def episode_figure(K, theta0=0.05):
     axes[1].set_ylabel("cart position x [m]")
     for ax in axes:
         ax.set_xlabel("time [s]")
-    fig.suptitle(f"K = {K:g} N/rad, θ0 = {theta0:g} rad: {outcome(run)}", fontsize=10)
-    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.17, top=0.86, wspace=0.28)  # fast
+    fig.suptitle(
+        f"K = {K:g} N/rad, θ0 = {theta0:g} rad: {outcome(run)}", fontsize=10
+    )
+    # fast
+    fig.subplots_adjust(
+        left=0.08, right=0.98, bottom=0.17, top=0.86, wspace=0.28
+    )
     return fig
 
 
@@ -405,16 +472,25 @@ def episode_figure(K, theta0=0.05):
 # and starting angle. The rendered web page has no kernel, so it hides this cell's output and offers the
 # precomputed slider below instead.
 
+
 # %% tags=["remove-output"]
 def show_episode(K=19.0, theta0=0.05):
     episode_figure(K, theta0)
     plt.show()
 
 
-gain_slider = widgets.FloatSlider(value=19.0, min=10.0, max=30.0, step=0.2,
-                                  description="gain K [N/rad]", style={"description_width": "initial"})
-angle_slider = widgets.FloatSlider(value=0.05, min=-0.2, max=0.2, step=0.01, description="θ0 [rad]")
-widgets.interact(show_episode, K=gain_slider, theta0=angle_slider);
+gain_slider = widgets.FloatSlider(
+    value=19.0,
+    min=10.0,
+    max=30.0,
+    step=0.2,
+    description="gain K [N/rad]",
+    style={"description_width": "initial"},
+)
+angle_slider = widgets.FloatSlider(
+    value=0.05, min=-0.2, max=0.2, step=0.01, description="θ0 [rad]"
+)
+widgets.interact(show_episode, K=gain_slider, theta0=angle_slider)
 
 # %% [markdown]
 # This slider works anywhere, the web page included: its 19 frames, one per integer gain from 12 to 30
@@ -424,8 +500,14 @@ widgets.interact(show_episode, K=gain_slider, theta0=angle_slider);
 
 # %%
 slider_gains = np.arange(12, 31)
-frame_slider(slider_gains, episode_figure, "gain K [N/rad]", value=19, dpi=75,
-             readout_format=lambda K: f"{K:g}")
+frame_slider(
+    slider_gains,
+    episode_figure,
+    "gain K [N/rad]",
+    value=19,
+    dpi=75,
+    readout_format=lambda K: f"{K:g}",
+)
 
 # %% [markdown]
 # The same story as a static figure:
@@ -433,13 +515,23 @@ frame_slider(slider_gains, episode_figure, "gain K [N/rad]", value=19, dpi=75,
 # %%
 panel_gains = [15.0, 19.0, 21.0, 23.0, 27.0]
 story_start = [0.05, THETA_DOT0, 0.0, 0.0]
-panels = control.rollout(control.heuristic(panel_gains), np.tile(story_start, (5, 1)))
+panels = control.rollout(
+    control.heuristic(panel_gains), np.tile(story_start, (5, 1))
+)
 
 # %% tags=["remove-output", "hide-input"]
 fig, axes = plt.subplots(2, 5, figsize=(12, 4.4), sharex=True, sharey="row")
 for j, K in enumerate(panel_gains):
-    draw_episode(axes[:, j], panels, j, color="tab:red" if panels.fell[j] else
-                 ("tab:orange" if panels.left_track[j] else "tab:green"))
+    draw_episode(
+        axes[:, j],
+        panels,
+        j,
+        color=(
+            "tab:red"
+            if panels.fell[j]
+            else ("tab:orange" if panels.left_track[j] else "tab:green")
+        ),
+    )
     title = f"K = {K:g}: " + outcome(panels, j).replace(" after", "\nafter")
     axes[0, j].set_title(title, fontsize=9)
     axes[1, j].set_xlabel("time [s]")
@@ -468,7 +560,9 @@ assert panels.lengths[0] < panels.lengths[1]
 assert len(slider_gains) == 19
 assert play(19).fell[0] and play(20).left_track[0]
 high = slider_gains[slider_gains >= 23]
-assert control.rollout(control.heuristic(high), np.tile(story_start, (len(high), 1))).solved.all()
+assert control.rollout(
+    control.heuristic(high), np.tile(story_start, (len(high), 1))
+).solved.all()
 
 # %% [markdown]
 # ## The offline dataset
@@ -490,9 +584,13 @@ started = time.perf_counter()
 ds = data.make_dataset()
 seconds = time.perf_counter() - started
 assert seconds < 2.0
-assert np.array_equal(ds.gains, data.make_dataset().gains)  # same seed, same dataset
+# same seed, same dataset
+assert np.array_equal(ds.gains, data.make_dataset().gains)
 assert ds.gains.min() < K_STAR < ds.gains.max()
-print(f"{len(ds)} episodes, {int(ds.lengths.sum())} steps, generated in {seconds:.2f} s")
+print(
+    f"{len(ds)} episodes, {int(ds.lengths.sum())} steps, generated in"
+    f" {seconds:.2f} s"
+)
 
 # %% [markdown]
 # The dataset is generated in well under 2 seconds, and the same seed gives the same dataset. Its returns
@@ -506,14 +604,20 @@ returns = ds.returns
 short = returns < 100
 middling = (returns >= 100) & (returns < 500)
 solved = returns == 500
-shares = {"short": short.mean(), "middling": middling.mean(), "solved": solved.mean()}
+shares = {
+    "short": short.mean(),
+    "middling": middling.mean(),
+    "solved": solved.mean(),
+}
 assert min(shares.values()) > 0.1, shares
 assert np.median(ds.gains[short]) < K_STAR < np.median(ds.gains[solved])
 print({k: round(float(v), 3) for k, v in shares.items()})
 
 # %% tags=["remove-output", "hide-input"]
 fig, (ax_hist, ax_scatter) = plt.subplots(1, 2, figsize=(10, 3.6))
-ax_hist.hist(returns, bins=np.arange(0, 525, 25), color="tab:blue", edgecolor="white")
+ax_hist.hist(
+    returns, bins=np.arange(0, 525, 25), color="tab:blue", edgecolor="white"
+)
 ax_hist.set_xlabel("return = episode length [steps]")
 ax_hist.set_ylabel("episodes")
 ax_scatter.scatter(ds.gains, returns, s=6, alpha=0.5)
@@ -536,10 +640,13 @@ fig
 # A few of the logged episodes, one of each kind:
 
 # %%
-# one of each kind: a failure near 60 steps, a middling episode near 300, and the first solved one
-examples = [int(np.flatnonzero(short)[np.argmin(np.abs(returns[short] - 60))]),
-            int(np.flatnonzero(middling)[np.argmin(np.abs(returns[middling] - 300))]),
-            int(np.flatnonzero(solved)[0])]
+# one of each kind: a failure near 60 steps, a middling episode near 300, and
+# the first solved one
+examples = [
+    int(np.flatnonzero(short)[np.argmin(np.abs(returns[short] - 60))]),
+    int(np.flatnonzero(middling)[np.argmin(np.abs(returns[middling] - 300))]),
+    int(np.flatnonzero(solved)[0]),
+]
 
 # %% tags=["remove-output", "hide-input"]
 fig, axes = plt.subplots(1, 2, figsize=(9, 3))
@@ -547,8 +654,10 @@ for i, color in zip(examples, ("tab:red", "tab:orange", "tab:green")):
     n = ds.lengths[i]
     t = np.arange(n + 1) * params.dt
     label = f"K = {ds.gains[i]:.1f}, return {int(returns[i])}"
-    axes[0].plot(t, np.degrees(ds.states[i, :n + 1, 0]), color=color, label=label)
-    axes[1].plot(t, ds.states[i, :n + 1, 2], color=color)
+    axes[0].plot(
+        t, np.degrees(ds.states[i, : n + 1, 0]), color=color, label=label
+    )
+    axes[1].plot(t, ds.states[i, : n + 1, 2], color=color)
 axes[0].set_ylabel("pole angle θ [deg]")
 axes[1].set_ylabel("cart position x [m]")
 for ax in axes:
@@ -604,13 +713,19 @@ n = ds.lengths[i]
 t = np.arange(ds.max_steps) * params.dt
 fig, (ax_r, ax_th, ax_x) = plt.subplots(3, 1, figsize=(7, 5.4), sharex=True)
 ax_r.plot(t, rtg[i], color="tab:purple", label="return-to-go $R_t$")
-ax_r.plot(t, 100 * ds.rewards[i], color="tab:gray", lw=1, label="reward $r_t$, drawn ×100")
+ax_r.plot(
+    t,
+    100 * ds.rewards[i],
+    color="tab:gray",
+    lw=1,
+    label="reward $r_t$, drawn ×100",
+)
 ax_r.set_ylabel("steps")
 ax_r.legend(fontsize=8)
-ax_th.plot(t[:n + 1], np.degrees(ds.states[i, :n + 1, 0]), color="tab:orange")
+ax_th.plot(t[: n + 1], np.degrees(ds.states[i, : n + 1, 0]), color="tab:orange")
 ax_th.set_ylabel("pole angle θ [deg]")
 ax_th.set_ylim(-14, 14)
-ax_x.plot(t[:n + 1], ds.states[i, :n + 1, 2], color="tab:orange")
+ax_x.plot(t[: n + 1], ds.states[i, : n + 1, 2], color="tab:orange")
 ax_x.set_ylabel("cart position x [m]")
 ax_x.set_ylim(-2.8, 2.8)
 ax_x.set_xlabel("time [s]")
@@ -652,8 +767,14 @@ with tempfile.TemporaryDirectory() as folder:
     except ValueError as err:
         refused = str(err)
 assert refused is not None and "cannot read" in refused
-assert all(np.array_equal(getattr(loaded, f.name), getattr(ds, f.name)) for f in dataclasses.fields(ds))
-print(f"{size_mb:.1f} MB on disk; the file cut in half is refused with a ValueError")
+assert all(
+    np.array_equal(getattr(loaded, f.name), getattr(ds, f.name))
+    for f in dataclasses.fields(ds)
+)
+print(
+    f"{size_mb:.1f} MB on disk; the file cut in half is refused with a"
+    " ValueError"
+)
 
 # %% [markdown]
 # ## What we have

@@ -33,7 +33,9 @@ STATE_NAMES = ["theta", "theta_dot", "x", "x_dot"]
 
 # %%
 run = rollout(heuristic(24.0), random_initial_states(1, seed=3))
-assert run.lengths[0] >= 200, "the episode must be long enough for the examples below"
+assert (
+    run.lengths[0] >= 200
+), "the episode must be long enough for the examples below"
 s = run.states[0, 0:50:10]  # (5, 4): s_0 .. s_4, 0.2 s apart
 raw = s @ s[3]  # s_3 . s_j for every j
 terms = s * s[3]  # the four products that the dot product adds up
@@ -45,17 +47,23 @@ print("s_3 . s_j:", raw)
 # quantities of different kinds, and the sum changes meaning when we change units. Measure the angle in
 # degrees instead of radians and the *same* comparison is dominated by a different term:
 
+
 # %%
 def dominant_term(states, current):
-    """Which of the four products is largest in |s_current . s_j|, for each j."""
-    return [STATE_NAMES[i] for i in np.abs(states * states[current]).argmax(axis=1)]
+    """Which of the four products is largest in |s_current . s_j|, for each j.
+    """
+    return [
+        STATE_NAMES[i] for i in np.abs(states * states[current]).argmax(axis=1)
+    ]
 
 
 in_degrees = s * np.array([180 / np.pi, 180 / np.pi, 1.0, 1.0])
 print("SI units:      ", dominant_term(s, 3))
 print("angle in deg:  ", dominant_term(in_degrees, 3))
 assert set(dominant_term(s, 3)) != set(dominant_term(in_degrees, 3))
-assert np.argmax(raw) == 4, "s_3 is not even most 'similar' to itself: s_4 beats it"
+assert (
+    np.argmax(raw) == 4
+), "s_3 is not even most 'similar' to itself: s_4 beats it"
 assert dominant_term(s, 3)[4] == "x_dot" and abs(s[4, 3]) > abs(s[3, 3])
 
 # %% [markdown]
@@ -111,8 +119,13 @@ huge = softmax(np.array([1000.0, 999.0, -1000.0]))
 print(huge)
 assert np.isfinite(huge).all() and abs(huge.sum() - 1) < 1e-15
 with np.errstate(over="ignore", invalid="ignore"):
-    naive = np.exp([1000.0, 999.0, -1000.0]) / np.exp([1000.0, 999.0, -1000.0]).sum()
-assert np.isnan(naive).any(), "the textbook form overflows: exp(1000) is inf in float64"
+    naive = (
+        np.exp([1000.0, 999.0, -1000.0])
+        / np.exp([1000.0, 999.0, -1000.0]).sum()
+    )
+assert np.isnan(
+    naive
+).any(), "the textbook form overflows: exp(1000) is inf in float64"
 
 # %% [markdown]
 # ## I wanted a sweet fruit: why a smoothie?
@@ -125,12 +138,11 @@ assert np.isnan(naive).any(), "the textbook form overflows: exp(1000) is inf in 
 # %%
 fruits = ["banana", "apple", "lemon"]
 q_sweet = np.array([[2.0, -1.0]])  # (1, 2): want sweetness, avoid sourness
-K_fruit = np.array([[1.0, 0.1],  # banana: sweet, hardly sour
-                    [0.6, 0.3],  # apple
-                    [0.1, 0.8]])  # lemon: sour
-V_fruit = np.array([[0.9, 0.1, 0.2],  # values: (sweetness, sourness, crunch), illustrative
-                    [0.6, 0.3, 0.9],
-                    [0.1, 0.9, 0.1]])
+K_fruit = np.array(
+    [[1.0, 0.1], [0.6, 0.3], [0.1, 0.8]]  # banana: sweet, hardly sour  # apple
+)  # lemon: sour
+# values: (sweetness, sourness, crunch), illustrative
+V_fruit = np.array([[0.9, 0.1, 0.2], [0.6, 0.3, 0.9], [0.1, 0.9, 0.1]])
 smoothie, w_fruit = attention(q_sweet, K_fruit, V_fruit)
 percent = 100 * w_fruit[0]
 print({f: f"{p:.1f} %" for f, p in zip(fruits, percent)})
@@ -145,7 +157,10 @@ assert abs(percent.sum() - 100) < 1e-12
 
 # %%
 distance_to_nearest_fruit = np.linalg.norm(V_fruit - smoothie, axis=1).min()
-print(f"distance from the smoothie to the nearest fruit: {distance_to_nearest_fruit:.3f}")
+print(
+    "distance from the smoothie to the nearest fruit:"
+    f" {distance_to_nearest_fruit:.3f}"
+)
 assert distance_to_nearest_fruit > 0.1
 assert not np.isin(smoothie, V_fruit).all()
 
@@ -188,14 +203,24 @@ fig
 # training can learn to change how much lemon goes into the mix:
 
 # %%
-scores = torch.tensor(q_sweet @ K_fruit.T / np.sqrt(2), requires_grad=True)  # (1, 3)
+# (1, 3)
+scores = torch.tensor(q_sweet @ K_fruit.T / np.sqrt(2), requires_grad=True)
 V_t = torch.from_numpy(V_fruit)
-(torch.softmax(scores, dim=-1) @ V_t)[0, 1].backward()  # sourness of the smoothie
+# sourness of the smoothie
+(torch.softmax(scores, dim=-1) @ V_t)[0, 1].backward()
 soft_grad = scores.grad.clone()
 hard = torch.tensor(q_sweet @ K_fruit.T / np.sqrt(2), requires_grad=True)
-lookup = V_t[hard.argmax()][1]  # the argmax picks banana: no path back to the scores
-print("d sourness / d scores, soft:", soft_grad.numpy(), " hard lookup differentiable:", lookup.requires_grad)
-assert soft_grad[0, 2] > 0 and (soft_grad != 0).all() and not lookup.requires_grad
+# the argmax picks banana: no path back to the scores
+lookup = V_t[hard.argmax()][1]
+print(
+    "d sourness / d scores, soft:",
+    soft_grad.numpy(),
+    " hard lookup differentiable:",
+    lookup.requires_grad,
+)
+assert (
+    soft_grad[0, 2] > 0 and (soft_grad != 0).all() and not lookup.requires_grad
+)
 
 # %% [markdown]
 # ## Why divide by $\sqrt{d_k}$
@@ -212,7 +237,9 @@ assert soft_grad[0, 2] > 0 and (soft_grad != 0).all() and not lookup.requires_gr
 rng = np.random.default_rng(0)
 d_ks = 2 ** np.arange(10)
 n_queries, n_keys = 400, 16
-stats = {True: [], False: []}  # scaled -> (mean max weight, mean entropy [nats], median Jacobian norm, score std)
+# scaled -> (mean max weight, mean entropy [nats], median Jacobian norm, score
+# std)
+stats = {True: [], False: []}
 for d_k in d_ks:
     Q = rng.normal(size=(n_queries, 1, d_k))
     K = rng.normal(size=(n_queries, n_keys, d_k))
@@ -221,10 +248,19 @@ for d_k in d_ks:
         _, w = attention(Q, K, V, scale=None if scaled else 1.0)
         w = w[:, 0]  # (n_queries, n_keys)
         entropy = -(w * np.log(np.where(w > 0, w, 1.0))).sum(axis=1)
-        jac = np.einsum("ni,ij->nij", w, np.eye(n_keys)) - w[:, :, None] * w[:, None, :]
-        score_std = (Q @ np.swapaxes(K, 1, 2)).std() * (1 / np.sqrt(d_k) if scaled else 1.0)
-        stats[scaled].append((w.max(axis=1).mean(), entropy.mean(),
-                              np.median(np.linalg.norm(jac, axis=(1, 2))), score_std))
+        jac = (
+            np.einsum("ni,ij->nij", w, np.eye(n_keys))
+            - w[:, :, None] * w[:, None, :]
+        )
+        score_std = (Q @ np.swapaxes(K, 1, 2)).std() * (
+            1 / np.sqrt(d_k) if scaled else 1.0
+        )
+        stats[scaled].append((
+            w.max(axis=1).mean(),
+            entropy.mean(),
+            np.median(np.linalg.norm(jac, axis=(1, 2))),
+            score_std,
+        ))
 stats = {k: np.array(v) for k, v in stats.items()}
 print("d_k        :", d_ks)
 print("max w  raw :", stats[False][:, 0])
@@ -232,21 +268,41 @@ print("max w  1/sqrt(d_k):", stats[True][:, 0])
 
 # %%
 uniform_entropy = np.log(n_keys)
-assert np.all(np.abs(stats[True][:, 3] - 1) < 0.1), "scaled scores keep a spread of about 1"
-assert np.all(np.abs(stats[False][:, 3] / np.sqrt(d_ks) - 1) < 0.1), "raw scores spread like sqrt(d_k)"
-assert stats[False][-1, 0] > 0.9, "unscaled, d_k = 512: the softmax is nearly one-hot"
+assert np.all(
+    np.abs(stats[True][:, 3] - 1) < 0.1
+), "scaled scores keep a spread of about 1"
+assert np.all(
+    np.abs(stats[False][:, 3] / np.sqrt(d_ks) - 1) < 0.1
+), "raw scores spread like sqrt(d_k)"
+assert (
+    stats[False][-1, 0] > 0.9
+), "unscaled, d_k = 512: the softmax is nearly one-hot"
 assert stats[False][-1, 1] < 0.1 * uniform_entropy
-assert np.ptp(stats[True][:, 0]) < 0.1, "scaled: the typical largest weight hardly moves with d_k"
-assert stats[True][-1, 2] > 100 * stats[False][-1, 2], "saturation kills the softmax's gradient"
+assert (
+    np.ptp(stats[True][:, 0]) < 0.1
+), "scaled: the typical largest weight hardly moves with d_k"
+assert (
+    stats[True][-1, 2] > 100 * stats[False][-1, 2]
+), "saturation kills the softmax's gradient"
 
 # %% tags=["remove-output", "hide-input"]
 fig, axes = plt.subplots(1, 3, figsize=(11, 3.2))
-for scaled, style, label in ((False, "o-", r"softmax$(QK^\top)$"), (True, "s-", r"softmax$(QK^\top/\sqrt{d_k})$")):
+for scaled, style, label in (
+    (False, "o-", r"softmax$(QK^\top)$"),
+    (True, "s-", r"softmax$(QK^\top/\sqrt{d_k})$"),
+):
     for ax, col in zip(axes, range(3)):
         ax.plot(d_ks, stats[scaled][:, col], style, label=label)
 axes[0].axhline(1 / n_keys, color="gray", ls=":", label="uniform")
 axes[1].axhline(uniform_entropy, color="gray", ls=":")
-for ax, ylabel in zip(axes, ["mean largest weight", "mean entropy [nats]", r"median $\|\partial w/\partial z\|_F$"]):
+for ax, ylabel in zip(
+    axes,
+    [
+        "mean largest weight",
+        "mean entropy [nats]",
+        r"median $\|\partial w/\partial z\|_F$",
+    ],
+):
     ax.set_xscale("log", base=2)
     ax.set_xlabel(r"key width $d_k$")
     ax.set_ylabel(ylabel)
@@ -282,21 +338,32 @@ fig
 traj = run.states[0, 0:120:5]  # (24, 4)
 T = len(traj)
 z = (traj - traj.mean(axis=0)) / traj.std(axis=0)
-proj = np.random.default_rng(0).normal(size=(3, 4, 8))  # W_Q, W_K, W_V: standard normal entries
+# W_Q, W_K, W_V: standard normal entries
+proj = np.random.default_rng(0).normal(size=(3, 4, 8))
 Q_s, K_s, V_s = z @ proj[0], z @ proj[1], z @ proj[2]
 out_full, w_full = attention(Q_s, K_s, V_s)
 out_causal, w_causal = attention(Q_s, K_s, V_s, causal=True)
-print("weights:", w_full.shape, " largest weight in each of the first rows:", w_full.max(axis=1)[:5])
+print(
+    "weights:",
+    w_full.shape,
+    " largest weight in each of the first rows:",
+    w_full.max(axis=1)[:5],
+)
 assert w_full.shape == (T, T) and out_full.shape == (T, 8)
 assert np.allclose(w_full.sum(axis=1), 1.0, atol=1e-12)
-assert w_full.max() > 5 / T, "not a uniform average: some states get far more than 1/T"
-future_share = np.array([w_full[i, i + 1:].sum() for i in range(T)])  # weight each state puts on later ones
+assert (
+    w_full.max() > 5 / T
+), "not a uniform average: some states get far more than 1/T"
+# weight each state puts on later ones
+future_share = np.array([w_full[i, i + 1 :].sum() for i in range(T)])
 print(f"weight the state at 0.5 s puts on later states: {future_share[5]:.2f}")
 assert future_share[5] > 0.9 and (future_share > 0.5).sum() >= T // 2
 
 # %% tags=["remove-output", "hide-input"]
 t_s = np.arange(T) * 5 * 0.02
-fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(10, 4), gridspec_kw={"width_ratios": [1, 1.15]})
+fig, (ax0, ax1) = plt.subplots(
+    1, 2, figsize=(10, 4), gridspec_kw={"width_ratios": [1, 1.15]}
+)
 ax0.plot(t_s, traj[:, 0], label=r"$\theta$ [rad]")
 ax0.plot(t_s, traj[:, 2], label="$x$ [m]")
 ax0.plot(t_s, traj[:, 1] / 10, label=r"$\dot\theta/10$ [rad/s]")
@@ -304,7 +371,12 @@ ax0.set_xlabel("time [s]")
 ax0.set_ylabel("state component")
 ax0.legend(fontsize=8)
 ax0.set_title("the trajectory")
-im = ax1.imshow(w_full, cmap="viridis", vmin=0, extent=(-0.05, t_s[-1] + 0.05, t_s[-1] + 0.05, -0.05))
+im = ax1.imshow(
+    w_full,
+    cmap="viridis",
+    vmin=0,
+    extent=(-0.05, t_s[-1] + 0.05, t_s[-1] + 0.05, -0.05),
+)
 ax1.set_xlabel("key: time of the state looked at [s]")
 ax1.set_ylabel("query: time of the current state [s]")
 ax1.set_title("attention weights (random $W_Q$, $W_K$)")
@@ -340,7 +412,9 @@ fig
 # %%
 mask = causal_mask(T)
 upper = ~mask
-assert (w_causal[upper] == 0.0).all(), "exactly zero above the diagonal, not just small"
+assert (
+    w_causal[upper] == 0.0
+).all(), "exactly zero above the diagonal, not just small"
 assert np.allclose(w_causal.sum(axis=1), 1.0, atol=1e-12)
 assert w_causal[0, 0] == 1.0, "the first state can only look at itself"
 future_changed = V_s.copy()
@@ -348,7 +422,9 @@ future_changed[12:] += 100.0  # rewrite everything from step 12 on
 K_changed = K_s.copy()
 K_changed[12:] -= 50.0
 out_changed, _ = attention(Q_s, K_changed, future_changed, causal=True)
-assert np.array_equal(out_changed[:12], out_causal[:12]), "outputs before step 12 do not move at all"
+assert np.array_equal(
+    out_changed[:12], out_causal[:12]
+), "outputs before step 12 do not move at all"
 assert not np.allclose(out_changed[12:], out_causal[12:])
 
 # %% tags=["remove-output", "hide-input"]
@@ -383,7 +459,8 @@ fig
 for causal in (False, True):
     ours, _ = attention(Q_s, K_s, V_s, causal=causal)
     ref = torch.nn.functional.scaled_dot_product_attention(
-        *(torch.from_numpy(a)[None] for a in (Q_s, K_s, V_s)), is_causal=causal)[0].numpy()
+        *(torch.from_numpy(a)[None] for a in (Q_s, K_s, V_s)), is_causal=causal
+    )[0].numpy()
     err = np.abs(ours - ref).max()
     print(f"causal={causal}: max |ours - torch| = {err:.1e}")
     assert err < 1e-9

@@ -62,17 +62,21 @@ show_source(MultiHeadAttention)
 run = rollout(heuristic(24.0), random_initial_states(1, seed=3))
 traj = run.states[0, 0:120:5]  # (24, 4): [theta, theta_dot, x, x_dot]
 T = len(traj)
-tokens = torch.from_numpy((traj - traj.mean(axis=0)) / traj.std(axis=0))[None]  # (1, T, 4)
+# (1, T, 4)
+tokens = torch.from_numpy((traj - traj.mean(axis=0)) / traj.std(axis=0))[None]
 
 GAIN = 2.0
-read = torch.zeros(4, 4, dtype=torch.float64)  # rows: query/key dims (head 1: 0-1, head 2: 2-3); cols: state
+# rows: query/key dims (head 1: 0-1, head 2: 2-3); cols: state
+read = torch.zeros(4, 4, dtype=torch.float64)
 read[0, 0] = GAIN  # head 1, dim 0 <- theta
 read[2, 1] = GAIN  # head 2, dim 0 <- theta_dot
 read[3, 3] = GAIN  # head 2, dim 1 <- x_dot
 
 
 def hand_built(n_heads):
-    """A MultiHeadAttention over states with the reading weights above, identity values and output."""
+    """A MultiHeadAttention over states with the reading weights above, identity
+    values and output.
+    """
     mha = MultiHeadAttention(4, n_heads, causal=True).double()
     with torch.no_grad():
         for p in mha.parameters():
@@ -95,11 +99,15 @@ print("weights per head:", w.shape)
 # the two heads below the diagonal are correlated:
 
 # %%
-favourite = w.argmax(axis=-1)  # (2, T): the key each query weights most, per head
+# (2, T): the key each query weights most, per head
+favourite = w.argmax(axis=-1)
 differ = (favourite[0, 1:] != favourite[1, 1:]).mean()
 below = np.tril_indices(T, k=-1)
 corr = np.corrcoef(w[0][below], w[1][below])[0, 1]
-print(f"rows whose favourite state differs between the heads: {100 * differ:.0f} %")
+print(
+    "rows whose favourite state differs between the heads:"
+    f" {100 * differ:.0f} %"
+)
 print(f"correlation of the two heads' weights: {corr:.2f}")
 assert differ > 0.9
 assert corr < 0.5
@@ -126,13 +134,22 @@ _, w_one = hand_built(1)(tokens, return_weights=True)
 w_one = w_one[0, 0].detach().numpy()
 fav_one = w_one.argmax(axis=-1)[1:]
 agree = [(fav_one == favourite[i, 1:]).mean() for i in range(2)]
-print(f"one head's favourite agrees with head 1 on {100 * agree[0]:.0f} %, with head 2 on {100 * agree[1]:.0f} % of rows")
+print(
+    f"one head's favourite agrees with head 1 on {100 * agree[0]:.0f} %, with"
+    f" head 2 on {100 * agree[1]:.0f} % of rows"
+)
 assert [round(100 * a) for a in agree] == [9, 65]
 
 # %% tags=["remove-output", "hide-input"]
 t_s = np.arange(T) * 0.1
 extent = (-0.05, t_s[-1] + 0.05, t_s[-1] + 0.05, -0.05)
-fig, axes = plt.subplots(1, 4, figsize=(14, 3.8), layout="constrained", gridspec_kw={"width_ratios": [1.2, 1, 1, 1]})
+fig, axes = plt.subplots(
+    1,
+    4,
+    figsize=(14, 3.8),
+    layout="constrained",
+    gridspec_kw={"width_ratios": [1.2, 1, 1, 1]},
+)
 axes[0].plot(t_s, z[:, 0], label=r"$\theta$")
 axes[0].plot(t_s, z[:, 1], label=r"$\dot\theta$")
 axes[0].plot(t_s, z[:, 3], label=r"$\dot x$")
@@ -140,10 +157,19 @@ axes[0].set_xlabel("time [s]")
 axes[0].set_ylabel("normalised state (std units)")
 axes[0].legend(fontsize=8)
 axes[0].set_title("the tokens")
-panels = [(w[0], r"head 1: reads $\theta$"), (w[1], r"head 2: reads $\dot\theta, \dot x$"),
-          (w_one, "one head reading all")]
+panels = [
+    (w[0], r"head 1: reads $\theta$"),
+    (w[1], r"head 2: reads $\dot\theta, \dot x$"),
+    (w_one, "one head reading all"),
+]
 for ax, (weights, title) in zip(axes[1:], panels):
-    im = ax.imshow(np.where(causal_mask(T), weights, np.nan), cmap="viridis", vmin=0, vmax=1, extent=extent)
+    im = ax.imshow(
+        np.where(causal_mask(T), weights, np.nan),
+        cmap="viridis",
+        vmin=0,
+        vmax=1,
+        extent=extent,
+    )
     ax.set_title(title)
     ax.set_xlabel("key time [s]")
 axes[1].set_ylabel("query time [s]")
@@ -184,10 +210,22 @@ errors = {}
 for causal in (True, False):
     ours.causal = causal
     mine, mine_w = ours(x, return_weights=True)
-    ref, ref_w = theirs(x, x, x, attn_mask=torch.from_numpy(~causal_mask(20)) if causal else None,
-                        need_weights=True, average_attn_weights=False)
-    errors[causal] = ((mine - ref).abs().max().item(), (mine_w - ref_w).abs().max().item())
-    print(f"causal={causal}: max |output diff| = {errors[causal][0]:.1e}, max |weight diff| = {errors[causal][1]:.1e}")
+    ref, ref_w = theirs(
+        x,
+        x,
+        x,
+        attn_mask=torch.from_numpy(~causal_mask(20)) if causal else None,
+        need_weights=True,
+        average_attn_weights=False,
+    )
+    errors[causal] = (
+        (mine - ref).abs().max().item(),
+        (mine_w - ref_w).abs().max().item(),
+    )
+    print(
+        f"causal={causal}: max |output diff| = {errors[causal][0]:.1e}, max"
+        f" |weight diff| = {errors[causal][1]:.1e}"
+    )
 assert all(e < 1e-9 for pair in errors.values() for e in pair)
 
 # %% [markdown]
@@ -221,19 +259,34 @@ for h in (1, 2, 4, 8, 16):
     mha = MultiHeadAttention(d, h)
     with FlopCounterMode(display=False) as counter:
         mha(torch.zeros(1, T_ctx, d))
-    assert cost["params"] == sum(p.numel() for p in mha.parameters()), "parameters counted by hand"
-    assert cost["flops"] == counter.get_total_flops(), "FLOPs agree with torch.utils.flop_counter"
+    assert cost["params"] == sum(
+        p.numel() for p in mha.parameters()
+    ), "parameters counted by hand"
+    assert (
+        cost["flops"] == counter.get_total_flops()
+    ), "FLOPs agree with torch.utils.flop_counter"
     rows.append((h, d // h, cost))
 base = rows[0][2]
-assert all(c["params"] == base["params"] and c["flops"] == base["flops"] for _, _, c in rows)
+assert all(
+    c["params"] == base["params"] and c["flops"] == base["flops"]
+    for _, _, c in rows
+)
 assert all(c["score_entries"] == h * base["score_entries"] for h, _, c in rows)
 assert base["flops"] == 8 * T_ctx * d**2 + 4 * T_ctx**2 * d
 
-table = ["| heads $h$ | head size $d/h$ | parameters | projection FLOPs | $QK^\\top$ + mixing FLOPs "
-         "| total FLOPs | scores $hT^2$ |", "|---:|---:|---:|---:|---:|---:|---:|"]
+table = [
+    (
+        "| heads $h$ | head size $d/h$ | parameters | projection FLOPs |"
+        " $QK^\\top$ + mixing FLOPs | total FLOPs | scores $hT^2$ |"
+    ),
+    "|---:|---:|---:|---:|---:|---:|---:|",
+]
 for h, dh, c in rows:
-    table.append(f"| {h} | {dh} | {c['params']:,} | {c['projection_flops']:,} | "
-                 f"{c['score_flops'] + c['mix_flops']:,} | {c['flops']:,} | {c['score_entries']:,} |")
+    table.append(
+        f"| {h} | {dh} | {c['params']:,} | {c['projection_flops']:,} |"
+        f" {c['score_flops'] + c['mix_flops']:,} | {c['flops']:,} |"
+        f" {c['score_entries']:,} |"
+    )
 Markdown("\n".join(table))
 
 # %% [markdown]

@@ -23,7 +23,8 @@ from dtcart.blocks import MLP, Block, input_gradient_norm
 from dtcart.display import show_source
 from dtcart.physics import simulate
 
-torch.set_num_threads(1)  # the models here are tiny: one thread runs them fastest
+# the models here are tiny: one thread runs them fastest
+torch.set_num_threads(1)
 _ = torch.manual_seed(0)
 
 # %% [markdown]
@@ -42,33 +43,76 @@ _ = torch.manual_seed(0)
 # Because the LayerNorms come *after* each addition, this arrangement is called **post-LN**; it is the one
 # of the original Transformer {cite}`vaswani2017`.
 
+
 # %% tags=["remove-output", "hide-input"]
 def draw_block_diagram():
     """The post's diagram of one post-LN block, drawn with boxes and arrows."""
     fig, ax = plt.subplots(figsize=(10, 2.2))
-    nodes = [("$x$", 0.35), ("Multi-Head\nAttention", 0.68), ("+", 0.2), ("LayerNorm", 0.62), ("MLP", 0.45),
-             ("+", 0.2), ("LayerNorm", 0.62), ("output", 0.45)]  # (label, half width)
-    colours = {"Multi-Head\nAttention": "#cfe2f3", "MLP": "#d9ead3", "LayerNorm": "#fff2cc"}
+    nodes = [
+        ("$x$", 0.35),
+        ("Multi-Head\nAttention", 0.68),
+        ("+", 0.2),
+        ("LayerNorm", 0.62),
+        ("MLP", 0.45),
+        # (label, half width)
+        ("+", 0.2),
+        ("LayerNorm", 0.62),
+        ("output", 0.45),
+    ]
+    colours = {
+        "Multi-Head\nAttention": "#cfe2f3",
+        "MLP": "#d9ead3",
+        "LayerNorm": "#fff2cc",
+    }
     xs = np.array([0.0, 1.8, 3.15, 4.4, 6.15, 7.4, 8.65, 10.2])
     for (label, half), cx in zip(nodes, xs):
         if label == "+":
-            ax.add_patch(Circle((cx, 0), half, facecolor="white", edgecolor="black", lw=1.4))
+            ax.add_patch(
+                Circle(
+                    (cx, 0), half, facecolor="white", edgecolor="black", lw=1.4
+                )
+            )
             ax.text(cx, 0, "+", ha="center", va="center", fontsize=15)
         else:
-            ax.add_patch(FancyBboxPatch((cx - half, -0.32), 2 * half, 0.64, boxstyle="round,pad=0.04",
-                                        facecolor=colours.get(label, "#eeeeee"), edgecolor="black", lw=1.2))
+            ax.add_patch(
+                FancyBboxPatch(
+                    (cx - half, -0.32),
+                    2 * half,
+                    0.64,
+                    boxstyle="round,pad=0.04",
+                    facecolor=colours.get(label, "#eeeeee"),
+                    edgecolor="black",
+                    lw=1.2,
+                )
+            )
             ax.text(cx, 0, label, ha="center", va="center", fontsize=10)
     arrow = dict(arrowstyle="-|>", mutation_scale=14, lw=1.3)
     for i in range(len(nodes) - 1):
-        start, end = xs[i] + nodes[i][1] + 0.06, xs[i + 1] - nodes[i + 1][1] - 0.06
+        start, end = (
+            xs[i] + nodes[i][1] + 0.06,
+            xs[i + 1] - nodes[i + 1][1] - 0.06,
+        )
         ax.add_patch(FancyArrowPatch((start, 0), (end, 0), **arrow))
     skip = "#b45f06"
-    for src, dst in ((0, 2), (3, 5)):  # branch off the arrow leaving node src, rejoin at the (+) node dst
+    # branch off the arrow leaving node src, rejoin at the (+) node dst
+    for src, dst in ((0, 2), (3, 5)):
         branch = (xs[src] + nodes[src][1] + xs[src + 1] - nodes[src + 1][1]) / 2
         ax.plot(branch, 0, "o", color=skip, ms=5)
         ax.plot([branch, branch, xs[dst]], [0, 0.75, 0.75], color=skip, lw=1.3)
-        ax.add_patch(FancyArrowPatch((xs[dst], 0.75), (xs[dst], 0.22), color=skip, **arrow))
-        ax.text((branch + xs[dst]) / 2, 0.8, "residual (skip)", ha="center", va="bottom", fontsize=9, color=skip)
+        ax.add_patch(
+            FancyArrowPatch(
+                (xs[dst], 0.75), (xs[dst], 0.22), color=skip, **arrow
+            )
+        )
+        ax.text(
+            (branch + xs[dst]) / 2,
+            0.8,
+            "residual (skip)",
+            ha="center",
+            va="bottom",
+            fontsize=9,
+            color=skip,
+        )
     ax.set_xlim(xs[0] - 0.5, xs[-1] + 0.6)
     ax.set_ylim(-0.45, 1.1)
     ax.set_aspect("equal")
@@ -141,7 +185,8 @@ show_source(MLP)
 mlp = MLP(16).eval()
 X_nudged = X.clone()
 X_nudged[:, 3] += 1.0
-moved = (mlp(X_nudged) - mlp(X)).abs().amax(dim=(0, 2))  # (T,) largest change per position
+# (T,) largest change per position
+moved = (mlp(X_nudged) - mlp(X)).abs().amax(dim=(0, 2))
 assert moved[3] > 1e-2 and torch.all(moved[torch.arange(10) != 3] == 0)
 
 # %% [markdown]
@@ -164,14 +209,19 @@ with torch.no_grad():
     out = mha(X)  # (B, T, d)
     g = mha.out_proj(mha.v_proj(X))  # (B, T, d): each token's value, projected
     T_seq = X.shape[1]
-    seen = torch.ones(T_seq, T_seq, dtype=torch.bool).tril()[None, :, :, None]  # (1, t, j, 1): j <= t
+    # (1, t, j, 1): j <= t
+    seen = torch.ones(T_seq, T_seq, dtype=torch.bool).tril()[None, :, :, None]
     lo = torch.where(seen, g[:, None], torch.inf).amin(dim=2)
     hi = torch.where(seen, g[:, None], -torch.inf).amax(dim=2)
 assert torch.all(out >= lo - 1e-5) and torch.all(out <= hi + 1e-5)
-torch.testing.assert_close(out[:, 0], g[:, 0])  # the first token sees only itself: its output is g(x_0)
+# the first token sees only itself: its output is g(x_0)
+torch.testing.assert_close(out[:, 0], g[:, 0])
 mha2 = MultiHeadAttention(16, 2, causal=True).eval()
-with torch.no_grad():  # with two heads too, the first token's output is its own projected value
-    torch.testing.assert_close(mha2(X)[:, 0], mha2.out_proj(mha2.v_proj(X))[:, 0])
+# with two heads too, the first token's output is its own projected value
+with torch.no_grad():
+    torch.testing.assert_close(
+        mha2(X)[:, 0], mha2.out_proj(mha2.v_proj(X))[:, 0]
+    )
 
 # %% [markdown]
 # The first token is the sharpest case. Under the causal mask the first token sees only itself, so
@@ -184,11 +234,16 @@ with torch.no_grad():  # with two heads too, the first token's output is its own
 
 # %% mystnb={"markdown_format": "myst"}
 rng = np.random.default_rng(0)
-S = torch.tensor(rng.uniform(-1, 1, size=(512, 2)), dtype=torch.float32)  # (N, 2): theta / 12deg, theta_dot
-targets = torch.stack([S[:, 0].abs(), S[:, 0] * S[:, 1]], dim=1)  # (N, 2): |theta|, theta * theta_dot
+# (N, 2): theta / 12deg, theta_dot
+S = torch.tensor(rng.uniform(-1, 1, size=(512, 2)), dtype=torch.float32)
+# (N, 2): |theta|, theta * theta_dot
+targets = torch.stack([S[:, 0].abs(), S[:, 0] * S[:, 1]], dim=1)
 
-design = torch.cat([S, torch.ones(len(S), 1)], dim=1)  # best affine map: least squares
-affine_mse = ((design @ torch.linalg.lstsq(design, targets).solution - targets) ** 2).mean(0)
+# best affine map: least squares
+design = torch.cat([S, torch.ones(len(S), 1)], dim=1)
+affine_mse = (
+    (design @ torch.linalg.lstsq(design, targets).solution - targets) ** 2
+).mean(0)
 
 torch.manual_seed(0)
 mlp = MLP(2, hidden=32)
@@ -202,12 +257,16 @@ with torch.no_grad():
     mlp_mse = ((mlp(S) - targets) ** 2).mean(0)
 
 assert torch.all(mlp_mse < 0.1 * affine_mse), (mlp_mse, affine_mse)
-affine_coef = torch.linalg.lstsq(design, targets).solution[:, 0]  # |theta| ~ a theta + b theta_dot + c
-assert abs(affine_coef[0]) < 0.05 and abs(affine_coef[1]) < 0.05  # symmetric data: no slope helps
-Markdown(f"| target | mean squared error: best affine map (any attention, first token) "
-         f"| mean squared error: MLP, 2 → 32 → 2 |\n|---|---:|---:|\n"
-         f"| $\\lvert\\theta\\rvert$ | {affine_mse[0]:.4f} | {mlp_mse[0]:.5f} |\n"
-         f"| $\\theta\\dot\\theta$ | {affine_mse[1]:.4f} | {mlp_mse[1]:.5f} |")
+# |theta| ~ a theta + b theta_dot + c
+affine_coef = torch.linalg.lstsq(design, targets).solution[:, 0]
+# symmetric data: no slope helps
+assert abs(affine_coef[0]) < 0.05 and abs(affine_coef[1]) < 0.05
+Markdown(
+    "| target | mean squared error: best affine map (any attention, first"
+    " token) | mean squared error: MLP, 2 → 32 → 2 |\n|---|---:|---:|\n|"
+    f" $\\lvert\\theta\\rvert$ | {affine_mse[0]:.4f} | {mlp_mse[0]:.5f} |\n|"
+    f" $\\theta\\dot\\theta$ | {affine_mse[1]:.4f} | {mlp_mse[1]:.5f} |"
+)
 
 # %% tags=["remove-output", "hide-input"]
 grid = torch.linspace(-1, 1, 201)
@@ -215,8 +274,13 @@ with torch.no_grad():
     mlp_curve = mlp(torch.stack([grid, torch.zeros_like(grid)], dim=1))[:, 0]
 fig, ax = plt.subplots(figsize=(7, 3.5))
 ax.plot(grid, grid.abs(), color="black", lw=2.5, label=r"target $|\theta|$")
-ax.plot(grid, affine_coef[0] * grid + affine_coef[2], "--", color="tab:blue",
-        label="best affine map (what attention can give the first token)")
+ax.plot(
+    grid,
+    affine_coef[0] * grid + affine_coef[2],
+    "--",
+    color="tab:blue",
+    label="best affine map (what attention can give the first token)",
+)
 ax.plot(grid, mlp_curve, color="tab:green", label="MLP (at $\\dot\\theta = 0$)")
 ax.set_xlabel(r"pole angle $\theta$ (units of the 12° failure angle)")
 ax.set_ylabel(r"$|\theta|$ (same units)")
@@ -284,10 +348,17 @@ for norm in ("post", "pre"):
             for j, depth in enumerate(DEPTHS):
                 torch.manual_seed(seed)
                 x0 = torch.randn(16, 8, 16)
-                stack = nn.Sequential(*[Block(16, 2, norm=norm, residual=residual) for _ in range(depth)])
-                grad[norm, residual][i, j] = input_gradient_norm(stack, x0, seed=seed)
-assert 40 < input_gradient_norm(nn.Identity(), x0) < 50  # the probe's norm at the output
-geo = {key: np.exp(np.log(g).mean(axis=0)) for key, g in grad.items()}  # geometric mean over seeds
+                stack = nn.Sequential(*[
+                    Block(16, 2, norm=norm, residual=residual)
+                    for _ in range(depth)
+                ])
+                grad[norm, residual][i, j] = input_gradient_norm(
+                    stack, x0, seed=seed
+                )
+# the probe's norm at the output
+assert 40 < input_gradient_norm(nn.Identity(), x0) < 50
+# geometric mean over seeds
+geo = {key: np.exp(np.log(g).mean(axis=0)) for key, g in grad.items()}
 
 # %% tags=["remove-output", "hide-input"]
 fig, axes = plt.subplots(1, 2, figsize=(9, 3.6), sharey=True)
@@ -296,14 +367,23 @@ for ax, norm in zip(axes, ("post", "pre")):
         label = "with residuals" if residual else "without residuals"
         for g in grad[norm, residual]:
             ax.plot(DEPTHS, g, color=colour, alpha=0.25, lw=0.8)
-        ax.plot(DEPTHS, geo[norm, residual], "o-", color=colour, lw=2, label=label + " (geometric mean)")
+        ax.plot(
+            DEPTHS,
+            geo[norm, residual],
+            "o-",
+            color=colour,
+            lw=2,
+            label=label + " (geometric mean)",
+        )
     ax.set_xscale("log", base=2)
     ax.set_yscale("log")
     ax.set_xticks(DEPTHS, [str(d) for d in DEPTHS])
     ax.set_xlabel("number of blocks stacked")
     ax.set_title(f"{norm}-LN blocks", fontsize=10)
     ax.grid(alpha=0.3, which="both")
-axes[0].set_ylabel(r"gradient norm at the input $\|\partial L / \partial x_0\|$")
+axes[0].set_ylabel(
+    r"gradient norm at the input $\|\partial L / \partial x_0\|$"
+)
 axes[0].legend(fontsize=8, loc="lower left")
 fig.tight_layout()
 glue("fig-ch5-gradients", fig, display=False)
@@ -324,18 +404,27 @@ fig
 # %% mystnb={"markdown_format": "myst"}
 for norm in ("post", "pre"):
     kept, lost = grad[norm, True], grad[norm, False]
-    # with residuals the gradient barely changes from 2 to 32 blocks (within a factor of 4)
+    # with residuals the gradient barely changes from 2 to 32 blocks (within a
+    # factor of 4)
     assert geo[norm, True].max() < 4 * geo[norm, True].min()
-    # without them, 32 blocks pass back over 100 times less than 2 blocks, and over 1000 times less than
-    # the residual stack of the same depth; every single seed loses at least a factor of 10
+    # without them, 32 blocks pass back over 100 times less than 2 blocks, and
+    # over 1000 times less than
+    # the residual stack of the same depth; every single seed loses at least a
+    # factor of 10
     assert geo[norm, False][-1] < 1e-2 * geo[norm, False][0]
     assert geo[norm, False][-1] < 1e-3 * geo[norm, True][-1]
     assert np.all(lost[:, -1] < 0.1 * kept[:, -1])
-Markdown("| block | with residuals, 2 blocks | with residuals, 32 blocks | without, 2 blocks "
-         "| without, 32 blocks | with / without at 32 |\n|---|---:|---:|---:|---:|---:|\n" + "\n".join(
-             f"| {norm}-LN | {geo[norm, True][0]:.1f} | {geo[norm, True][-1]:.1f} | {geo[norm, False][0]:.2f} "
-             f"| {geo[norm, False][-1]:.1e} | {geo[norm, True][-1] / geo[norm, False][-1]:.0e} |"
-             for norm in ("post", "pre")))
+Markdown(
+    "| block | with residuals, 2 blocks | with residuals, 32 blocks | without,"
+    " 2 blocks | without, 32 blocks | with / without at 32"
+    " |\n|---|---:|---:|---:|---:|---:|\n"
+    + "\n".join(
+        f"| {norm}-LN | {geo[norm, True][0]:.1f} | {geo[norm, True][-1]:.1f} |"
+        f" {geo[norm, False][0]:.2f} | {geo[norm, False][-1]:.1e} |"
+        f" {geo[norm, True][-1] / geo[norm, False][-1]:.0e} |"
+        for norm in ("post", "pre")
+    )
+)
 
 # %% [markdown]
 # With residual connections, 32 blocks pass the gradient back within a factor of 4 of what 2 blocks do;
@@ -364,22 +453,47 @@ Markdown("| block | with residuals, 2 blocks | with residuals, 32 blocks | witho
 
 # %%
 torch.manual_seed(1)
-offsets, spreads = torch.tensor([-3.0, -1.0, 0.0, 0.5, 2.0, 4.0]), torch.tensor([0.3, 2.0, 1.0, 4.0, 0.6, 1.5])
-tokens = offsets[:, None] + spreads[:, None] * torch.randn(6, 16)  # (T, d): 6 tokens of width 16
+offsets, spreads = torch.tensor([-3.0, -1.0, 0.0, 0.5, 2.0, 4.0]), torch.tensor(
+    [0.3, 2.0, 1.0, 4.0, 0.6, 1.5]
+)
+# (T, d): 6 tokens of width 16
+tokens = offsets[:, None] + spreads[:, None] * torch.randn(6, 16)
 ln = nn.LayerNorm(16)
-assert ln.eps == 1e-5 and torch.all(ln.weight == 1) and torch.all(ln.bias == 0)  # gamma = 1, beta = 0
+# gamma = 1, beta = 0
+assert ln.eps == 1e-5 and torch.all(ln.weight == 1) and torch.all(ln.bias == 0)
 with torch.no_grad():
     normed = ln(tokens)
-torch.testing.assert_close(normed.mean(dim=1), torch.zeros(6), rtol=0, atol=1e-5)  # per token: mean 0
-torch.testing.assert_close(normed.std(dim=1, unbiased=False), torch.ones(6), rtol=0, atol=1e-3)  # std 1
-assert normed.mean(dim=0).abs().max() > 0.1  # per feature, across tokens: NOT normalised
+# per token: mean 0
+torch.testing.assert_close(
+    normed.mean(dim=1), torch.zeros(6), rtol=0, atol=1e-5
+)
+# std 1
+torch.testing.assert_close(
+    normed.std(dim=1, unbiased=False), torch.ones(6), rtol=0, atol=1e-3
+)
+# per feature, across tokens: NOT normalised
+assert normed.mean(dim=0).abs().max() > 0.1
 
 # %% tags=["remove-output", "hide-input"]
 fig, axes = plt.subplots(1, 2, figsize=(9, 3.4))
-for ax, values, title in ((axes[0], tokens, "before LayerNorm"), (axes[1], normed, "after LayerNorm")):
+for ax, values, title in (
+    (axes[0], tokens, "before LayerNorm"),
+    (axes[1], normed, "after LayerNorm"),
+):
     for t in range(6):
-        ax.scatter(np.full(16, t) + np.linspace(-0.2, 0.2, 16), values[t], s=10, color=f"C{t}")
-        ax.errorbar(t + 0.32, values[t].mean(), yerr=values[t].std(unbiased=False), fmt="_k", capsize=3)
+        ax.scatter(
+            np.full(16, t) + np.linspace(-0.2, 0.2, 16),
+            values[t],
+            s=10,
+            color=f"C{t}",
+        )
+        ax.errorbar(
+            t + 0.32,
+            values[t].mean(),
+            yerr=values[t].std(unbiased=False),
+            fmt="_k",
+            capsize=3,
+        )
     ax.axhline(0, color="grey", lw=0.8)
     ax.set_xticks(range(6))
     ax.set_xlabel("token")
@@ -404,8 +518,12 @@ fig
 # %%
 with torch.no_grad():
     Y_scaled = Block(16, 2).eval()(5.0 * X + 3.0)
-torch.testing.assert_close(Y_scaled.mean(-1), torch.zeros(4, 10), rtol=0, atol=1e-5)
-torch.testing.assert_close(Y_scaled.std(-1, unbiased=False), torch.ones(4, 10), rtol=0, atol=1e-3)
+torch.testing.assert_close(
+    Y_scaled.mean(-1), torch.zeros(4, 10), rtol=0, atol=1e-5
+)
+torch.testing.assert_close(
+    Y_scaled.std(-1, unbiased=False), torch.ones(4, 10), rtol=0, atol=1e-3
+)
 
 # %% [markdown]
 # ## Post-LN or pre-LN?
@@ -435,28 +553,42 @@ torch.testing.assert_close(Y_scaled.std(-1, unbiased=False), torch.ones(4, 10), 
 rng = np.random.default_rng(0)
 N_EP, T_EP = 2048, 8
 start = np.zeros((N_EP, 4))
-start[:, 0], start[:, 1] = rng.uniform(-0.2, 0.2, N_EP), rng.uniform(-1.0, 1.0, N_EP)
-theta = simulate(start, rng.normal(0.0, 10.0, (N_EP, T_EP - 1)))[..., 0]  # (N, T) angle, rad
+start[:, 0], start[:, 1] = rng.uniform(-0.2, 0.2, N_EP), rng.uniform(
+    -1.0, 1.0, N_EP
+)
+# (N, T) angle, rad
+theta = simulate(start, rng.normal(0.0, 10.0, (N_EP, T_EP - 1)))[..., 0]
 scale = theta.std()
-inputs = torch.tensor(theta / scale, dtype=torch.float32)[..., None]  # (N, T, 1)
-swing = torch.tensor(np.maximum.accumulate(np.abs(theta), axis=1) / scale, dtype=torch.float32)[..., None]
+# (N, T, 1)
+inputs = torch.tensor(theta / scale, dtype=torch.float32)[..., None]
+swing = torch.tensor(
+    np.maximum.accumulate(np.abs(theta), axis=1) / scale, dtype=torch.float32
+)[..., None]
 var_swing = swing.var().item()  # the loss of always predicting the average
 
 
 def toy_model(norm, depth=8, d=16):
-    """Embedding (1 -> d), `depth` blocks, a final LayerNorm for pre-LN (as GPT-2), read-out (d -> 1)."""
+    """Embedding (1 -> d), `depth` blocks, a final LayerNorm for pre-LN (as
+    GPT-2), read-out (d -> 1).
+    """
     final = [nn.LayerNorm(d)] if norm == "pre" else []
     blocks = [Block(d, 2, norm=norm) for _ in range(depth)]
     return nn.Sequential(nn.Linear(1, d), *blocks, *final, nn.Linear(d, 1))
 
 
 def train(norm, steps=100, lr=1e-2, warmup=0, seed=0, batch=32):
-    """Train toy_model(norm) with Adam; a linear warmup over `warmup` steps if asked. Returns the losses."""
+    """Train toy_model(norm) with Adam; a linear warmup over `warmup` steps if
+    asked. Returns the losses.
+    """
     torch.manual_seed(seed)
     model = toy_model(norm)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
-    ramp = torch.optim.lr_scheduler.LambdaLR(opt, lambda i: min(1.0, (i + 1) / warmup) if warmup else 1.0)
-    batches = torch.randint(0, N_EP, (steps, batch), generator=torch.Generator().manual_seed(seed))
+    ramp = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda i: min(1.0, (i + 1) / warmup) if warmup else 1.0
+    )
+    batches = torch.randint(
+        0, N_EP, (steps, batch), generator=torch.Generator().manual_seed(seed)
+    )
     losses = []
     for idx in batches:
         loss = ((model(inputs[idx]) - swing[idx]) ** 2).mean()
@@ -468,16 +600,24 @@ def train(norm, steps=100, lr=1e-2, warmup=0, seed=0, batch=32):
     return np.array(losses)
 
 
-curves = {"post-LN": train("post"), "pre-LN": train("pre"),
-          "post-LN, 50-step warmup": train("post", warmup=50)}
-final = {name: c[-20:].mean() for name, c in curves.items()}  # mean loss over the last 20 steps
-Markdown("| block | final loss (mean of the last 20 steps) |\n|---|---:|\n" + "\n".join(
-    f"| {name} | {value:.4f} |" for name, value in final.items())
-         + f"\n| *predicting the average* | {var_swing:.4f} |")
+curves = {
+    "post-LN": train("post"),
+    "pre-LN": train("pre"),
+    "post-LN, 50-step warmup": train("post", warmup=50),
+}
+# mean loss over the last 20 steps
+final = {name: c[-20:].mean() for name, c in curves.items()}
+Markdown(
+    "| block | final loss (mean of the last 20 steps) |\n|---|---:|\n"
+    + "\n".join(f"| {name} | {value:.4f} |" for name, value in final.items())
+    + f"\n| *predicting the average* | {var_swing:.4f} |"
+)
 
 # %% tags=["remove-output", "hide-input"]
 fig, ax = plt.subplots(figsize=(7, 3.5))
-for (name, c), colour in zip(curves.items(), ("tab:orange", "tab:blue", "tab:purple")):
+for (name, c), colour in zip(
+    curves.items(), ("tab:orange", "tab:blue", "tab:purple")
+):
     ax.plot(np.arange(1, len(c) + 1), c, color=colour, lw=1.2, label=name)
 ax.axhline(var_swing, color="grey", ls=":", label="predicting the average")
 ax.set_yscale("log")
@@ -499,7 +639,10 @@ fig
 
 # %%
 assert final["post-LN"] > 0.5 * var_swing  # stuck near "predict the average"
-assert final["pre-LN"] < 0.2 * var_swing and final["pre-LN"] < 0.2 * final["post-LN"]
+assert (
+    final["pre-LN"] < 0.2 * var_swing
+    and final["pre-LN"] < 0.2 * final["post-LN"]
+)
 assert final["post-LN, 50-step warmup"] < 0.2 * var_swing
 
 # %% [markdown]
@@ -526,13 +669,19 @@ assert final["post-LN, 50-step warmup"] < 0.2 * var_swing
 # $2s$ (twice the tilt, twice the speed) becomes the same token as $s$:
 
 # %%
-state = torch.tensor([[0.05, -0.3, 0.4, 0.2]])  # (1, 4): theta [rad], theta_dot [rad/s], x [m], x_dot [m/s]
+# (1, 4): theta [rad], theta_dot [rad/s], x [m], x_dot [m/s]
+state = torch.tensor([[0.05, -0.3, 0.4, 0.2]])
 with torch.no_grad():
     assert torch.all(nn.LayerNorm(1)(state.T) == 0)  # each number alone: erased
-    torch.testing.assert_close(nn.LayerNorm(4)(2 * state), nn.LayerNorm(4)(state), rtol=0, atol=1e-4)
+    torch.testing.assert_close(
+        nn.LayerNorm(4)(2 * state), nn.LayerNorm(4)(state), rtol=0, atol=1e-4
+    )
     torch.manual_seed(0)
-    embed = nn.Linear(4, 16)  # a linear embedding, 4 numbers -> 16 features (learned, in a real model)
-    assert (nn.LayerNorm(16)(embed(2 * state)) - nn.LayerNorm(16)(embed(state))).abs().max() > 0.1
+    # a linear embedding, 4 numbers -> 16 features (learned, in a real model)
+    embed = nn.Linear(4, 16)
+    assert (
+        nn.LayerNorm(16)(embed(2 * state)) - nn.LayerNorm(16)(embed(state))
+    ).abs().max() > 0.1
 
 # %% [markdown]
 # A linear embedding with its bias maps each state to a point in a space of width $d$, where the model

@@ -25,7 +25,8 @@ from dtcart import baselines, control, data, evaluate, model, train
 from dtcart.display import frame_slider, show_source
 
 NOTEBOOK_START = time.perf_counter()
-torch.set_num_threads(1)  # a small model: one thread is as fast, and leaves a core free
+# a small model: one thread is as fast, and leaves a core free
+torch.set_num_threads(1)
 
 # %% [markdown]
 # ## From trial and error to reading a log
@@ -48,8 +49,10 @@ theta = ds.states[:, :-1, 0]
 pairs = mask[:, :-1] & mask[:, 1:]  # steps t and t + 1 of the same episode
 lag1 = np.corrcoef(theta[:, :-1][pairs], theta[:, 1:][pairs])[0, 1]
 shuffled = np.random.default_rng(0).permutation(theta[mask])
-print(f"correlation of theta between consecutive steps: {lag1:.3f}; between shuffled rows: "
-      f"{np.corrcoef(shuffled[:-1], shuffled[1:])[0, 1]:.3f}")
+print(
+    f"correlation of theta between consecutive steps: {lag1:.3f}; between"
+    f" shuffled rows: {np.corrcoef(shuffled[:-1], shuffled[1:])[0, 1]:.3f}"
+)
 assert lag1 > 0.99
 
 # %% [markdown]
@@ -112,24 +115,54 @@ K_DRAW = 4
 kinds = ["R", "s", "a"]
 colors = {"R": "tab:purple", "s": "tab:blue", "a": "tab:orange"}
 labels = [f"{k}{t + 1}" for t in range(K_DRAW) for k in kinds]
-fig, (ax_seq, ax_mask) = plt.subplots(1, 2, figsize=(11, 4.2), gridspec_kw={"width_ratios": [1.25, 1]})
+fig, (ax_seq, ax_mask) = plt.subplots(
+    1, 2, figsize=(11, 4.2), gridspec_kw={"width_ratios": [1.25, 1]}
+)
 for i, lab in enumerate(labels):
-    ax_seq.add_patch(plt.Rectangle((i, 0), 0.9, 0.9, color=colors[lab[0]], alpha=0.8))
-    ax_seq.text(i + 0.45, 0.45, f"${lab[0].replace('R', chr(92) + 'hat R')}_{lab[1]}$", ha="center",
-                va="center", color="white", fontsize=11)
-    ax_seq.text(i + 0.45, -0.35, f"step {lab[1]}", ha="center", fontsize=7, color="0.3")
+    ax_seq.add_patch(
+        plt.Rectangle((i, 0), 0.9, 0.9, color=colors[lab[0]], alpha=0.8)
+    )
+    ax_seq.text(
+        i + 0.45,
+        0.45,
+        f"${lab[0].replace('R', chr(92) + 'hat R')}_{lab[1]}$",
+        ha="center",
+        va="center",
+        color="white",
+        fontsize=11,
+    )
+    ax_seq.text(
+        i + 0.45, -0.35, f"step {lab[1]}", ha="center", fontsize=7, color="0.3"
+    )
     if lab[0] == "s":
-        ax_seq.annotate("", xy=(i + 0.45, 1.55), xytext=(i + 0.45, 0.95), arrowprops=dict(arrowstyle="->"))
-        ax_seq.text(i + 0.45, 1.65, f"$\\hat a_{lab[1]}$", ha="center", fontsize=11)
-ax_seq.text(0, -0.9, "embedding + timestep embedding $e_t$ (shared by the 3 tokens of a step)", fontsize=8)
+        ax_seq.annotate(
+            "",
+            xy=(i + 0.45, 1.55),
+            xytext=(i + 0.45, 0.95),
+            arrowprops=dict(arrowstyle="->"),
+        )
+        ax_seq.text(
+            i + 0.45, 1.65, f"$\\hat a_{lab[1]}$", ha="center", fontsize=11
+        )
+ax_seq.text(
+    0,
+    -0.9,
+    "embedding + timestep embedding $e_t$ (shared by the 3 tokens of a step)",
+    fontsize=8,
+)
 ax_seq.set_xlim(-0.2, 3 * K_DRAW)
 ax_seq.set_ylim(-1.1, 2.1)
 ax_seq.axis("off")
 ax_seq.set_title("the sequence of 3K tokens, and where actions are read")
 causal = np.tril(np.ones((3 * K_DRAW, 3 * K_DRAW)))
 ax_mask.imshow(causal, cmap="Greys", vmin=0, vmax=1.6)
-for i in range(1, 3 * K_DRAW, 3):  # state rows: what the action prediction may use
-    ax_mask.add_patch(plt.Rectangle((-0.5, i - 0.5), i + 1, 1, fill=False, ec="tab:blue", lw=1.5))
+# state rows: what the action prediction may use
+for i in range(1, 3 * K_DRAW, 3):
+    ax_mask.add_patch(
+        plt.Rectangle(
+            (-0.5, i - 0.5), i + 1, 1, fill=False, ec="tab:blue", lw=1.5
+        )
+    )
 ax_mask.set_xticks(range(3 * K_DRAW), labels, fontsize=7, rotation=90)
 ax_mask.set_yticks(range(3 * K_DRAW), labels, fontsize=7)
 ax_mask.set_xlabel("key (attended to)")
@@ -156,7 +189,11 @@ fig
 # %%
 torch.manual_seed(0)
 probe = model.DecisionTransformer(d_model=32, n_heads=2, context=6).eval()
-R, s, a = torch.rand(2, 6, 1) * 500, torch.randn(2, 6, 4) * 0.05, torch.randn(2, 6, 1)
+R, s, a = (
+    torch.rand(2, 6, 1) * 500,
+    torch.randn(2, 6, 4) * 0.05,
+    torch.randn(2, 6, 1),
+)
 steps = torch.arange(6).repeat(2, 1)
 base = probe(R, s, a, steps)
 for which in range(3):
@@ -164,7 +201,8 @@ for which in range(3):
     inputs[which][:, 2:] += 1.0
     moved = (probe(*inputs, steps) - base).abs()[..., 0]
     assert moved[:, :2].max() == 0  # earlier predictions untouched
-    assert (moved[:, 2].max() == 0) == (which == 2)  # a_3 does not reach its own prediction; R_3, s_3 do
+    # a_3 does not reach its own prediction; R_3, s_3 do
+    assert (moved[:, 2].max() == 0) == (which == 2)
 assert probe.embed(R, s, a, steps).shape == (2, 18, 32)
 
 # %% [markdown]
@@ -223,23 +261,32 @@ show_source(train.book_dataset)
 
 # %%
 dropped = ds.drop_steps < ds.max_steps
-print(f"book dataset: {len(ds)} episodes, action noise {train.BOOK_DATA['action_noise']} N, "
-      f"{dropped.mean():.0%} with a controller that gives out; returns from {ds.returns.min():.0f} to "
-      f"{ds.returns.max():.0f}, {np.mean(ds.returns == 500):.0%} solved")
+print(
+    f"book dataset: {len(ds)} episodes, action noise"
+    f" {train.BOOK_DATA['action_noise']} N, {dropped.mean():.0%} with a"
+    f" controller that gives out; returns from {ds.returns.min():.0f} to"
+    f" {ds.returns.max():.0f}, {np.mean(ds.returns == 500):.0%} solved"
+)
 assert 0.3 < dropped.mean() < 0.4 and np.mean(ds.returns == 500) > 0.1
 
 # %%
 t0 = time.perf_counter()
 dt_model, losses = train.train_default(seed=0, progress=True)
 train_seconds = time.perf_counter() - t0
-print(f"trained in {train_seconds:.0f} s (load average {os.getloadavg()[0]:.1f})")
+print(
+    f"trained in {train_seconds:.0f} s (load average {os.getloadavg()[0]:.1f})"
+)
 
 # %% tags=["remove-output", "hide-input"]
 fig, ax = plt.subplots(figsize=(7, 3.2))
 ax.plot(losses, color="0.75", lw=0.6, label="one batch")
 window = 50
-ax.plot(np.arange(window - 1, len(losses)), np.convolve(losses, np.ones(window) / window, "valid"),
-        color="tab:blue", label=f"mean of {window} batches")
+ax.plot(
+    np.arange(window - 1, len(losses)),
+    np.convolve(losses, np.ones(window) / window, "valid"),
+    color="tab:blue",
+    label=f"mean of {window} batches",
+)
 ax.set_yscale("log")
 ax.set_xlabel("update")
 ax.set_ylabel("loss (force error / σ_a)² [1]")
@@ -258,8 +305,13 @@ fig
 
 # %%
 early, late = losses[:50].mean(), losses[-200:].mean()
-noise_floor = (train.BOOK_DATA["action_noise"] / dt_model.config.action_scale) ** 2
-print(f"loss: first 50 updates {early:.3f}, last 200 {late:.4f}; noise floor {noise_floor:.4f}")
+noise_floor = (
+    train.BOOK_DATA["action_noise"] / dt_model.config.action_scale
+) ** 2
+print(
+    f"loss: first 50 updates {early:.3f}, last 200 {late:.4f}; noise floor"
+    f" {noise_floor:.4f}"
+)
 assert late < early / 5 and noise_floor < late < 1.25 * noise_floor
 
 # %% [markdown]
@@ -291,18 +343,26 @@ show_source(evaluate.rollout_dt)
 # %%
 slider_targets = np.arange(50, 501, 50)
 demo_start = control.random_initial_states(1, seed=2026)
-demo = evaluate.rollout_dt(dt_model, slider_targets.astype(float), np.repeat(demo_start, len(slider_targets), 0))
+demo = evaluate.rollout_dt(
+    dt_model,
+    slider_targets.astype(float),
+    np.repeat(demo_start, len(slider_targets), 0),
+)
 
 
 def target_figure(run, i, target):
     n = int(run.lengths[i])
     time_s = np.arange(n + 1) * 0.02
     fig, axes = plt.subplots(1, 3, figsize=(11, 2.8))
-    axes[0].plot(time_s, np.degrees(run.states[i, :n + 1, 0]), color="tab:blue")
+    axes[0].plot(
+        time_s, np.degrees(run.states[i, : n + 1, 0]), color="tab:blue"
+    )
     axes[0].axhline(12, ls=":", c="0.5"), axes[0].axhline(-12, ls=":", c="0.5")
     axes[0].set_ylabel("pole angle θ [deg]")
-    axes[1].plot(time_s, run.states[i, :n + 1, 2], color="tab:green")
-    axes[1].axhline(2.4, ls=":", c="0.5"), axes[1].axhline(-2.4, ls=":", c="0.5")
+    axes[1].plot(time_s, run.states[i, : n + 1, 2], color="tab:green")
+    axes[1].axhline(2.4, ls=":", c="0.5"), axes[1].axhline(
+        -2.4, ls=":", c="0.5"
+    )
     axes[1].set_ylabel("cart position x [m]")
     axes[2].plot(time_s[:-1], target - np.arange(n), color="tab:purple")
     axes[2].axhline(0, ls=":", c="0.5")
@@ -311,13 +371,16 @@ def target_figure(run, i, target):
         ax.set_xlabel("time [s]")
         ax.set_xlim(0, 10)
     fig.suptitle(f"target {target:g}: achieved return {n}", fontsize=10)
-    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.18, top=0.86, wspace=0.35)
+    fig.subplots_adjust(
+        left=0.07, right=0.98, bottom=0.18, top=0.86, wspace=0.35
+    )
     return fig
 
 
 # %% [markdown]
 # In Jupyter, Binder or Colab this live version plays any target from 10 to 600 (clamped); the rendered page
 # hides it and offers the precomputed slider after it.
+
 
 # %% tags=["remove-output"]
 def show_target(target=300.0):
@@ -326,25 +389,46 @@ def show_target(target=300.0):
     plt.show()
 
 
-widgets.interact(show_target, target=widgets.FloatSlider(value=300.0, min=10.0, max=600.0, step=10.0,
-                                                         description="target return",
-                                                         style={"description_width": "initial"}));
+widgets.interact(
+    show_target,
+    target=widgets.FloatSlider(
+        value=300.0,
+        min=10.0,
+        max=600.0,
+        step=10.0,
+        description="target return",
+        style={"description_width": "initial"},
+    ),
+)
 
 # %%
-frame_slider(list(slider_targets), lambda g: target_figure(demo, list(slider_targets).index(g), g),
-             "target return", value=300, dpi=70, readout_format=lambda g: f"{g:g}")
+frame_slider(
+    list(slider_targets),
+    lambda g: target_figure(demo, list(slider_targets).index(g), g),
+    "target return",
+    value=300,
+    dpi=70,
+    readout_format=lambda g: f"{g:g}",
+)
 
 # %% [markdown]
 # The same story as a static figure, four of the targets on one start:
 
 # %% tags=["remove-output", "hide-input"]
 fig, axes = plt.subplots(1, 3, figsize=(11, 3.2))
-for target, color in zip([100, 200, 300, 500], ["tab:red", "tab:orange", "tab:olive", "tab:green"]):
+for target, color in zip(
+    [100, 200, 300, 500], ["tab:red", "tab:orange", "tab:olive", "tab:green"]
+):
     i = list(slider_targets).index(target)
     n = int(demo.lengths[i])
     time_s = np.arange(n + 1) * 0.02
-    axes[0].plot(time_s, np.degrees(demo.states[i, :n + 1, 0]), color=color, label=f"target {target}: got {n}")
-    axes[1].plot(time_s, demo.states[i, :n + 1, 2], color=color)
+    axes[0].plot(
+        time_s,
+        np.degrees(demo.states[i, : n + 1, 0]),
+        color=color,
+        label=f"target {target}: got {n}",
+    )
+    axes[1].plot(time_s, demo.states[i, : n + 1, 2], color=color)
     axes[2].plot(time_s[:-1], target - np.arange(n), color=color)
 axes[0].set_ylabel("pole angle θ [deg]")
 axes[1].set_ylabel("cart position x [m]")
@@ -387,11 +471,24 @@ print(f"{len(sweep_targets) * 60} episodes in {time.perf_counter() - t0:.1f} s")
 
 # %% tags=["remove-output", "hide-input"]
 fig, ax = plt.subplots(figsize=(6.5, 4.2))
-ax.axhspan(ds.returns.min(), ds.returns.max(), color="0.9", label="returns in the dataset")
+ax.axhspan(
+    ds.returns.min(),
+    ds.returns.max(),
+    color="0.9",
+    label="returns in the dataset",
+)
 ax.plot([0, 650], [0, 650], ls="--", c="0.5", label="achieved = target")
-mean, lo, hi = achieved.mean(1), np.percentile(achieved, 10, 1), np.percentile(achieved, 90, 1)
-ax.fill_between(sweep_targets, lo, hi, color="tab:blue", alpha=0.2, label="10-90% of starts")
-ax.plot(sweep_targets, mean, "o-", color="tab:blue", label="mean achieved return")
+mean, lo, hi = (
+    achieved.mean(1),
+    np.percentile(achieved, 10, 1),
+    np.percentile(achieved, 90, 1),
+)
+ax.fill_between(
+    sweep_targets, lo, hi, color="tab:blue", alpha=0.2, label="10-90% of starts"
+)
+ax.plot(
+    sweep_targets, mean, "o-", color="tab:blue", label="mean achieved return"
+)
 ax.set_xlabel("target return [steps]")
 ax.set_ylabel("achieved return [steps]")
 ax.set_xlim(0, 650)
@@ -444,16 +541,34 @@ bc, _ = baselines.train_bc(ds, 1.0, bc_train, seed=0)
 fbc, _ = baselines.train_bc(ds, 0.1, bc_train, seed=0)
 bc_run = control.rollout(bc.policy(), eval_starts)
 fbc_run = control.rollout(fbc.policy(), eval_starts)
-rows = [("the data (heuristic, all gains)", ds.returns.mean(), np.mean(ds.returns == 500)),
-        ("behaviour cloning (all episodes)", bc_run.returns.mean(), bc_run.solved.mean()),
-        ("filtered BC (top 10% of episodes)", fbc_run.returns.mean(), fbc_run.solved.mean()),
-        ("Decision Transformer, target 500", by_target[500.0].mean(), solved_500)]
+rows = [
+    (
+        "the data (heuristic, all gains)",
+        ds.returns.mean(),
+        np.mean(ds.returns == 500),
+    ),
+    (
+        "behaviour cloning (all episodes)",
+        bc_run.returns.mean(),
+        bc_run.solved.mean(),
+    ),
+    (
+        "filtered BC (top 10% of episodes)",
+        fbc_run.returns.mean(),
+        fbc_run.solved.mean(),
+    ),
+    ("Decision Transformer, target 500", by_target[500.0].mean(), solved_500),
+]
 print(f"{'policy':36s} {'mean return':>11s} {'solved':>7s}")
 for name, mean_return, solved in rows:
     print(f"{name:36s} {mean_return:11.1f} {solved:7.0%}")
-assert solved_500 > bc_run.solved.mean() and bc_run.solved.mean() < 0.5 * solved_500
+assert (
+    solved_500 > bc_run.solved.mean()
+    and bc_run.solved.mean() < 0.5 * solved_500
+)
 assert bc_run.returns.mean() < by_target[500.0].mean()
-assert np.all(ds.returns[baselines.top_episodes(ds, 0.1)] == 500)  # the top 10% are all solved episodes
+# the top 10% are all solved episodes
+assert np.all(ds.returns[baselines.top_episodes(ds, 0.1)] == 500)
 
 # %% [markdown]
 # Behaviour cloning learns the *average* behaviour in the log, and the log is a mixture: gains below
@@ -481,20 +596,52 @@ assert np.all(ds.returns[baselines.top_episodes(ds, 0.1)] == 500)  # the top 10%
 # silently go stale.
 
 # %%
-record = json.loads((Path(train.__file__).resolve().parents[1] / "benchmarks" / "results.json").read_text())["seeds"]
+record = json.loads(
+    (
+        Path(train.__file__).resolve().parents[1]
+        / "benchmarks"
+        / "results.json"
+    ).read_text()
+)["seeds"]
 assert record["datasets"]["book"] == json.loads(json.dumps(train.BOOK_DATA))
-assert record["model"] == train.DEFAULT_MODEL.to_dict() and record["train"] == dataclasses.asdict(train.DEFAULT_TRAIN)
-print(f"{'log':>14s} {'seed':>4s} {'starts':>6s} {'500 reached':>11s} {'mean achieved at 100..500':>26s} "
-      f"{'tracking':>8s} {'copy c':>6s}")
+assert record["model"] == train.DEFAULT_MODEL.to_dict() and record[
+    "train"
+] == dataclasses.asdict(train.DEFAULT_TRAIN)
+print(
+    f"{'log':>14s} {'seed':>4s} {'starts':>6s} {'500 reached':>11s}"
+    f" {'mean achieved at 100..500':>26s} {'tracking':>8s} {'copy c':>6s}"
+)
 for row in record["rows"]:
-    print(f"{row['data']:>14s} {row['seed']:4d} {row['starts']:6d} {row['solved_500']:11.0%} "
-          f"{' '.join(f'{m:4.0f}' for m in row['means']):>26s} {row['tracking']:8.1%} {row['copy']:6.2f}")
-rows_of = {log: [r for r in record["rows"] if r["data"] == log] for log in record["datasets"]}
-assert all(len({r["seed"] for r in rows}) == 5 for rows in rows_of.values()) and record["ok"]
-assert all(r["solved_500"] >= 0.95 and r["rising"] and r["tracking"] <= 0.15 for r in rows_of["book"])
-overshoot = {g: np.mean([r["means"][i] for r in rows_of["old"]]) / g - 1 for i, g in ((2, 300), (3, 400))}
-print("old log, mean overshoot at targets 300 and 400:", {g: f"{o:+.0%}" for g, o in overshoot.items()})
-assert all(0.15 < o < 0.35 for o in overshoot.values()) and max(r["tracking"] for r in rows_of["old"]) > 0.15
+    print(
+        f"{row['data']:>14s} {row['seed']:4d} {row['starts']:6d}"
+        f" {row['solved_500']:11.0%}"
+        f" {' '.join(f'{m:4.0f}' for m in row['means']):>26s}"
+        f" {row['tracking']:8.1%} {row['copy']:6.2f}"
+    )
+rows_of = {
+    log: [r for r in record["rows"] if r["data"] == log]
+    for log in record["datasets"]
+}
+assert (
+    all(len({r["seed"] for r in rows}) == 5 for rows in rows_of.values())
+    and record["ok"]
+)
+assert all(
+    r["solved_500"] >= 0.95 and r["rising"] and r["tracking"] <= 0.15
+    for r in rows_of["book"]
+)
+overshoot = {
+    g: np.mean([r["means"][i] for r in rows_of["old"]]) / g - 1
+    for i, g in ((2, 300), (3, 400))
+}
+print(
+    "old log, mean overshoot at targets 300 and 400:",
+    {g: f"{o:+.0%}" for g, o in overshoot.items()},
+)
+assert (
+    all(0.15 < o < 0.35 for o in overshoot.values())
+    and max(r["tracking"] for r in rows_of["old"]) > 0.15
+)
 assert min(r["solved_500"] for r in rows_of["old"]) < 0.8
 
 # %% [markdown]
@@ -512,12 +659,19 @@ assert min(r["solved_500"] for r in rows_of["old"]) < 0.8
 # %%
 probe_starts = control.random_initial_states(200, seed=5)
 plain = control.rollout(control.heuristic(20.5), probe_starts).lengths.mean()
-nudged = control.rollout(lambda s: 20.5 * s[:, 0] - 0.09 * s[:, 3], probe_starts).lengths.mean()
+nudged = control.rollout(
+    lambda s: 20.5 * s[:, 0] - 0.09 * s[:, 3], probe_starts
+).lengths.mean()
 noise_rng = np.random.default_rng(0)
 noise = train.BOOK_DATA["action_noise"]
-noisy = control.rollout(lambda s: 20.5 * s[:, 0] + noise * noise_rng.standard_normal(len(s)), probe_starts)
-print(f"K = 20.5 on 200 starts: {plain:.0f} steps on average; with -0.09 x_dot: {nudged:.0f}; "
-      f"with {noise} N of noise: {noisy.lengths.mean():.0f}")
+noisy = control.rollout(
+    lambda s: 20.5 * s[:, 0] + noise * noise_rng.standard_normal(len(s)),
+    probe_starts,
+)
+print(
+    f"K = 20.5 on 200 starts: {plain:.0f} steps on average; with -0.09 x_dot:"
+    f" {nudged:.0f}; with {noise} N of noise: {noisy.lengths.mean():.0f}"
+)
 assert nudged < 0.6 * plain and noisy.lengths.mean() < 0.6 * plain
 
 # %% [markdown]
@@ -537,13 +691,25 @@ assert nudged < 0.6 * plain and noisy.lengths.mean() < 0.6 * plain
 # %%
 fell = dropped & (ds.lengths > ds.drop_steps)
 fall_steps = ds.lengths[fell] - ds.drop_steps[fell]
-print(f"{fell.sum()} episodes end after their gain dropped: {np.median(fall_steps):.0f} steps later "
-      f"(median), 95% of them within {np.percentile(fall_steps, 95):.0f}")
+print(
+    f"{fell.sum()} episodes end after their gain dropped:"
+    f" {np.median(fall_steps):.0f} steps later (median), 95% of them within"
+    f" {np.percentile(fall_steps, 95):.0f}"
+)
 assert 15 < np.median(fall_steps) < 35 and np.percentile(fall_steps, 95) < 80
-tracking_of = {log: np.mean([r["tracking"] for r in rows]) for log, rows in rows_of.items()}
-print("mean tracking error over seeds and start sets:", {log: f"{e:.1%}" for log, e in tracking_of.items()})
-assert tracking_of["drops, 0.25 N"] < 0.5 * tracking_of["old"] and tracking_of["book"] < 0.6 * tracking_of["old"]
-assert tracking_of["drops, 0.25 N"] < tracking_of["book"]  # the price of the stronger noise, below
+tracking_of = {
+    log: np.mean([r["tracking"] for r in rows]) for log, rows in rows_of.items()
+}
+print(
+    "mean tracking error over seeds and start sets:",
+    {log: f"{e:.1%}" for log, e in tracking_of.items()},
+)
+assert (
+    tracking_of["drops, 0.25 N"] < 0.5 * tracking_of["old"]
+    and tracking_of["book"] < 0.6 * tracking_of["old"]
+)
+# the price of the stronger noise, below
+assert tracking_of["drops, 0.25 N"] < tracking_of["book"]
 
 # %% [markdown]
 # The price of the stronger noise is visible too: the book's log tracks a little worse than the middle
@@ -560,16 +726,28 @@ assert tracking_of["drops, 0.25 N"] < tracking_of["book"]  # the price of the st
 show_source(evaluate.copy_coefficient)
 
 # %%
-c_book = evaluate.copy_coefficient(sweep.select(sweep_targets.repeat(60) == 500))  # the sweep's 60 at 500
+# the sweep's 60 at 500
+c_book = evaluate.copy_coefficient(
+    sweep.select(sweep_targets.repeat(60) == 500)
+)
 failing = [r for r in record["rows"] if r["solved_500"] < 0.95]
-print(f"this page's model: c = {c_book:.2f}; book seeds: c up to {max(r['copy'] for r in rows_of['book']):.2f}; "
-      f"the models that miss 95% at 500 ({sorted({(r['data'], r['seed']) for r in failing})}): c from "
-      f"{min(r['copy'] for r in failing):.2f}")
-assert failing and min(r["copy"] for r in failing) > max(r["copy"] for r in rows_of["book"])
+print(
+    f"this page's model: c = {c_book:.2f}; book seeds: c up to"
+    f" {max(r['copy'] for r in rows_of['book']):.2f}; the models that miss 95%"
+    f" at 500 ({sorted({(r['data'], r['seed']) for r in failing})}): c from"
+    f" {min(r['copy'] for r in failing):.2f}"
+)
+assert failing and min(r["copy"] for r in failing) > max(
+    r["copy"] for r in rows_of["book"]
+)
 assert c_book > 0.1  # it still leans on the last force
-# this page's model is the record's book seed 0, and the record's first start set is this page's
+# this page's model is the record's book seed 0, and the record's first start
+# set is this page's
 mine = next(r for r in rows_of["book"] if r["seed"] == 0 and r["starts"] == 777)
-assert abs(mine["copy"] - c_book) < 0.05 and abs(mine["tracking"] - tracking) < 0.02
+assert (
+    abs(mine["copy"] - c_book) < 0.05
+    and abs(mine["tracking"] - tracking) < 0.02
+)
 
 # %% [markdown]
 # Every model that misses the 95% leans on its previous force more than any model trained on the book's
@@ -586,25 +764,45 @@ i = list(slider_targets).index(500)
 t_end = 200
 K = dt_model.config.context
 window = slice(t_end - K, t_end)
-rtg_window = torch.tensor(500.0 - np.arange(t_end - K, t_end), dtype=torch.float32)[None, :, None]
+rtg_window = torch.tensor(
+    500.0 - np.arange(t_end - K, t_end), dtype=torch.float32
+)[None, :, None]
 states_window = torch.tensor(demo.states[i, window], dtype=torch.float32)[None]
-actions_window = torch.tensor(demo.actions[i, window], dtype=torch.float32)[None, :, None]
+actions_window = torch.tensor(demo.actions[i, window], dtype=torch.float32)[
+    None, :, None
+]
 steps_window = torch.arange(t_end - K, t_end)[None]
 with torch.inference_mode():
-    attention = dt_model.attention_weights(rtg_window, states_window, actions_window, steps_window)
+    attention = dt_model.attention_weights(
+        rtg_window, states_window, actions_window, steps_window
+    )
 n_layers, n_heads = len(attention), attention[0].shape[1]
 
 # %% tags=["remove-output", "hide-input"]
-token_names = [f"{k}{t}" for t in range(t_end - K, t_end) for k in ("R", "s", "a")]
+token_names = [
+    f"{k}{t}" for t in range(t_end - K, t_end) for k in ("R", "s", "a")
+]
 state_rows = np.arange(1, 3 * K, 3)  # the tokens actions are read from
-fig, axes = plt.subplots(1, n_layers * n_heads, figsize=(5.5 * n_layers * n_heads, 3.4), squeeze=False)
+fig, axes = plt.subplots(
+    1,
+    n_layers * n_heads,
+    figsize=(5.5 * n_layers * n_heads, 3.4),
+    squeeze=False,
+)
 for l in range(n_layers):
     for h in range(n_heads):
         ax = axes[0, l * n_heads + h]
-        image = ax.imshow(attention[l][0, h].numpy()[state_rows], cmap="viridis", vmin=0, aspect="auto")
+        image = ax.imshow(
+            attention[l][0, h].numpy()[state_rows],
+            cmap="viridis",
+            vmin=0,
+            aspect="auto",
+        )
         ax.set_title(f"block {l + 1}, head {h + 1}", fontsize=9)
         ax.set_xticks(range(3 * K), token_names, fontsize=5, rotation=90)
-        ax.set_yticks(range(K), [token_names[j] for j in state_rows], fontsize=6)
+        ax.set_yticks(
+            range(K), [token_names[j] for j in state_rows], fontsize=6
+        )
         ax.set_xlabel("key token (attended to)")
         ax.set_ylabel("query: state token")
         fig.colorbar(image, ax=ax, shrink=0.8, label="weight")
@@ -627,14 +825,26 @@ fig
 
 # %%
 last_state = 3 * K - 2
-share = {kind: [float(attention[l][0, h, last_state, j::3].sum()) for l in range(n_layers) for h in range(n_heads)]
-         for j, kind in enumerate(("R", "s", "a"))}
+share = {
+    kind: [
+        float(attention[l][0, h, last_state, j::3].sum())
+        for l in range(n_layers)
+        for h in range(n_heads)
+    ]
+    for j, kind in enumerate(("R", "s", "a"))
+}
 for kind, values in share.items():
     print(kind, np.round(values, 2))
-own = [float(attention[l][0, h, last_state, last_state - 3:last_state + 1].sum())
-       for l in range(n_layers) for h in range(n_heads)]
+own = [
+    float(attention[l][0, h, last_state, last_state - 3 : last_state + 1].sum())
+    for l in range(n_layers)
+    for h in range(n_heads)
+]
 print("weight on the last step's tokens and its own R, s:", np.round(own, 2))
-assert all(abs(sum(share[k][j] for k in share) - 1) < 1e-5 for j in range(n_layers * n_heads))
+assert all(
+    abs(sum(share[k][j] for k in share) - 1) < 1e-5
+    for j in range(n_layers * n_heads)
+)
 
 # %% [markdown]
 # ## What we built, and what it cannot do
@@ -654,4 +864,7 @@ n_parameters = sum(p.numel() for p in dt_model.parameters())
 print(f"the Decision Transformer has {n_parameters} parameters")
 assert 10_000 < n_parameters < 100_000
 notebook_seconds = time.perf_counter() - NOTEBOOK_START
-print(f"this chapter ran in {notebook_seconds:.0f} s, {train_seconds:.0f} s of it training")
+print(
+    f"this chapter ran in {notebook_seconds:.0f} s, {train_seconds:.0f} s of it"
+    " training"
+)

@@ -39,11 +39,20 @@ from dtcart.control import heuristic, random_initial_states, rollout
 from dtcart.data import make_dataset
 from dtcart.model import DecisionTransformer
 from dtcart.physics import step
-from dtcart.train import DEFAULT_MODEL, DEFAULT_TRAIN, WindowSampler, dt_loss, fit, fit_scalings
+from dtcart.train import (
+    DEFAULT_MODEL,
+    DEFAULT_TRAIN,
+    WindowSampler,
+    dt_loss,
+    fit,
+    fit_scalings,
+)
 
 
 def best_time(fn, min_time=0.02, repeat=3):
-    """Best wall time per call [s] of fn(), over `repeat` groups of calls each lasting at least min_time."""
+    """Best wall time per call [s] of fn(), over `repeat` groups of calls each
+    lasting at least min_time.
+    """
     number = 1
     while timeit.timeit(fn, number=number) < min_time:
         number *= 2
@@ -51,7 +60,9 @@ def best_time(fn, min_time=0.02, repeat=3):
 
 
 def load_average():
-    return "load average {:.2f} {:.2f} {:.2f} on {} CPUs".format(*os.getloadavg(), os.cpu_count())
+    return "load average {:.2f} {:.2f} {:.2f} on {} CPUs".format(
+        *os.getloadavg(), os.cpu_count()
+    )
 
 
 print(load_average(), "|", torch.get_num_threads(), "torch threads")
@@ -80,9 +91,18 @@ for n in BATCHES:
     vector_env.reset(seed=0)
     actions = rng.integers(0, 2, n)
     ours, theirs = float("inf"), float("inf")
-    for _ in range(5):  # alternate the two, so that both see the same moments of the machine's load
-        ours = min(ours, best_time(lambda: step(states, forces), min_time=0.03, repeat=1))
-        theirs = min(theirs, best_time(lambda: vector_env.step(actions), min_time=0.03, repeat=1))
+    # alternate the two, so that both see the same moments of the machine's load
+    for _ in range(5):
+        ours = min(
+            ours,
+            best_time(lambda: step(states, forces), min_time=0.03, repeat=1),
+        )
+        theirs = min(
+            theirs,
+            best_time(
+                lambda: vector_env.step(actions), min_time=0.03, repeat=1
+            ),
+        )
     rates["dtcart step"].append(n / ours)
     rates["CartPoleVectorEnv"].append(n / theirs)
 
@@ -100,15 +120,30 @@ classic_rate = 1 / best_time(classic_step)
 few = rng.uniform(-0.05, 0.05, (64, 4))
 loop_rate = len(few) / best_time(lambda: [step(s, 1.0) for s in few])
 ratio = np.array(rates["dtcart step"]) / np.array(rates["CartPoleVectorEnv"])
-for n, r, ours, theirs in zip(BATCHES, ratio, rates["dtcart step"], rates["CartPoleVectorEnv"]):
-    print(f"batch {n:6d}: dtcart {ours / 1e6:7.3f} M/s, CartPoleVectorEnv {theirs / 1e6:7.3f} M/s, ratio {r:.2f}")
-print(f"CartPole-v1, one cart per call: {classic_rate / 1e3:.1f} k/s; dtcart step per cart in a loop: "
-      f"{loop_rate / 1e3:.1f} k/s | {load_average()}")
+for n, r, ours, theirs in zip(
+    BATCHES, ratio, rates["dtcart step"], rates["CartPoleVectorEnv"]
+):
+    print(
+        f"batch {n:6d}: dtcart {ours / 1e6:7.3f} M/s, CartPoleVectorEnv"
+        f" {theirs / 1e6:7.3f} M/s, ratio {r:.2f}"
+    )
+print(
+    f"CartPole-v1, one cart per call: {classic_rate / 1e3:.1f} k/s; dtcart step"
+    f" per cart in a loop: {loop_rate / 1e3:.1f} k/s | {load_average()}"
+)
 glue("ratio-1", float(ratio[0]), display=False)
 glue("ratio-1024", float(ratio[2]), display=False)
 glue("ratio-16384", float(ratio[3]), display=False)
-glue("batched-over-loop", float(rates['dtcart step'][2] / loop_rate), display=False)
-glue("batched-over-classic", float(rates['dtcart step'][2] / classic_rate), display=False)
+glue(
+    "batched-over-loop",
+    float(rates["dtcart step"][2] / loop_rate),
+    display=False,
+)
+glue(
+    "batched-over-classic",
+    float(rates["dtcart step"][2] / classic_rate),
+    display=False,
+)
 glue("classic-k", float(classic_rate / 1e3), display=False)
 glue("loop-k", float(loop_rate / 1e3), display=False)
 
@@ -128,14 +163,27 @@ glue("loop-k", float(loop_rate / 1e3), display=False)
 # %%
 assert rates["dtcart step"][2] > 10 * loop_rate
 assert rates["dtcart step"][2] > 10 * classic_rate
-assert all(np.diff(rates["dtcart step"][:3]) > 0)  # more carts per call, more cart-steps per second
+# more carts per call, more cart-steps per second
+assert all(np.diff(rates["dtcart step"][:3]) > 0)
 
 # %% tags=["remove-output", "hide-input"]
 fig, ax = plt.subplots(figsize=(7, 3.8))
 ax.loglog(BATCHES, rates["dtcart step"], "o-", label="dtcart step (batched)")
-ax.loglog(BATCHES, rates["CartPoleVectorEnv"], "s-", label="Gymnasium CartPoleVectorEnv")
-ax.axhline(classic_rate, color="C2", ls="--", label='Gymnasium gym.make("CartPole-v1"), one per call')
-ax.axhline(loop_rate, color="C3", ls=":", label="dtcart step, one cart per call")
+ax.loglog(
+    BATCHES,
+    rates["CartPoleVectorEnv"],
+    "s-",
+    label="Gymnasium CartPoleVectorEnv",
+)
+ax.axhline(
+    classic_rate,
+    color="C2",
+    ls="--",
+    label='Gymnasium gym.make("CartPole-v1"), one per call',
+)
+ax.axhline(
+    loop_rate, color="C3", ls=":", label="dtcart step, one cart per call"
+)
 ax.set_xlabel("carts per call (batch size)")
 ax.set_ylabel("cart-steps per second")
 ax.legend(fontsize=8, loc="upper left")
@@ -190,8 +238,11 @@ pieces = {
 for name, seconds in pieces.items():
     print(f"{name:>26s}: {seconds * 1e6:8.1f} us")
 print(load_average())
-assert np.allclose(sin_cos_from_tan(theta), (np.sin(theta), np.cos(theta)), rtol=0, atol=1e-15)
-assert pieces["np.sin + np.cos"] > 5 * pieces["one multiplication"]  # transcendentals dwarf arithmetic
+assert np.allclose(
+    sin_cos_from_tan(theta), (np.sin(theta), np.cos(theta)), rtol=0, atol=1e-15
+)
+# transcendentals dwarf arithmetic
+assert pieces["np.sin + np.cos"] > 5 * pieces["one multiplication"]
 
 # %% [markdown]
 # A multiplication over 16,384 numbers is cheap next to the transcendental functions (asserted above),
@@ -209,11 +260,16 @@ assert pieces["np.sin + np.cos"] > 5 * pieces["one multiplication"]  # transcend
 rollout_rates = {}
 for n in (1, 100):
     starts = random_initial_states(n, seed=0)
-    rollout_rates[n] = n / best_time(lambda: rollout(heuristic(24.0), starts), min_time=0.0, repeat=2)
+    rollout_rates[n] = n / best_time(
+        lambda: rollout(heuristic(24.0), starts), min_time=0.0, repeat=2
+    )
 assert rollout(heuristic(24.0), random_initial_states(100, seed=0)).solved.all()
 dataset_s = best_time(make_dataset, min_time=0.0, repeat=2)
-print({n: f"{r:.0f} episodes/s" for n, r in rollout_rates.items()}, f"| make_dataset(): {dataset_s:.2f} s |",
-      load_average())
+print(
+    {n: f"{r:.0f} episodes/s" for n, r in rollout_rates.items()},
+    f"| make_dataset(): {dataset_s:.2f} s |",
+    load_average(),
+)
 glue("rollout-1", float(rollout_rates[1]), display=False)
 glue("rollout-100", float(rollout_rates[100]), display=False)
 glue("dataset-s", float(dataset_s), display=False)
@@ -243,6 +299,7 @@ assert rollout_rates[100] > 10 * rollout_rates[1]
 # the machine at hand. This page measures with one thread, for the model and for the matrix product
 # alike, because it is the steadier of the two.
 
+
 # %%
 def matmul_flop_rate(n=1024):
     a, b = torch.randn(n, n), torch.randn(n, n)
@@ -258,28 +315,49 @@ dataset = make_dataset()
 
 
 def training_rate(config, steps=3):
-    """Updates per second of the book's training loop for a model of this config (best of two short runs)."""
+    """Updates per second of the book's training loop for a model of this config
+    (best of two short runs).
+    """
     torch.manual_seed(0)
     model = DecisionTransformer(config=fit_scalings(dataset, config))
     sampler = WindowSampler(dataset, config.context)
     short = replace(DEFAULT_TRAIN, steps=steps, warmup=1)
     fit(model, sampler.sample, dt_loss, replace(short, steps=1))
-    return steps / min(timeit.repeat(lambda: fit(model, sampler.sample, dt_loss, short), number=1, repeat=2))
+    return steps / min(
+        timeit.repeat(
+            lambda: fit(model, sampler.sample, dt_loss, short),
+            number=1,
+            repeat=2,
+        )
+    )
 
 
 torch.set_num_threads(1)
 peak = matmul_flop_rate()
 K_BOOK = DEFAULT_MODEL.context
 CONTEXTS = sorted({5, 10, 20, 40, K_BOOK})
-by_context = {k: training_rate(replace(DEFAULT_MODEL, context=k)) for k in CONTEXTS}
-achieved = {k: r * update_flops(replace(DEFAULT_MODEL, context=k)) for k, r in by_context.items()}
-tokens = {k: r * DEFAULT_TRAIN.batch_size * 3 * k for k, r in by_context.items()}
+by_context = {
+    k: training_rate(replace(DEFAULT_MODEL, context=k)) for k in CONTEXTS
+}
+achieved = {
+    k: r * update_flops(replace(DEFAULT_MODEL, context=k))
+    for k, r in by_context.items()
+}
+tokens = {
+    k: r * DEFAULT_TRAIN.batch_size * 3 * k for k, r in by_context.items()
+}
 for k in CONTEXTS:
-    print(f"K = {k:2d}: {by_context[k]:6.1f} updates/s, {tokens[k] / 1e3:7.1f} k tokens/s, "
-          f"{achieved[k] / 1e9:5.2f} GFLOP/s = {100 * achieved[k] / peak:4.1f}% of the matmul's {peak / 1e9:.1f}")
+    print(
+        f"K = {k:2d}: {by_context[k]:6.1f} updates/s, {tokens[k] / 1e3:7.1f} k"
+        f" tokens/s, {achieved[k] / 1e9:5.2f} GFLOP/s ="
+        f" {100 * achieved[k] / peak:4.1f}% of the matmul's {peak / 1e9:.1f}"
+    )
 print(load_average())
-print(f"the book's model: d = {DEFAULT_MODEL.d_model}, {DEFAULT_MODEL.n_layers} blocks, K = {K_BOOK}, "
-      f"batch {DEFAULT_TRAIN.batch_size} = {DEFAULT_TRAIN.batch_size * 3 * K_BOOK} tokens per update")
+print(
+    f"the book's model: d = {DEFAULT_MODEL.d_model}, {DEFAULT_MODEL.n_layers}"
+    f" blocks, K = {K_BOOK}, batch {DEFAULT_TRAIN.batch_size} ="
+    f" {DEFAULT_TRAIN.batch_size * 3 * K_BOOK} tokens per update"
+)
 glue("dt-k", K_BOOK, display=False)
 glue("dt-d", DEFAULT_MODEL.d_model, display=False)
 glue("dt-layers", DEFAULT_MODEL.n_layers, display=False)
@@ -288,15 +366,20 @@ glue("dt-steps", float(by_context[K_BOOK]), display=False)
 glue("dt-tokens", float(tokens[K_BOOK] / 1e3), display=False)
 glue("dt-share", float(100 * achieved[K_BOOK] / peak), display=False)
 glue("peak", float(peak / 1e9), display=False)
-assert all(a < 1.5 * peak for a in achieved.values())  # the FLOP count is no over-count
-assert update_flops(replace(DEFAULT_MODEL, context=40)) > 2 * update_flops(replace(DEFAULT_MODEL, context=20))
+# the FLOP count is no over-count
+assert all(a < 1.5 * peak for a in achieved.values())
+assert update_flops(replace(DEFAULT_MODEL, context=40)) > 2 * update_flops(
+    replace(DEFAULT_MODEL, context=20)
+)
 
 # %% tags=["remove-output", "hide-input"]
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(8, 3.4))
 ax1.plot(CONTEXTS, [tokens[k] / 1e3 for k in CONTEXTS], "o-")
 ax1.set_xlabel("context K [steps]")
 ax1.set_ylabel("training throughput [k tokens/s]")
-ax2.plot(CONTEXTS, [100 * achieved[k] / peak for k in CONTEXTS], "o-", color="C1")
+ax2.plot(
+    CONTEXTS, [100 * achieved[k] / peak for k in CONTEXTS], "o-", color="C1"
+)
 ax2.set_xlabel("context K [steps]")
 ax2.set_ylabel("achieved FLOP/s [% of matmul]")
 for ax in (ax1, ax2):
@@ -337,6 +420,7 @@ fig
 # repository holds one, is printed here with the load average at the time. Those numbers were measured
 # once, on a shared machine, and are a record rather than a claim this page re-checks.
 
+
 # %% tags=["hide-input"]
 def find_results(name=Path("benchmarks") / "results.json"):
     for folder in [Path.cwd(), *Path.cwd().parents]:
@@ -349,46 +433,83 @@ def show_recorded(r):
     if "physics" in r:
         print("physics, cart-steps/s:", r["physics_load"][0])
         for row in r["physics"]["rows"]:
-            print(f"  batch {row['batch']:6d}: dtcart {row['dtcart'] / 1e6:7.3f} M/s, vector env "
-                  f"{row['vector_env'] / 1e6:7.3f} M/s, ratio {row['ratio_vector']:.2f}, "
-                  f"vs CartPole-v1 {row['ratio_gym']:.3g}x")
+            print(
+                f"  batch {row['batch']:6d}: dtcart {row['dtcart'] / 1e6:7.3f}"
+                f" M/s, vector env {row['vector_env'] / 1e6:7.3f} M/s, ratio"
+                f" {row['ratio_vector']:.2f}, vs CartPole-v1"
+                f" {row['ratio_gym']:.3g}x"
+            )
     if "rollouts" in r:
         print("rollouts:", r["rollouts_load"][0])
         for row in r["rollouts"]["rows"]:
-            print(f"  batch {row['batch']:5d}: {row['episodes_per_s']:8.1f} episodes/s")
+            print(
+                f"  batch {row['batch']:5d}: {row['episodes_per_s']:8.1f}"
+                " episodes/s"
+            )
         print(f"  make_dataset(): {r['rollouts']['dataset_s']:.2f} s")
     if "dt" in r:
         dt = r["dt"]
         print("Decision Transformer:", r["dt_load"][0])
-        for name, peak_name in (("default", "matmul_flops"), ("default_1_thread", "matmul_flops_1_thread"),
-                                ("paper_size", "matmul_flops")):
+        for name, peak_name in (
+            ("default", "matmul_flops"),
+            ("default_1_thread", "matmul_flops_1_thread"),
+            ("paper_size", "matmul_flops"),
+        ):
             row = dt[name]
-            print(f"  {name:>16s} (d={row['d_model']}, {row['n_layers']} blocks, K={row['context']}): "
-                  f"{row['steps_per_s']:6.1f} updates/s, {row['tokens_per_s'] / 1e3:6.1f} k tokens/s, "
-                  f"{100 * row['flops_per_s'] / dt.get(peak_name, dt['matmul_flops']):4.1f}% of the matmul")
+            peak = dt.get(peak_name, dt["matmul_flops"])
+            print(
+                f"  {name:>16s} (d={row['d_model']}, {row['n_layers']} blocks,"
+                f" K={row['context']}): {row['steps_per_s']:6.1f} updates/s,"
+                f" {row['tokens_per_s'] / 1e3:6.1f} k tokens/s,"
+                f" {100 * row['flops_per_s'] / peak:4.1f}%"
+                " of the matmul"
+            )
         if "train_default_s" in dt:
-            print(f"  train_default(): {dt['train_default_s']:.1f} s on {dt['threads']} threads", end="")
-            print(f", {dt['train_default_1_thread_s']:.1f} s on 1 thread" if "train_default_1_thread_s" in dt else "")
+            print(
+                f"  train_default(): {dt['train_default_s']:.1f} s on"
+                f" {dt['threads']} threads",
+                end="",
+            )
+            print(
+                f", {dt['train_default_1_thread_s']:.1f} s on 1 thread"
+                if "train_default_1_thread_s" in dt
+                else ""
+            )
         rollouts = [(row, dt["threads"]) for row in dt["rollout"]]
         if "rollout_1_thread" in dt:
             rollouts.append((dt["rollout_1_thread"], 1))
         for row, threads in rollouts:
-            print(f"  rollout_dt, {row['batch']:2d} starts at once, {threads} thread(s): "
-                  f"{row['episodes_per_s']:.2f} episodes/s, mean return {row['mean_return']:.0f}")
+            print(
+                f"  rollout_dt, {row['batch']:2d} starts at once, {threads}"
+                f" thread(s): {row['episodes_per_s']:.2f} episodes/s, mean"
+                f" return {row['mean_return']:.0f}"
+            )
     if "notebooks" in r:
         print("notebooks, each in a fresh kernel:", r["notebooks_load"][0])
         for row in r["notebooks"]:
-            print(f"  {row['notebook']:>32s}: " + (f"{row['seconds']:6.1f} s, {row['kernel_peak_rss_mb']:5.0f} MB"
-                                                   if "seconds" in row else "failed"))
+            print(
+                f"  {row['notebook']:>32s}: "
+                + (
+                    f"{row['seconds']:6.1f} s,"
+                    f" {row['kernel_peak_rss_mb']:5.0f} MB"
+                    if "seconds" in row
+                    else "failed"
+                )
+            )
     for part, label in (("suite", "test suite"), ("build", "fresh book build")):
         if part in r:
-            print(f"{label}: {r[part]['seconds']:.0f} s, exit status {r[part]['returncode']}, "
-                  f"{r[part + '_load'][0]}")
+            print(
+                f"{label}: {r[part]['seconds']:.0f} s, exit status"
+                f" {r[part]['returncode']}, {r[part + '_load'][0]}"
+            )
 
 
 recorded = find_results()
 if recorded is None:
-    print("No recorded run here: `python -m benchmarks --notebooks --suite --build --json benchmarks/results.json`.")
+    print(
+        "No recorded run here: `python -m benchmarks --notebooks --suite"
+        " --build --json benchmarks/results.json`."
+    )
 else:
     show_recorded(recorded)
 
