@@ -15,15 +15,39 @@ from .checks import positive_int
 FRAME_SLIDER_CLASS = "dtcart-frame-slider"
 
 
-def show_source(obj):
-    """Display the real source of a dtcart function or class (one source of truth, never a copy).
+def displayed_source(obj, docstring: bool = True) -> str:
+    """The real source of a dtcart function or class, dedented; without its docstring
+    (the first statement of the body, when it is a string) if ``docstring`` is False.
+
+    Raises ``TypeError`` (from ``inspect.getsource``) for an object that has no source.
+    """
+    import ast
+    import textwrap
+
+    source = textwrap.dedent(inspect.getsource(obj))
+    if docstring:
+        return source
+    body = ast.parse(source).body[0].body
+    first = body[0]
+    if not (isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant)
+            and isinstance(first.value.value, str)):
+        return source
+    lines = source.splitlines(keepends=True)
+    return "".join(lines[:first.lineno - 1] + lines[first.end_lineno:])
+
+
+def show_source(obj, docstring: bool = True):
+    """Display the real source of a dtcart function or class (one source of truth, never a copy),
+    with or without its docstring.
 
     Returns an ``IPython.display.Code`` object, which Jupyter and the rendered book both highlight.
     Raises ``TypeError`` (from ``inspect.getsource``) for an object that has no source, such as a number.
     """
     from IPython.display import Code
 
-    return Code(inspect.getsource(obj), language="python")
+    if not isinstance(docstring, bool):
+        raise TypeError(f"docstring must be True or False, got {docstring!r}")
+    return Code(displayed_source(obj, docstring), language="python")
 
 
 def figure_png(fig: Figure, dpi: int = 80) -> bytes:
