@@ -203,7 +203,10 @@ class EpisodeBatch:
         if self.done:
             raise RuntimeError("advance() called on a finished EpisodeBatch (check .done first)")
         n = self.alive.shape[0]
-        forces = np.asarray(forces, dtype=np.float64)
+        try:
+            forces = np.asarray(forces, dtype=np.float64)
+        except (TypeError, ValueError) as err:
+            raise TypeError(f"forces must be {n} real numbers [N]") from err
         if forces.size != n:
             raise ValueError(f"forces must have {n} entries (one per cart), got shape {forces.shape}")
         forces = forces.reshape(n)
@@ -299,7 +302,10 @@ def gain_sweep(gains, initial_states, params: CartPoleParams = DEFAULT_PARAMS, m
     Returns:
         A :class:`Sweep`.
     """
-    gains = np.array(gains, dtype=np.float64)
+    try:
+        gains = np.array(gains, dtype=np.float64)
+    except (TypeError, ValueError) as err:
+        raise TypeError("gains must be a (G,) array of gains [N/rad]") from err
     if gains.ndim != 1 or gains.size == 0 or not np.isfinite(gains).all():
         raise ValueError(f"gains must be a non-empty finite (G,) array, got shape {gains.shape}")
     starts = check_initial_states(initial_states)
