@@ -17,11 +17,13 @@ from .checks import dropout_rate, positive_int
 
 
 def softmax(x, axis: int = -1) -> np.ndarray:
-    """Numerically stable softmax along ``axis``: subtract the max before exponentiating.
+    """Numerically stable softmax along ``axis``: subtract the max before
+    exponentiating.
 
-    ``softmax(x)_i = exp(x_i - max x) / sum_j exp(x_j - max x)``, which equals ``exp(x_i) / sum_j exp(x_j)``
-    but never overflows (logits of +-1000 are fine). Entries of ``-inf`` get weight exactly 0 (how a mask
-    removes a position).
+    ``softmax(x)_i = exp(x_i - max x) / sum_j exp(x_j - max x)``, which equals
+    ``exp(x_i) / sum_j exp(x_j)`` but never overflows (logits of +-1000 are
+    fine). Entries of ``-inf`` get weight exactly 0 (how a mask removes a
+    position).
 
     Args:
         x: logits, any shape, converted to float64.
@@ -31,70 +33,96 @@ def softmax(x, axis: int = -1) -> np.ndarray:
         Weights of the same shape, in [0, 1], summing to 1 along ``axis``.
 
     Raises:
-        ValueError: on NaN or +inf, on an empty ``axis``, or on a row that is entirely ``-inf``
-            (every position masked: there is no weight to share).
+        ValueError: on NaN or +inf, on an empty ``axis``, or on a row that is
+            entirely ``-inf`` (every position masked: there is no weight to
+            share).
     """
-    x = np.asarray(x, dtype=np.float64)
-    if x.ndim == 0 or x.shape[axis] == 0:
-        raise ValueError(f"x must have at least one entry along axis {axis}, got shape {x.shape}")
-    if np.isnan(x).any() or np.isposinf(x).any():
-        raise ValueError("x must not contain NaN or +inf")
-    m = np.max(x, axis=axis, keepdims=True)
-    if np.isneginf(m).any():
-        raise ValueError("x has a row that is entirely -inf (every position masked)")
-    e = np.exp(x - m)
+    x = _check_logits(x, axis)
+    e = np.exp(x - np.max(x, axis=axis, keepdims=True))  # every e <= 1
     return e / e.sum(axis=axis, keepdims=True)
 
 
+def _check_logits(x, axis: int) -> np.ndarray:
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim == 0 or x.shape[axis] == 0:
+        raise ValueError(f"x must have at least one entry along axis {axis}, "
+                         f"got shape {x.shape}")
+    if np.isnan(x).any() or np.isposinf(x).any():
+        raise ValueError("x must not contain NaN or +inf")
+    if np.isneginf(np.max(x, axis=axis)).any():
+        raise ValueError(
+            "x has a row that is entirely -inf (every position masked)")
+    return x
+
+
 def causal_mask(T: int) -> np.ndarray:
-    """``(T, T)`` bool, True where query i may look at key j, that is j <= i (no peeking at the future)."""
+    """``(T, T)`` bool, True where query i may look at key j, that is j <= i
+    (no peeking at the future)."""
     T = positive_int(T, "T")
     return np.tril(np.ones((T, T), dtype=bool))
 
 
 def attention(Q, K, V, causal: bool = False, scale: float | None = None):
-    """Scaled dot-product attention, ``softmax(Q K^T * scale) V`` with ``scale = 1 / sqrt(d_k)``.
+    """Scaled dot-product attention, ``softmax(Q K^T * scale) V`` with
+    ``scale = 1 / sqrt(d_k)``.
 
     Args:
         Q: ``(..., T_q, d_k)`` queries.
         K: ``(..., T_k, d_k)`` keys.
-        V: ``(..., T_k, d_v)`` values. Leading (batch) dimensions broadcast as in ``np.matmul``.
-        causal: if True, query i sees keys j <= i only (needs ``T_q == T_k``); the weights above the
-            diagonal are then exactly 0.
-        scale: the factor on the scores; ``None`` means ``1 / sqrt(d_k)`` (Vaswani et al. 2017),
-            ``1.0`` gives the unscaled ``softmax(Q K^T) V``. Same meaning as in
+        V: ``(..., T_k, d_v)`` values. Leading (batch) dimensions broadcast as
+            in ``np.matmul``.
+        causal: if True, query i sees keys j <= i only (needs
+            ``T_q == T_k``); the weights above the diagonal are then exactly 0.
+        scale: the factor on the scores; ``None`` means ``1 / sqrt(d_k)``
+            (Vaswani et al. 2017), ``1.0`` gives the unscaled
+            ``softmax(Q K^T) V``. Same meaning as in
             ``torch.nn.functional.scaled_dot_product_attention``.
 
     Returns:
-        ``(output (..., T_q, d_v), weights (..., T_q, T_k))``, float64; each row of weights sums to 1.
+        ``(output (..., T_q, d_v), weights (..., T_q, T_k))``, float64; each
+        row of weights sums to 1.
 
     Raises:
-        ValueError: if an array is not at least 2-D, is empty, is not finite, if ``Q`` and ``K``
-            differ in ``d_k``, if ``K`` and ``V`` differ in ``T_k``, if ``causal`` with ``T_q != T_k``,
-            or if ``scale`` is not a finite positive number.
+        ValueError: if an array is not at least 2-D, is empty, is not finite,
+            if ``Q`` and ``K`` differ in ``d_k``, if ``K`` and ``V`` differ in
+            ``T_k``, if ``causal`` with ``T_q != T_k``, or if ``scale`` is not
+            a finite positive number.
     """
+    Q, K, V, scale = _check_attention(Q, K, V, causal, scale)
+    scores = Q @ np.swapaxes(K, -1, -2) * scale  # (..., T_q, T_k)
+    if causal:  # query i sees keys j <= i only
+        scores = np.where(causal_mask(Q.shape[-2]), scores, -np.inf)
+    weights = softmax(scores, axis=-1)  # (..., T_q, T_k), rows sum to 1
+    return weights @ V, weights  # (..., T_q, d_v), (..., T_q, T_k)
+
+
+def _check_attention(Q, K, V, causal, scale):
+    """``attention``'s arguments as float64 arrays and a float scale, or
+    raise ``ValueError`` naming the one that is wrong."""
     Q, K, V = (np.asarray(a, dtype=np.float64) for a in (Q, K, V))
     for name, a in (("Q", Q), ("K", K), ("V", V)):
         if a.ndim < 2 or 0 in a.shape[-2:]:
-            raise ValueError(f"{name} must have shape (..., T, d) with T, d >= 1, got {a.shape}")
+            raise ValueError(f"{name} must have shape (..., T, d) with "
+                             f"T, d >= 1, got {a.shape}")
         if not np.isfinite(a).all():
             raise ValueError(f"{name} must be finite")
     if Q.shape[-1] != K.shape[-1]:
-        raise ValueError(f"Q and K must share d_k, got {Q.shape[-1]} and {K.shape[-1]}")
+        raise ValueError(f"Q and K must share d_k, got {Q.shape[-1]} and "
+                         f"{K.shape[-1]}")
     if K.shape[-2] != V.shape[-2]:
-        raise ValueError(f"K and V must have the same number of positions, got {K.shape[-2]} and {V.shape[-2]}")
+        raise ValueError(f"K and V must have the same number of positions, "
+                         f"got {K.shape[-2]} and {V.shape[-2]}")
     if causal and Q.shape[-2] != K.shape[-2]:
-        raise ValueError(f"causal attention needs T_q == T_k, got {Q.shape[-2]} and {K.shape[-2]}")
+        raise ValueError(f"causal attention needs T_q == T_k, got "
+                         f"{Q.shape[-2]} and {K.shape[-2]}")
     if scale is None:
-        scale = 1.0 / math.sqrt(Q.shape[-1])
-    elif isinstance(scale, bool) or not isinstance(scale, (int, float, np.floating, np.integer)) \
-            or not math.isfinite(scale) or scale <= 0:
-        raise ValueError(f"scale must be a finite positive number or None, got {scale!r}")
-    scores = Q @ np.swapaxes(K, -1, -2) * scale  # (..., T_q, T_k)
-    if causal:
-        scores = np.where(causal_mask(Q.shape[-2]), scores, -np.inf)
-    weights = softmax(scores, axis=-1)
-    return weights @ V, weights
+        return Q, K, V, 1.0 / math.sqrt(Q.shape[-1])
+    if isinstance(scale, bool) or not isinstance(
+            scale, (int, float, np.floating, np.integer)) or not math.isfinite(
+            scale) or scale <= 0:
+        raise ValueError(
+            f"scale must be a finite positive number or None, got {scale!r}")
+    return Q, K, V, scale
 
 
 def attention_cost(d_model: int, n_heads: int, T: int) -> dict:

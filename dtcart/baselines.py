@@ -56,7 +56,8 @@ def bc_loss(model: StateMLP, batch: Batch) -> torch.Tensor:
     return (((model(batch["states"]) - batch["actions"]) / model.action_scale) ** 2).mean()
 
 
-def train_bc(ds: Dataset, fraction: float = 1.0, train: TrainConfig = DEFAULT_TRAIN, seed: int = 0,
+def train_bc(ds: Dataset, fraction: float = 1.0,
+             train: TrainConfig = DEFAULT_TRAIN, seed: int = 0,
              progress: bool = False) -> tuple[StateMLP, np.ndarray]:
     """Behaviour cloning on the top ``fraction`` of episodes (1.0: all of them, plain BC).
 
@@ -67,8 +68,10 @@ def train_bc(ds: Dataset, fraction: float = 1.0, train: TrainConfig = DEFAULT_TR
         raise TypeError(f"ds must be a Dataset, got {type(ds).__name__}")
     keep = top_episodes(ds, fraction)
     mask = episode_mask(ds)[keep]
-    states = torch.as_tensor(ds.states[keep, :-1][mask], dtype=torch.float32)
-    actions = torch.as_tensor(ds.actions[keep][mask], dtype=torch.float32)
+    states = torch.as_tensor(ds.states[keep, :-1][mask],
+                             dtype=torch.float32)  # (n steps, 4)
+    actions = torch.as_tensor(ds.actions[keep][mask],
+                              dtype=torch.float32)  # (n steps,)
     torch.manual_seed(seed)
     model = StateMLP(states.mean(0), states.std(0), float(actions.std()))
 

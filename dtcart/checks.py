@@ -15,6 +15,17 @@ def positive_int(value, name: str) -> int:
     return int(value)
 
 
+def float_array(value, name: str, expected: str,
+                copy: bool = False) -> np.ndarray:
+    """Return ``value`` as a float64 array (a copy if ``copy``), or raise
+    ``TypeError`` saying that ``name`` must be ``expected``."""
+    try:
+        return (np.array if copy else np.asarray)(value, dtype=np.float64)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"{name} must be {expected}, "
+                        f"got {type(value).__name__}") from err
+
+
 def dropout_rate(value, name: str = "dropout") -> float:
     """Return ``value`` as a ``float``, or raise ``ValueError`` naming ``name`` unless it is a number in [0, 1)."""
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \

@@ -19,8 +19,16 @@ from typing import Callable
 
 import numpy as np
 
-from .checks import positive_int
-from .physics import DEFAULT_PARAMS, CartPoleParams, _as_state, _check_params, _step
+from .checks import float_array, positive_int
+from .physics import (
+    DEFAULT_PARAMS,
+    THETA,
+    X,
+    CartPoleParams,
+    _as_state,
+    _check_params,
+    _step,
+)
 
 THETA_LIMIT = 12 * 2 * math.pi / 360  # rad, as in Gymnasium (0.2094)
 X_LIMIT = 2.4  # m
@@ -42,12 +50,23 @@ def linear_coefficient(K, params: CartPoleParams = DEFAULT_PARAMS):
     exp(sqrt(lambda) t)), negative above it (an undamped swing at angular frequency sqrt(-lambda)).
     ``K`` is a gain [N/rad] or an array of them; the result has its shape.
     """
-    p = _check_params(params)
-    gain = np.asarray(K, dtype=np.float64)
+    p, gain = _check_params(params), _as_gains(K)
+    M = p.total_mass
+    numerator = p.gravity - gain / M  # g - K/(M+m)
+    value = numerator / (p.half_length * (4.0 / 3.0 - p.pole_mass / M))
+    return float(value) if value.ndim == 0 else value
+
+
+def _as_gains(K, max_ndim: int | None = None) -> np.ndarray:
+    """``K`` as a float64 array (a copy), finite, with at most ``max_ndim``
+    axes, or raise naming ``K``."""
+    gain = float_array(K, "K", "a real number or an array of them", copy=True)
+    if max_ndim is not None and gain.ndim > max_ndim:
+        raise ValueError(
+            f"K must be a scalar or shaped (N,), got shape {gain.shape}")
     if not np.isfinite(gain).all():
         raise ValueError(f"K must be finite, got {K!r}")
-    value = (p.gravity - gain / p.total_mass) / (p.half_length * (4.0 / 3.0 - p.pole_mass / p.total_mass))
-    return float(value) if value.ndim == 0 else value
+    return gain
 
 
 def heuristic(K) -> Policy:
@@ -63,24 +82,26 @@ def heuristic(K) -> Policy:
         TypeError: if ``K`` is not a real number or an array of them.
         ValueError: if ``K`` is not finite or has more than one axis.
     """
-    try:
-        gain = np.array(K, dtype=np.float64)
-    except (TypeError, ValueError) as err:
-        raise TypeError(f"K must be a real number or an array of them, got {type(K).__name__}") from err
-    if gain.ndim > 1:
-        raise ValueError(f"K must be a scalar or shaped (N,), got shape {gain.shape}")
-    if not np.isfinite(gain).all():
-        raise ValueError(f"K must be finite, got {K!r}")
+    gain = _as_gains(K, max_ndim=1)  # a scalar, or one gain per cart (N,)
 
     def policy(states: np.ndarray) -> np.ndarray:
-        states = np.asarray(states, dtype=np.float64)
-        if states.ndim != 2 or states.shape[1] != 4 or (gain.ndim == 1 and states.shape[0] != gain.shape[0]):
-            expected = f"({gain.shape[0]}, 4)" if gain.ndim == 1 else "(N, 4)"
-            raise ValueError(f"states must have shape {expected}, got {states.shape}")
-        return gain * states[:, 0]
+        states = _check_states(states, gain)  # (N, 4)
+        return gain * states[:, THETA]  # (N,) forces [N]: u = K theta
 
     policy.gain = gain
     return policy
+
+
+def _check_states(states, gain: np.ndarray) -> np.ndarray:
+    """A policy's ``states`` as a float64 ``(N, 4)`` array, N matching
+    ``gain`` if it is ``(N,)``, or raise naming ``states``."""
+    states = np.asarray(states, dtype=np.float64)
+    if states.ndim != 2 or states.shape[1] != 4 or (
+            gain.ndim == 1 and states.shape[0] != gain.shape[0]):
+        expected = f"({gain.shape[0]}, 4)" if gain.ndim == 1 else "(N, 4)"
+        raise ValueError(
+            f"states must have shape {expected}, got {states.shape}")
+    return states
 
 
 @dataclass(frozen=True, eq=False)  # arrays inside: compare fields with numpy, not ==
@@ -154,12 +175,26 @@ class EpisodeBatch:
         actions, rewards: ``(N, max_steps)`` read-only views; only ``[:, :t]`` is filled yet.
     """
 
-    def __init__(self, initial_states, params: CartPoleParams = DEFAULT_PARAMS, max_steps: int = MAX_STEPS):
-        initial_states = check_initial_states(initial_states)
-        self.params = _check_params(params)
-        self.max_steps = check_max_steps(max_steps)
+    def __init__(self, initial_states, params: CartPoleParams = DEFAULT_PARAMS,
+                 max_steps: int = MAX_STEPS):
+        self._start(check_initial_states(initial_states),
+                    _check_params(params), check_max_steps(max_steps))
+
+    @classmethod
+    def _checked(cls, initial_states: np.ndarray, params: CartPoleParams,
+                 max_steps: int) -> "EpisodeBatch":
+        """A batch from arguments its caller has already checked (as
+        :func:`check_initial_states`, ``_check_params`` and
+        :func:`check_max_steps` return them): no second check."""
+        episodes = cls.__new__(cls)
+        episodes._start(initial_states, params, max_steps)
+        return episodes
+
+    def _start(self, initial_states, params, max_steps):
+        self.params, self.max_steps = params, max_steps
         n = initial_states.shape[0]
-        # Time-major storage: each step writes one contiguous block, which keeps large batches fast.
+        # Time-major storage: each step writes one contiguous block, which
+        # keeps large batches fast.
         self._states = np.zeros((self.max_steps + 1, n, 4))
         self._states[0] = initial_states
         self._actions = np.zeros((self.max_steps, n))
@@ -192,40 +227,50 @@ class EpisodeBatch:
         return self._states[self.t].copy()
 
     def advance(self, forces) -> None:
-        """Apply ``forces`` ``(N,)`` [N] to the carts still running, and score the step.
+        """Apply ``forces`` ``(N,)`` [N] to the carts still running, and score
+        the step.
 
-        Forces of ended episodes are ignored (recorded as 0) and may be anything, NaN included.
+        Forces of ended episodes are ignored (recorded as 0) and may be
+        anything, NaN included.
 
         Raises:
-            ValueError: if ``forces`` has not N entries or a running cart's force is not finite.
+            ValueError: if ``forces`` has not N entries or a running cart's
+                force is not finite.
+            TypeError: if ``forces`` are not numbers.
             RuntimeError: if the batch is already :attr:`done`.
         """
-        if self.done:
-            raise RuntimeError("advance() called on a finished EpisodeBatch (check .done first)")
-        n = self.alive.shape[0]
-        try:
-            forces = np.asarray(forces, dtype=np.float64)
-        except (TypeError, ValueError) as err:
-            raise TypeError(f"forces must be {n} real numbers [N]") from err
-        if forces.size != n:
-            raise ValueError(f"forces must have {n} entries (one per cart), got shape {forces.shape}")
-        forces = forces.reshape(n)
+        forces = self._check_forces(forces)
         t, alive = self.t, self.alive
-        if not np.isfinite(forces[alive]).all():
-            raise ValueError("forces must be finite for the carts still running (the policy returned NaN or inf)")
-        forces = np.where(alive, forces, 0.0)
-        before = self._states[t]
+        forces = np.where(alive, forces, 0.0)  # ended episodes: no force
+        before = self._states[t]  # (N, 4)
         after = _step(before, forces, self.params)
         self._states[t + 1] = np.where(alive[:, None], after, before)
         self._actions[t] = forces
-        self._rewards[t] = alive
+        self._rewards[t] = alive  # +1 for every step taken, the last included
         self.lengths += alive
-        fell = alive & (np.abs(after[:, 0]) > THETA_LIMIT)
-        left = alive & ~fell & (np.abs(after[:, 2]) > X_LIMIT)
+        fell = alive & (np.abs(after[:, THETA]) > THETA_LIMIT)
+        left = alive & ~fell & (np.abs(after[:, X]) > X_LIMIT)
         self.fell |= fell
         self.left_track |= left
         self.alive = alive & ~fell & ~left
         self.t += 1
+
+    def _check_forces(self, forces) -> np.ndarray:
+        """``forces`` as a float64 ``(N,)`` array, finite where a cart still
+        runs, or raise (see :meth:`advance`)."""
+        if self.done:
+            raise RuntimeError("advance() called on a finished EpisodeBatch "
+                               "(check .done first)")
+        n = self.alive.shape[0]
+        forces = float_array(forces, "forces", f"{n} real numbers [N]")
+        if forces.size != n:
+            raise ValueError(f"forces must have {n} entries (one per cart), "
+                             f"got shape {forces.shape}")
+        forces = forces.reshape(n)
+        if not np.isfinite(forces[self.alive]).all():
+            raise ValueError("forces must be finite for the carts still "
+                             "running (the policy returned NaN or inf)")
+        return forces
 
     def result(self) -> Rollout:
         """The episodes as a :class:`Rollout` (states after the last step taken are held).
@@ -263,7 +308,11 @@ def rollout(policy: Policy, initial_states, params: CartPoleParams = DEFAULT_PAR
     """
     if not callable(policy):
         raise TypeError(f"policy must be callable, got {type(policy).__name__}")
-    episodes = EpisodeBatch(initial_states, params, max_steps)
+    return _play(policy, EpisodeBatch(initial_states, params, max_steps))
+
+
+def _play(policy: Policy, episodes: EpisodeBatch) -> Rollout:
+    """Drive ``episodes`` with ``policy`` to the end."""
     while not episodes.done:
         episodes.advance(policy(episodes.current()))
     return episodes.result()
@@ -302,19 +351,20 @@ def gain_sweep(gains, initial_states, params: CartPoleParams = DEFAULT_PARAMS, m
     Returns:
         A :class:`Sweep`.
     """
-    try:
-        gains = np.array(gains, dtype=np.float64)
-    except (TypeError, ValueError) as err:
-        raise TypeError("gains must be a (G,) array of gains [N/rad]") from err
+    gains = float_array(gains, "gains", "a (G,) array of gains [N/rad]",
+                        copy=True)
     if gains.ndim != 1 or gains.size == 0 or not np.isfinite(gains).all():
         raise ValueError(f"gains must be a non-empty finite (G,) array, got shape {gains.shape}")
     starts = check_initial_states(initial_states)
+    params, max_steps = _check_params(params), check_max_steps(max_steps)
     n = starts.shape[0]
     per_batch = max(1, int(batch_size) // n)
     outcomes = np.empty((4, gains.size))
     for lo in range(0, gains.size, per_batch):
         chunk = gains[lo:lo + per_batch]
-        run = rollout(heuristic(np.repeat(chunk, n)), np.tile(starts, (chunk.size, 1)), params, max_steps)
+        episodes = EpisodeBatch._checked(np.tile(starts, (chunk.size, 1)),
+                                         params, max_steps)
+        run = _play(heuristic(np.repeat(chunk, n)), episodes)
         per_gain = np.stack([run.fell, run.left_track, run.solved, run.lengths]).reshape(4, chunk.size, n)
         outcomes[:, lo:lo + chunk.size] = per_gain.mean(axis=2)
     return Sweep(gains, *outcomes)

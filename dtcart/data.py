@@ -11,8 +11,15 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from .checks import positive_int
-from .control import MAX_STEPS, EpisodeBatch, check_max_steps, critical_gain, heuristic, random_initial_states
-from .physics import DEFAULT_PARAMS, CartPoleParams
+from .control import (
+    MAX_STEPS,
+    EpisodeBatch,
+    check_max_steps,
+    critical_gain,
+    heuristic,
+    random_initial_states,
+)
+from .physics import DEFAULT_PARAMS, CartPoleParams, _check_params
 
 FORMAT_VERSION = 2  # 2 added drop_steps and drop_gains; version 1 files still load
 OPTIONAL = ("drop_steps", "drop_gains")  # fields a version-1 file lacks
@@ -28,12 +35,21 @@ def returns_to_go(rewards) -> np.ndarray:
     Returns:
         An array of the same shape; ``R[..., 0]`` is the episode's return and ``R[..., -1] = r[..., -1]``.
     """
+    rewards = _check_rewards(rewards)
+    backwards = np.flip(rewards, axis=-1)  # r_{T-1}, ..., r_1, r_0
+    return np.flip(np.cumsum(backwards, axis=-1), axis=-1)
+
+
+def _check_rewards(rewards) -> np.ndarray:
+    """``rewards`` as an array of finite numbers with a time axis, or raise."""
     rewards = np.asarray(rewards)
     if rewards.ndim == 0:
-        raise ValueError("rewards must have at least one axis (time), got a scalar")
-    if not np.issubdtype(rewards.dtype, np.number) or not np.isfinite(rewards).all():
+        raise ValueError(
+            "rewards must have at least one axis (time), got a scalar")
+    if not np.issubdtype(rewards.dtype, np.number) or not np.isfinite(
+            rewards).all():
         raise ValueError("rewards must be finite numbers")
-    return np.flip(np.cumsum(np.flip(rewards, axis=-1), axis=-1), axis=-1)
+    return rewards
 
 
 @dataclass(frozen=True, eq=False)  # arrays inside: compare fields with numpy, not ==
@@ -110,10 +126,12 @@ class Dataset:
         return returns_to_go(self.rewards)
 
 
-def make_dataset(seed: int = 0, n_episodes: int = 1000, gain_range=(14.0, 26.0),
-                 start_scale: float = 0.05, action_noise: float = 0.0,
-                 params: CartPoleParams = DEFAULT_PARAMS, max_steps: int = MAX_STEPS,
-                 drop_share: float = 0.0, drop_gain_range=(0.0, 10.0)) -> Dataset:
+def make_dataset(seed: int = 0, n_episodes: int = 1000,
+                 gain_range=(14.0, 26.0), start_scale: float = 0.05,
+                 action_noise: float = 0.0,
+                 params: CartPoleParams = DEFAULT_PARAMS,
+                 max_steps: int = MAX_STEPS, drop_share: float = 0.0,
+                 drop_gain_range=(0.0, 10.0)) -> Dataset:
     """Roll out the heuristic u = K theta over a spread of gains to get data of mixed quality.
 
     Each episode draws its gain K uniformly from ``gain_range`` (straddling K* = 19.6 N/rad)
@@ -143,36 +161,59 @@ def make_dataset(seed: int = 0, n_episodes: int = 1000, gain_range=(14.0, 26.0),
     Returns:
         A :class:`Dataset` of ``n_episodes`` episodes.
     """
-    n_episodes = positive_int(n_episodes, "n_episodes")
-    max_steps = check_max_steps(max_steps)
+    n = positive_int(n_episodes, "n_episodes")
+    params, max_steps = _check_params(params), check_max_steps(max_steps)
+    (low, high), (drop_low, drop_high) = _check_gain_ranges(
+        gain_range, drop_gain_range, params)
+    _check_scales(start_scale=start_scale, action_noise=action_noise,
+                  drop_share=drop_share)
+    rng = np.random.default_rng(seed)
+    gains = rng.uniform(low, high, size=n)  # (N,) [N/rad]
+    starts = random_initial_states(n, rng, -start_scale, start_scale)
+    # the step from which each controller gives out: never, unless it drops
+    drop_steps, drop_gains = np.full(n, max_steps, dtype=np.int64), gains.copy()
+    if drop_share > 0:
+        drops = rng.random(n) < drop_share
+        last = max(1, int(DROP_WINDOW * max_steps))  # drops in the first 80%
+        drop_steps[drops] = rng.integers(0, last, size=drops.sum())
+        drop_gains[drops] = rng.uniform(drop_low, drop_high, size=drops.sum())
+    episodes = EpisodeBatch._checked(starts, params, max_steps)
+    while not episodes.done:
+        gain_now = np.where(episodes.t < drop_steps, gains, drop_gains)
+        forces = heuristic(gain_now)(episodes.current())
+        if action_noise > 0:  # the log records the forces applied
+            forces = forces + action_noise * rng.standard_normal(n)
+        episodes.advance(forces)
+    run = episodes.result()
+    return Dataset(run.states, run.actions, run.rewards, run.lengths, gains,
+                   drop_steps, drop_gains)
+
+
+def _check_gain_ranges(gain_range, drop_gain_range, params):
+    """``make_dataset``'s two ``(low, high)`` gain ranges as floats, or raise
+    (the drop range must lie below K*)."""
     low, high = _gain_pair(gain_range, "gain_range")
     drop_low, drop_high = _gain_pair(drop_gain_range, "drop_gain_range")
     if drop_high >= critical_gain(params):
-        raise ValueError(f"drop_gain_range must lie below K* = {critical_gain(params):.2f} N/rad so that the "
-                         f"pole falls after a drop, got {drop_gain_range!r}")
-    for name, value in (("start_scale", start_scale), ("action_noise", action_noise), ("drop_share", drop_share)):
-        if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
-                or not (math.isfinite(value) and value >= 0):
-            raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
-    if drop_share > 1:
-        raise ValueError(f"drop_share must be in [0, 1], got {drop_share!r}")
-    rng = np.random.default_rng(seed)
-    gains = rng.uniform(low, high, size=n_episodes)
-    starts = random_initial_states(int(n_episodes), rng, -start_scale, start_scale)
-    drop_steps, drop_gains = np.full(n_episodes, max_steps, dtype=np.int64), gains.copy()
-    if drop_share > 0:
-        drops = rng.random(n_episodes) < drop_share
-        drop_steps[drops] = rng.integers(0, max(1, int(DROP_WINDOW * max_steps)), size=drops.sum())
-        drop_gains[drops] = rng.uniform(drop_low, drop_high, size=drops.sum())
-    episodes = EpisodeBatch(starts, params, max_steps)
-    while not episodes.done:
-        controller = heuristic(np.where(episodes.t < drop_steps, gains, drop_gains))
-        forces = controller(episodes.current())
-        if action_noise > 0:
-            forces = forces + action_noise * rng.standard_normal(n_episodes)
-        episodes.advance(forces)
-    run = episodes.result()
-    return Dataset(run.states, run.actions, run.rewards, run.lengths, gains, drop_steps, drop_gains)
+        raise ValueError(
+            f"drop_gain_range must lie below K* = {critical_gain(params):.2f} "
+            f"N/rad so that the pole falls after a drop, got "
+            f"{drop_gain_range!r}")
+    return (low, high), (drop_low, drop_high)
+
+
+def _check_scales(**values) -> None:
+    """Each of ``values`` a finite number >= 0 (``drop_share`` at most 1),
+    or raise ``ValueError`` naming it."""
+    for name, value in values.items():
+        if isinstance(value, bool) or not isinstance(
+                value, (int, float, np.integer, np.floating)) or not (
+                math.isfinite(value) and value >= 0):
+            raise ValueError(
+                f"{name} must be a finite number >= 0, got {value!r}")
+    if values["drop_share"] > 1:
+        raise ValueError(
+            f"drop_share must be in [0, 1], got {values['drop_share']!r}")
 
 
 def _gain_pair(pair, name: str) -> tuple[float, float]:

@@ -40,7 +40,8 @@ def displayed_source(obj, docstring: bool = True) -> str:
 CODE, DOCSTRING, VALIDATION, BLANK = "code", "docstring", "validation", "blank"
 # Calls that only check an argument: check_x, _check_x, _as_x (convert or raise)
 # and the helpers of dtcart.checks.
-_VALIDATOR = re.compile(r"^_?(check|as_)|^(positive_int|dropout_rate)$")
+_VALIDATOR = re.compile(
+    r"^(check_|_check|_as_)|^(positive_int|dropout_rate)$")
 
 
 def _called_name(node) -> str:

@@ -5,17 +5,22 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .control import MAX_STEPS, EpisodeBatch, Rollout, check_initial_states, check_max_steps
+from .checks import float_array
+from .control import (
+    MAX_STEPS,
+    EpisodeBatch,
+    Rollout,
+    check_initial_states,
+    check_max_steps,
+)
 from .model import DecisionTransformer
 from .physics import DEFAULT_PARAMS, CartPoleParams, _check_params
 
 
 def check_targets(target_return, n: int) -> np.ndarray:
     """``(n,)`` float64 targets from a scalar or an ``(n,)`` array, or raise ``ValueError``."""
-    try:
-        target = np.asarray(target_return, dtype=np.float64)
-    except (TypeError, ValueError) as err:
-        raise TypeError(f"target_return must be a real number or an array of them, got {target_return!r}") from err
+    target = float_array(target_return, "target_return",
+                         "a real number or an array of them")
     if target.ndim > 1 or (target.ndim == 1 and target.shape[0] != n):
         raise ValueError(f"target_return must be a scalar or shaped ({n},), got shape {target.shape}")
     if not np.isfinite(target).all():
@@ -23,74 +28,140 @@ def check_targets(target_return, n: int) -> np.ndarray:
     return np.broadcast_to(target, (n,)).copy()
 
 
-def _tensor(a: np.ndarray, device) -> torch.Tensor:
-    return torch.as_tensor(a, dtype=torch.float32, device=device)
-
-
-@torch.inference_mode()
-def rollout_dt(model: DecisionTransformer, target_return, initial_states, params: CartPoleParams = DEFAULT_PARAMS,
+def rollout_dt(model: DecisionTransformer, target_return, initial_states,
+               params: CartPoleParams = DEFAULT_PARAMS,
                max_steps: int = MAX_STEPS) -> Rollout:
-    """Run a batch of episodes with the Decision Transformer as the policy, under the task's rules.
+    """Run a batch of episodes with the Decision Transformer as the policy,
+    under the task's rules.
 
-    The first return-to-go is ``target_return``; after each step it drops by that step's reward,
-    exactly as the dataset's returns-to-go do (R_{t+1} = R_t - r_t). At step t the model sees
-    the last ``K = model.config.context`` steps (all of them while t < K), with a zero placeholder
-    for the action it is about to choose; one forward pass serves the whole batch.
+    The first return-to-go is ``target_return``; after each step it drops by
+    that step's reward, exactly as the dataset's returns-to-go do
+    (R_{t+1} = R_t - r_t). At step t the model sees the last
+    ``K = model.config.context`` steps (all of them while t < K), with a zero
+    placeholder for the action it is about to choose (:func:`context_window`);
+    one forward pass serves the whole batch.
 
     Args:
         model: a trained :class:`DecisionTransformer`.
-        target_return: the return to ask for: a scalar, or ``(N,)`` one per episode.
+        target_return: the return to ask for: a scalar, or ``(N,)`` one per
+            episode.
         initial_states: ``(N, 4)`` start states.
         params: the physical constants.
-        max_steps: the step at which an episode is cut; at most ``model.config.max_timestep``.
+        max_steps: the step at which an episode is cut; at most
+            ``model.config.max_timestep``.
 
     Returns:
-        A :class:`dtcart.control.Rollout`, as :func:`dtcart.control.rollout` gives.
+        A :class:`dtcart.control.Rollout`, as :func:`dtcart.control.rollout`
+        gives.
 
     Raises:
-        ValueError: for a non-finite target, bad start states, or ``max_steps`` beyond the timestep embedding.
+        ValueError: for a non-finite target, bad start states, or
+            ``max_steps`` beyond the timestep embedding.
+        TypeError: if ``model`` is not a :class:`DecisionTransformer`.
     """
+    _check_model(model)
+    episodes = EpisodeBatch(initial_states, params, max_steps)
+    _check_horizon(model, episodes.max_steps)
+    target = check_targets(target_return, len(episodes.alive))
+    return _play_dt(model, target, episodes)
+
+
+def _check_model(model) -> None:
     if not isinstance(model, DecisionTransformer):
-        raise TypeError(f"model must be a DecisionTransformer, got {type(model).__name__}")
-    starts = check_initial_states(initial_states)
-    max_steps = check_max_steps(max_steps)
-    c = model.config
-    if max_steps > c.max_timestep:
-        raise ValueError(f"max_steps ({max_steps}) exceeds the model's max_timestep ({c.max_timestep})")
-    target = check_targets(target_return, starts.shape[0])
-    episodes = EpisodeBatch(starts, _check_params(params), max_steps)
+        raise TypeError(
+            f"model must be a DecisionTransformer, got {type(model).__name__}")
+
+
+def _check_horizon(model: DecisionTransformer, max_steps: int) -> None:
+    if max_steps > model.config.max_timestep:
+        raise ValueError(f"max_steps ({max_steps}) exceeds the model's "
+                         f"max_timestep ({model.config.max_timestep})")
+
+
+@torch.inference_mode()
+def _play_dt(model: DecisionTransformer, target: np.ndarray,
+             episodes: EpisodeBatch) -> Rollout:
+    """The core of :func:`rollout_dt`: play ``episodes`` asking for the
+    ``(N,)`` returns ``target``."""
     model.eval()
     device = next(model.parameters()).device
-    rtg = np.empty((starts.shape[0], max_steps))
+    rtg = np.empty((len(target), episodes.max_steps))  # (N, T) returns-to-go
     rtg[:, 0] = target
     while not episodes.done:
         t, alive = episodes.t, episodes.alive
-        lo = max(0, t + 1 - c.context)
-        actions = np.zeros((int(alive.sum()), t + 1 - lo, 1))
-        actions[:, :-1, 0] = episodes.actions[alive, lo:t]
-        timesteps = torch.arange(lo, t + 1, device=device).expand(len(actions), -1)
-        predicted = model(_tensor(rtg[alive, lo:t + 1, None], device), _tensor(episodes.states[alive, lo:t + 1], device),
-                          _tensor(actions, device), timesteps)
-        forces = np.zeros(starts.shape[0])
-        forces[alive] = predicted[:, -1, 0].double().cpu().numpy()
+        window = context_window(episodes, rtg, t, model.config.context, alive)
+        predicted = model(*(torch.as_tensor(w, device=device) for w in window))
+        forces = np.zeros(len(target))
+        forces[alive] = predicted[:, -1, 0].double().cpu().numpy()  # a_t [N]
         episodes.advance(forces)
-        if t + 1 < max_steps:
+        if t + 1 < episodes.max_steps:  # R_{t+1} = R_t - r_t
             rtg[:, t + 1] = rtg[:, t] - episodes.rewards[:, t]
     return episodes.result()
 
 
-def target_sweep(model: DecisionTransformer, targets, initial_states, params: CartPoleParams = DEFAULT_PARAMS,
-                 max_steps: int = MAX_STEPS) -> Rollout:
-    """Each of the ``(G,)`` targets played from each of the ``(N, 4)`` starts, as one batch of :func:`rollout_dt`.
+def context_window(run, rtg, t: int, context: int, rows=slice(None)):
+    """What the model sees to choose action ``t``: the last ``context`` steps
+    up to ``t`` of the episodes ``rows`` of ``run``.
 
-    Episode ``g * N + i`` is target g from start i, so ``run.returns.reshape(G, N)`` are the achieved
-    returns by target, and ``run.select(slice(g * N, (g + 1) * N))`` is target g's rollout.
+    Args:
+        run: an :class:`~dtcart.control.EpisodeBatch` being played, or a
+            finished :class:`~dtcart.control.Rollout`.
+        rtg: ``(N, T)`` returns-to-go before each step (see
+            :func:`played_returns_to_go`).
+        t: the step whose action is chosen.
+        context: K, the steps the model sees.
+        rows: which episodes (a mask, indices or a slice of the first axis).
+
+    Returns:
+        Tensors ``(returns-to-go (n, k, 1), states (n, k, 4), actions
+        (n, k, 1), timesteps (n, k))``, k = min(K, t + 1), float32 but for
+        the int64 timesteps: the inputs of :class:`DecisionTransformer`.
+        The last action is a 0 placeholder for the one being chosen.
     """
+    lo = max(0, t + 1 - context)  # first step of the window
+    states = run.states[rows, lo:t + 1]  # (n, k, 4)
+    actions = np.zeros(states.shape[:2] + (1,))  # (n, k, 1)
+    actions[:, :-1, 0] = run.actions[rows, lo:t]  # a_t itself is unknown: 0
+    timesteps = torch.arange(lo, t + 1).expand(len(states), -1)  # (n, k)
+    return (torch.as_tensor(rtg[rows, lo:t + 1, None], dtype=torch.float32),
+            torch.as_tensor(states, dtype=torch.float32),
+            torch.as_tensor(actions, dtype=torch.float32), timesteps)
+
+
+def played_returns_to_go(target_return, run: Rollout) -> np.ndarray:
+    """``(N, T)`` returns-to-go :func:`rollout_dt` fed the episodes of ``run``
+    played at ``target_return`` (a scalar or ``(N,)``): the target, less one
+    reward per step taken, in the same float64 arithmetic."""
+    if not isinstance(run, Rollout):
+        raise TypeError(f"run must be a Rollout, got {type(run).__name__}")
+    target = check_targets(target_return, run.rewards.shape[0])
+    steps = np.column_stack([target, run.rewards[:, :-1]])
+    return np.subtract.accumulate(steps, axis=1)  # R_{t+1} = R_t - r_t
+
+
+def target_sweep(model: DecisionTransformer, targets, initial_states,
+                 params: CartPoleParams = DEFAULT_PARAMS,
+                 max_steps: int = MAX_STEPS) -> Rollout:
+    """Each of the ``(G,)`` targets played from each of the ``(N, 4)`` starts,
+    as one batch of :func:`rollout_dt`.
+
+    Episode ``g * N + i`` is target g from start i, so
+    ``run.returns.reshape(G, N)`` are the achieved returns by target, and
+    ``run.select(slice(g * N, (g + 1) * N))`` is target g's rollout.
+    """
+    _check_model(model)
     targets = np.asarray(targets, dtype=np.float64)
     if targets.ndim != 1 or targets.size == 0:
-        raise ValueError(f"targets must be a non-empty 1-D array, got shape {targets.shape}")
+        raise ValueError(f"targets must be a non-empty 1-D array, "
+                         f"got shape {targets.shape}")
     starts = check_initial_states(initial_states)
-    return rollout_dt(model, np.repeat(targets, len(starts)), np.tile(starts, (len(targets), 1)), params, max_steps)
+    params, max_steps = _check_params(params), check_max_steps(max_steps)
+    _check_horizon(model, max_steps)
+    target = check_targets(np.repeat(targets, len(starts)),
+                           len(targets) * len(starts))
+    episodes = EpisodeBatch._checked(np.tile(starts, (len(targets), 1)),
+                                     params, max_steps)
+    return _play_dt(model, target, episodes)
 
 
 def tracking_error(targets, achieved) -> float:
@@ -111,15 +182,27 @@ def tracking_error(targets, achieved) -> float:
 
 
 def copy_coefficient(run: Rollout) -> float:
-    """How much a policy leans on its previous force: c of the least-squares fit ``a_t = c a_(t-1) + k theta_t``.
+    """How much a policy leans on its previous force: c of the least-squares
+    fit ``a_t = c a_(t-1) + k theta_t``.
 
-    The fit runs over steps 1 .. length - 1 of every episode of ``run``. The heuristic u = K theta has
-    c = 0; a policy that copies its previous force has c near 1, and acts as if a step late.
+    The fit runs over steps 1 .. length - 1 of every episode of ``run``. The
+    heuristic u = K theta has c = 0; a policy that copies its previous force
+    has c near 1, and acts as if a step late.
     """
+    steps = _check_fit_steps(run)  # (N, T - 1): steps 1 .. length - 1
+    previous, theta = run.actions[:, :-1][steps], run.states[:, 1:-1, 0][steps]
+    design = np.column_stack([previous, theta])  # a_t = c a_(t-1) + k theta_t
+    fit = np.linalg.lstsq(design, run.actions[:, 1:][steps], rcond=None)
+    return float(fit[0][0])  # c
+
+
+def _check_fit_steps(run) -> np.ndarray:
+    """The steps ``copy_coefficient`` fits, ``(N, T - 1)`` bool, or raise
+    unless ``run`` is a Rollout with at least two of them."""
     if not isinstance(run, Rollout):
         raise TypeError(f"run must be a Rollout, got {type(run).__name__}")
     steps = np.arange(1, run.actions.shape[1])[None, :] < run.lengths[:, None]
     if steps.sum() < 2:
-        raise ValueError("run must hold at least two steps after the first to fit two coefficients")
-    design = np.column_stack([run.actions[:, :-1][steps], run.states[:, 1:-1, 0][steps]])
-    return float(np.linalg.lstsq(design, run.actions[:, 1:][steps], rcond=None)[0][0])
+        raise ValueError("run must hold at least two steps after the first "
+                         "to fit two coefficients")
+    return steps

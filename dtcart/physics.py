@@ -20,6 +20,8 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
+from .checks import float_array
+
 THETA, THETA_DOT, X, X_DOT = 0, 1, 2, 3
 STATE_NAMES = ("theta", "theta_dot", "x", "x_dot")
 
@@ -69,19 +71,21 @@ class CartPoleParams:
 DEFAULT_PARAMS = CartPoleParams()
 
 
-def _as_state(state, name: str = "state") -> np.ndarray:
-    """Return ``state`` as a float64 array of shape (..., 4), or raise a clear error.
+def _as_state(state, name: str = "state", single: bool = False) -> np.ndarray:
+    """Return ``state`` as a float64 array of shape (..., 4), or (4,) if
+    ``single``, or raise a clear error.
 
-    Cheap on the hot path: no copy for a float64 array, and one finiteness test of the sum
-    (a NaN or an infinity anywhere makes the sum non-finite).
+    Cheap on the hot path: no copy for a float64 array, and one finiteness test
+    of the sum (a NaN or an infinity anywhere makes the sum non-finite).
     """
     if not isinstance(state, np.ndarray) or state.dtype != np.float64:
-        try:
-            state = np.asarray(state, dtype=np.float64)
-        except (TypeError, ValueError) as err:
-            raise TypeError(f"{name} must be an array of real numbers shaped (..., 4)") from err
+        state = float_array(state, name,
+                            "an array of real numbers shaped (..., 4)")
     if state.ndim == 0 or state.shape[-1] != 4:
-        raise ValueError(f"{name} must have shape (..., 4) = [theta, theta_dot, x, x_dot], got {state.shape}")
+        raise ValueError(f"{name} must have shape (..., 4) = "
+                         f"[theta, theta_dot, x, x_dot], got {state.shape}")
+    if single and state.shape != (4,):
+        raise ValueError(f"{name} must have shape (4,), got {state.shape}")
     if not math.isfinite(state.sum()) and not np.isfinite(state).all():
         raise ValueError(f"{name} must be finite (no NaN or inf)")
     return state
@@ -90,17 +94,15 @@ def _as_state(state, name: str = "state") -> np.ndarray:
 def _as_force(force, batch_shape: tuple) -> np.ndarray:
     """Return ``force`` as a float64 array that broadcasts against ``batch_shape``, or raise."""
     if not isinstance(force, np.ndarray) or force.dtype != np.float64:
-        try:
-            force = np.asarray(force, dtype=np.float64)
-        except (TypeError, ValueError) as err:
-            raise TypeError("force must be a real number or an array of them [N]") from err
+        force = float_array(force, "force",
+                            "a real number or an array of them [N]")
     if force.ndim and force.shape != batch_shape:
         try:
             np.broadcast_shapes(force.shape, batch_shape)
         except ValueError as err:
             raise ValueError(
-                f"force of shape {force.shape} does not broadcast against the state's batch shape {batch_shape}"
-            ) from err
+                f"force of shape {force.shape} does not broadcast against "
+                f"the state's batch shape {batch_shape}") from err
     if not math.isfinite(force.sum()) and not np.isfinite(force).all():
         raise ValueError("force must be finite (no NaN or inf)")
     return force
@@ -108,8 +110,15 @@ def _as_force(force, batch_shape: tuple) -> np.ndarray:
 
 def _check_params(params) -> CartPoleParams:
     if not isinstance(params, CartPoleParams):
-        raise TypeError(f"params must be a CartPoleParams, got {type(params).__name__}")
+        raise TypeError(
+            f"params must be a CartPoleParams, got {type(params).__name__}")
     return params
+
+
+def _check_inputs(state, force, params):
+    """``(state, force, params)`` of a step or an acceleration, checked."""
+    state = _as_state(state)
+    return state, _as_force(force, state.shape[:-1]), _check_params(params)
 
 
 def _sin_cos(theta):
@@ -128,14 +137,16 @@ def _sin_cos(theta):
 def _accelerations(theta, theta_dot, force, p: CartPoleParams):
     """Unchecked core of :func:`accelerations`, on separate component arrays.
 
-    The constants are folded into Python floats first, so each line costs few array operations.
+    The constants are folded into Python floats first, so each line costs few
+    array operations.
     """
     sin, cos = _sin_cos(theta)
     inv_mass = 1.0 / p.total_mass
     ml = p.pole_mass * p.half_length
     temp = (force + ml * theta_dot * theta_dot * sin) * inv_mass
     theta_acc = (p.gravity * sin - cos * temp) / (
-        p.half_length * 4.0 / 3.0 - p.half_length * p.pole_mass * inv_mass * cos * cos)
+        p.half_length * 4.0 / 3.0
+        - p.half_length * p.pole_mass * inv_mass * cos * cos)
     x_acc = temp - ml * inv_mass * theta_acc * cos
     return theta_acc, x_acc
 
@@ -149,28 +160,33 @@ def accelerations(state, force=0.0, params: CartPoleParams = DEFAULT_PARAMS):
         params: the physical constants.
 
     Returns:
-        ``(theta_ddot [rad/s^2], x_ddot [m/s^2])``, each shaped like ``state[..., 0]`` broadcast with ``force``.
+        ``(theta_ddot [rad/s^2], x_ddot [m/s^2])``, each shaped like
+        ``state[..., 0]`` broadcast with ``force``.
     """
-    state = _as_state(state)
-    force = _as_force(force, state.shape[:-1])
-    params = _check_params(params)
-    return _accelerations(state[..., THETA], state[..., THETA_DOT], force, params)
+    state, force, params = _check_inputs(state, force, params)
+    return _accelerations(state[..., THETA], state[..., THETA_DOT], force,
+                          params)
 
 
 def _derivative(state, force, p):
-    theta_acc, x_acc = _accelerations(state[..., THETA], state[..., THETA_DOT], force, p)
-    return np.stack(np.broadcast_arrays(state[..., THETA_DOT], theta_acc, state[..., X_DOT], x_acc), axis=-1)
+    theta_acc, x_acc = _accelerations(state[..., THETA], state[..., THETA_DOT],
+                                      force, p)
+    return np.stack(np.broadcast_arrays(state[..., THETA_DOT], theta_acc,
+                                        state[..., X_DOT], x_acc), axis=-1)
 
 
 def _step(state, force, p: CartPoleParams) -> np.ndarray:
-    """Unchecked semi-implicit Euler step (the engine behind :func:`step` and rollouts)."""
-    theta_acc, x_acc = _accelerations(state[..., THETA], state[..., THETA_DOT], force, p)
-    new = np.array(np.broadcast_to(state, theta_acc.shape + (4,)))  # a fresh copy of the old state
+    """Unchecked semi-implicit Euler step (the engine behind :func:`step` and
+    rollouts)."""
+    theta_acc, x_acc = _accelerations(state[..., THETA], state[..., THETA_DOT],
+                                      force, p)
+    # a fresh copy of the old state, (..., 4), broadcast with the force's shape
+    new = np.array(np.broadcast_to(state, theta_acc.shape + (4,)))
     dt = p.dt
-    new[..., THETA_DOT] += dt * theta_acc      # velocities first ...
+    new[..., THETA_DOT] += dt * theta_acc  # velocities first ...
     new[..., X_DOT] += dt * x_acc
-    new[..., THETA] += dt * new[..., THETA_DOT]  # ... then positions, with the new velocities
-    new[..., X] += dt * new[..., X_DOT]
+    new[..., THETA] += dt * new[..., THETA_DOT]  # ... then positions,
+    new[..., X] += dt * new[..., X_DOT]  # with the new velocities
     return new
 
 
@@ -196,9 +212,7 @@ def step(state, force=0.0, params: CartPoleParams = DEFAULT_PARAMS) -> np.ndarra
             batch shape, or either is not finite.
         TypeError: if ``params`` is not a :class:`CartPoleParams`.
     """
-    state = _as_state(state)
-    force = _as_force(force, state.shape[:-1])
-    return _step(state, force, _check_params(params))
+    return _step(*_check_inputs(state, force, params))
 
 
 def step_explicit_euler(state, force=0.0, params: CartPoleParams = DEFAULT_PARAMS) -> np.ndarray:
@@ -206,9 +220,7 @@ def step_explicit_euler(state, force=0.0, params: CartPoleParams = DEFAULT_PARAM
 
     Same arguments and shapes as :func:`step`. Shown for comparison: it gains energy every step.
     """
-    state = _as_state(state)
-    force = _as_force(force, state.shape[:-1])
-    params = _check_params(params)
+    state, force, params = _check_inputs(state, force, params)
     return state + params.dt * _derivative(state, force, params)
 
 
@@ -217,9 +229,7 @@ def step_rk4(state, force=0.0, params: CartPoleParams = DEFAULT_PARAMS) -> np.nd
 
     Same arguments and shapes as :func:`step`. Used as the accurate reference.
     """
-    state = _as_state(state)
-    force = _as_force(force, state.shape[:-1])
-    p = _check_params(params)
+    state, force, p = _check_inputs(state, force, params)
     dt = p.dt
     k1 = _derivative(state, force, p)
     k2 = _derivative(state + 0.5 * dt * k1, force, p)
@@ -279,12 +289,14 @@ def energy(state, params: CartPoleParams = DEFAULT_PARAMS) -> np.ndarray:
     Args:
         state: ``(..., 4)`` array. Returns an array shaped ``state[..., 0]``.
     """
-    state = _as_state(state)
-    p = _check_params(params)
-    theta, theta_dot, x_dot = state[..., THETA], state[..., THETA_DOT], state[..., X_DOT]
+    state, p = _as_state(state), _check_params(params)
+    theta, theta_dot = state[..., THETA], state[..., THETA_DOT]
+    x_dot = state[..., X_DOT]
     m, l = p.pole_mass, p.half_length
-    return (0.5 * p.total_mass * x_dot**2 + m * l * np.cos(theta) * x_dot * theta_dot
-            + (2.0 / 3.0) * m * l**2 * theta_dot**2 + m * p.gravity * l * np.cos(theta))
+    return (0.5 * p.total_mass * x_dot**2
+            + m * l * np.cos(theta) * x_dot * theta_dot
+            + (2.0 / 3.0) * m * l**2 * theta_dot**2
+            + m * p.gravity * l * np.cos(theta))
 
 
 def momentum(state, params: CartPoleParams = DEFAULT_PARAMS) -> np.ndarray:
@@ -335,16 +347,13 @@ def gymnasium_step(env, state, force: float) -> np.ndarray:
     ``force_mag = |u|``. Its state order is ``[x, x_dot, theta, theta_dot]``; this converts both ways.
     Returns the new state in our order, float64 ``(4,)``.
     """
-    state = _as_state(state)
-    if state.shape != (4,):
-        raise ValueError(f"state must have shape (4,), got {state.shape}")
+    theta, theta_dot, x, x_dot = _as_state(state, single=True)
     force = float(force)
     if not math.isfinite(force):
         raise ValueError(f"force must be finite, got {force!r}")
-    theta, theta_dot, x, x_dot = state
-    env.state = np.array([x, x_dot, theta, theta_dot])
-    env.steps_beyond_terminated = None
-    env.force_mag = abs(force)
-    env.step(int(force > 0))
+    env.state = np.array([x, x_dot, theta, theta_dot])  # Gymnasium's order
+    env.steps_beyond_terminated = None  # a fresh step, whatever came before
+    env.force_mag = abs(force)  # Gymnasium pushes with +-force_mag only:
+    env.step(int(force > 0))  # action 1 pushes toward +x, action 0 toward -x
     x, x_dot, theta, theta_dot = env.state
     return np.array([theta, theta_dot, x, x_dot])

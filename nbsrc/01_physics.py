@@ -200,7 +200,7 @@ assert np.allclose(
 # {eq}`eq-ch1-momentum`:
 
 # %%
-show_source(energy)
+show_source(energy, docstring=False)
 
 # %% [markdown]
 # ## One step of time: `step(u)`
@@ -213,11 +213,9 @@ show_source(energy)
 # \dot q_{n+1} = \dot q_n + \tau\,\ddot q(q_n, \dot q_n, u_n), \qquad q_{n+1} = q_n + \tau\,\dot q_{n+1},
 # $$ (eq-ch1-semi-implicit)
 #
-# for both $q = \theta$ and $q = x$. Here is the module's real `step`; it validates its input and calls the
-# unchecked `_step`, which is also what the rollouts of the next chapter use:
-
-# %%
-show_source(step)
+# for both $q = \theta$ and $q = x$. The module's public `step(state, force, params)` checks its arguments
+# once and hands them to the unchecked core `_step`, which is also what the rollouts of the next chapter
+# call on every step. Here is that core:
 
 # %%
 show_source(physics._step)
@@ -229,16 +227,18 @@ show_source(physics._step)
 # why this matters for large batches):
 
 # %%
-show_source(physics._accelerations)
+show_source(physics._accelerations, docstring=False)
 
 # %% [markdown]
 # Every function takes a batch: any leading shape, with the state's four numbers on the last axis and one
 # force per cart (or one force for all). A batch of carts is stepped in one call, with no Python loop over
-# carts, and each row comes out exactly as if it had been stepped alone:
+# carts, and each row comes out exactly as if it had been stepped alone. The checks happen once, in
+# `step`, which returns exactly what the core returns:
 
 # %%
 batch = step(states, forces)
 assert batch.shape == (1000, 4)
+assert np.array_equal(batch, physics._step(states, forces, params))
 assert np.array_equal(
     batch[:10], np.stack([step(s, f) for s, f in zip(states[:10], forces[:10])])
 )
@@ -574,7 +574,7 @@ assert np.allclose(final_momentum / impulse - 1, [0.16, 0.01], atol=0.005)
 # $\pm$`force_mag`, so an arbitrary force $u$ becomes the action $u > 0$ with `force_mag` set to $|u|$:
 
 # %%
-show_source(physics.gymnasium_step)
+show_source(physics.gymnasium_step, docstring=False)
 
 # %%
 rng = np.random.default_rng(1)

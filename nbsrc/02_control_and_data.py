@@ -64,10 +64,11 @@ assert all(
 # the cart on its track, for the full 10 seconds.
 #
 # The rules live in one place, `control.EpisodeBatch`, which runs a whole batch of carts at once; both this
-# chapter's controller and the Decision Transformer of the last chapter are scored by it. Here is one step:
+# chapter's controller and the Decision Transformer of the last chapter are scored by it. Here is one step
+# (`_check_forces` refuses a batch that is done, a wrong number of forces, or a running cart's NaN):
 
 # %%
-show_source(control.EpisodeBatch.advance)
+show_source(control.EpisodeBatch.advance, docstring=False)
 
 # %% [markdown]
 # Every episode's return equals its length, its rewards are 1 up to the end and 0 after, and it ended for
@@ -98,10 +99,11 @@ assert (ends == 1).all()
 # $$ (ch2-control)
 #
 # $K$ is the gain in newtons per radian. In code it is a policy, a function from a batch of states to a
-# batch of forces, and $K$ may be one number or one gain per cart:
+# batch of forces, and $K$ may be one number or one gain per cart (`_as_gains` and `_check_states` refuse
+# anything else, with an error naming the argument):
 
 # %%
-show_source(control.heuristic)
+show_source(control.heuristic, docstring=False)
 
 # %% [markdown]
 # ## How large must $K$ be?
@@ -138,12 +140,11 @@ show_source(control.heuristic)
 # Here is the post's "about 20": our cart and our pole weigh 1 kg each, so $K^* = 2 \times 9.8 = 19.6$ N/rad.
 # It is a property of the masses, not of the cart-pole problem. Gymnasium's pole weighs only 0.1 kg
 # {cite}`towers2024gymnasium`, and there the same controller needs only $1.1 \times 9.8 = 10.78$ N/rad.
-
-# %%
-show_source(control.critical_gain)
+# `control.critical_gain(params)` returns {eq}`ch2-kstar` for any constants:
 
 # %%
 gym = physics.CartPoleParams.gymnasium()
+assert control.critical_gain(gym) == gym.total_mass * gym.gravity
 assert params.cart_mass == params.pole_mass == 1.0 and gym.pole_mass == 0.1
 assert abs(K_STAR - 19.6) < 1e-12
 assert abs(control.critical_gain(gym) - 10.78) < 1e-12
@@ -157,7 +158,7 @@ assert 0 < control.linear_coefficient(10.0) < physics.linear_rate() ** 2
 # computes $\lambda$ for us, and the simulation agrees with both predictions to within 1 %:
 
 # %%
-show_source(control.linear_coefficient)
+show_source(control.linear_coefficient, docstring=False)
 
 # %%
 lam = control.linear_coefficient
@@ -577,7 +578,7 @@ assert control.rollout(
 # give out partway through an episode (`drop_share`).
 
 # %%
-show_source(data.make_dataset)
+show_source(data.make_dataset, docstring=False)
 
 # %%
 started = time.perf_counter()
@@ -699,7 +700,7 @@ fig
 # is a reverse cumulative sum:
 
 # %%
-show_source(data.returns_to_go)
+show_source(data.returns_to_go, docstring=False)
 
 # %%
 rtg = ds.rtg

@@ -93,11 +93,12 @@ assert dominant_term(s, 3)[4] == "x_dot" and abs(s[4, 3]) > abs(s[3, 3])
 # $$ (eq-ch3-attention)
 #
 # The post writes $\operatorname{softmax}(QK^\top)V$; the $1/\sqrt{d_k}$ is the paper's
-# {cite}`vaswani2017`, and we will see below why it is there. Here is the whole of it, the function the
-# rest of the book uses:
+# {cite}`vaswani2017`, and we will see below why it is there. Here is the function the rest of the book
+# uses. `_check_attention` refuses arrays that do not fit together (and sets the default scale); what is
+# left is {eq}`eq-ch3-attention`, line for line:
 
 # %%
-show_source(attention)
+show_source(attention, docstring=False)
 
 # %% [markdown]
 # ## Softmax: raw scores become percentages
@@ -109,10 +110,11 @@ show_source(attention)
 # \operatorname{softmax}(z)_j = \frac{e^{z_j}}{\sum_l e^{z_l}} = \frac{e^{z_j - \max z}}{\sum_l e^{z_l - \max z}} .
 # $$ (eq-ch3-softmax)
 #
-# The two forms are equal; the second never overflows, which is what the code uses:
+# The two forms are equal; the second never overflows, which is what the code uses (`_check_logits` refuses
+# NaN, $+\infty$ and rows with nothing left to weigh):
 
 # %%
-show_source(softmax)
+show_source(softmax, docstring=False)
 
 # %%
 huge = softmax(np.array([1000.0, 999.0, -1000.0]))

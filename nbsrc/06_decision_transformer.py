@@ -327,10 +327,18 @@ assert late < early / 5 and noise_floor < late < 1.25 * noise_floor
 # stands in for the action being chosen, which the mask hides anyway), applies the predicted force, and
 # subtracts the reward, 1, from the return-to-go: exactly the bookkeeping that produced the training data,
 # $\hat R_{t+1} = \hat R_t - r_t$. A whole batch of carts is played at once, one forward pass per time step,
-# under the same rules, `control.EpisodeBatch`, that scored the heuristic:
+# under the same rules, `control.EpisodeBatch`, that scored the heuristic. `rollout_dt` checks its
+# arguments (the `EpisodeBatch` checks the starts, constants and episode cut) and plays with this loop:
 
 # %%
-show_source(evaluate.rollout_dt)
+show_source(evaluate._play_dt, docstring=False)
+
+# %% [markdown]
+# What the model is handed at step $t$ is its context window, the last $K$ steps of the episodes still
+# running; the attention section below reads the same window back from a finished episode:
+
+# %%
+show_source(evaluate.context_window, docstring=False)
 
 # %% [markdown]
 # The slider below plays one start, the same for every frame, at targets from 50 to 500. Watch the
@@ -533,7 +541,7 @@ assert tracking <= 0.15
 # episodes away.
 
 # %%
-show_source(baselines.train_bc)
+show_source(baselines.train_bc, docstring=False)
 
 # %%
 bc_train = train.TrainConfig(steps=600, batch_size=256, warmup=50)
@@ -723,7 +731,7 @@ assert tracking_of["drops, 0.25 N"] < tracking_of["book"]
 # would have $c = 1$.
 
 # %%
-show_source(evaluate.copy_coefficient)
+show_source(evaluate.copy_coefficient, docstring=False)
 
 # %%
 # the sweep's 60 at 500

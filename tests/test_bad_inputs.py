@@ -74,26 +74,18 @@ for field in ("gravity", "cart_mass", "pole_mass", "half_length", "dt"):
              error, field)
 
 for fn in (physics.accelerations, physics.step, physics.step_explicit_euler,
-           physics.step_rk4):
+           physics.step_rk4, physics.energy, physics.momentum):
     name = fn.__name__
+    takes_force = fn not in (physics.energy, physics.momentum)
     for i, (value, text) in enumerate(STATE_BAD):
         case(f"{name}-state{i}", lambda fn=fn, v=value: fn(v), (ValueError,
              TypeError), text)
-    for i, (value, text) in enumerate(FORCE_BAD):
+    for i, value in enumerate(PARAMS_BAD):
+        case(f"{name}-params{i}", lambda fn=fn, v=value, f=takes_force:
+             fn(S, 0.0, v) if f else fn(S, v), TypeError, "params")
+    for i, (value, text) in enumerate(FORCE_BAD * takes_force):
         case(f"{name}-force{i}", lambda fn=fn, v=value: fn(S, v),
              (ValueError, TypeError), text)
-    for i, value in enumerate(PARAMS_BAD):
-        case(f"{name}-params{i}", lambda fn=fn, v=value: fn(S, 0.0, v),
-             TypeError, "params")
-
-for fn in (physics.energy, physics.momentum):
-    name = fn.__name__
-    for i, (value, text) in enumerate(STATE_BAD):
-        case(f"{name}-state{i}", lambda fn=fn, v=value: fn(v), (ValueError,
-             TypeError), text)
-    for i, value in enumerate(PARAMS_BAD):
-        case(f"{name}-params{i}", lambda fn=fn, v=value: fn(S, v), TypeError,
-             "params")
 
 for i, value in enumerate(PARAMS_BAD):
     case(f"linear_rate-params{i}", lambda v=value: physics.linear_rate(v),
@@ -333,6 +325,13 @@ case("copy_coefficient-too-short", lambda: evaluate.copy_coefficient(
     control.rollout(control.heuristic(0.0), [[0.2, 0, 0, 0]], P, 2)),
      ValueError, "run")
 
+for i, (target, run) in enumerate([(10.0, None), (10.0, np.zeros((2, 5))),
+                                   (NAN, "run"), ([1.0, 2.0, 3.0], "run")]):
+    case(f"played_returns_to_go{i}",
+         lambda tr=target, r=run: evaluate.played_returns_to_go(
+             tr, _run() if isinstance(r, str) else r),
+         (ValueError, TypeError), "run" if i < 2 else "target_return")
+
 # --- attention (numpy) ---------------------------------------------------
 for i, (value, axis) in enumerate([
         (3.0, -1), (np.zeros((2, 0)), -1), ([1.0, NAN], -1), ([1.0, INF], -1),
@@ -361,6 +360,8 @@ for i, (args, kwargs, text) in enumerate([
         ((Q, Q, Q), {"scale": True}, "scale")]):
     case(f"attention{i}", lambda a=args, k=kwargs: attention.attention(*a,
          **k), ValueError, text)
+case("attention-scores-overflow", lambda: attention.attention(
+    np.full((3, 2), 1e200), np.full((3, 2), 1e200), Q), ValueError, "inf")
 for i, value in enumerate([[["a"]], object()]):
     case(f"attention-Q-type{i}",
          lambda v=value: attention.attention(v, Q, Q), (ValueError,

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from dtcart.checks import dropout_rate, positive_int
+from dtcart.checks import dropout_rate, float_array, positive_int
 from dtcart.model import DTConfig
 
 
@@ -26,3 +26,14 @@ def test_dropout_rate_names_the_argument(bad):
 def test_configs_store_plain_numbers():
     config = DTConfig(d_model=np.int64(32), dropout=np.float32(0.1))
     assert type(config.d_model) is int and type(config.dropout) is float
+
+
+def test_float_array_converts_or_names_the_argument():
+    a = np.arange(3.0)
+    assert float_array(a, "x", "numbers") is a
+    copied = float_array(a, "x", "numbers", copy=True)
+    assert copied is not a and np.array_equal(copied, a)
+    assert float_array([1, 2], "x", "numbers").dtype == np.float64
+    for bad in ("abc", object(), {1: 2}):
+        with pytest.raises(TypeError, match="^x must be numbers, got "):
+            float_array(bad, "x", "numbers")

@@ -91,3 +91,37 @@ def test_copy_coefficient():
     assert copy_coefficient(rollout(copycat, starts, max_steps=200)) == pytest.approx(0.8, abs=1e-9)
     with pytest.raises(TypeError, match="Rollout"):
         copy_coefficient(np.zeros((2, 3)))
+
+
+def test_context_window_reads_back_what_the_model_saw(model):
+    from dtcart.evaluate import context_window, played_returns_to_go
+
+    starts = random_initial_states(6, seed=4)
+    targets = np.linspace(5.0, 40.0, 6) + 0.3
+    run = rollout_dt(model, targets, starts, max_steps=30)
+    rtg = played_returns_to_go(targets, run)
+    np.testing.assert_array_equal(rtg[:, 0], targets)
+    K = model.config.context
+    for t in (0, 1, K - 1, K, 17):
+        rows = run.lengths > t  # the episodes still running at step t
+        window = context_window(run, rtg, t, K, rows)
+        R, s, a, steps = window
+        k = min(K, t + 1)
+        assert R.shape == (rows.sum(), k, 1) and s.shape == (rows.sum(), k, 4)
+        assert a.shape == (rows.sum(), k, 1)
+        assert float(a[:, -1].abs().max()) == 0
+        assert steps.shape == (rows.sum(), k) and int(steps[0, -1]) == t
+        with torch.inference_mode():
+            acted = model(*window)[:, -1, 0].double().numpy()
+        np.testing.assert_array_equal(acted, run.actions[rows, t])
+
+
+def test_played_returns_to_go_refuses_bad_input():
+    from dtcart.evaluate import played_returns_to_go
+
+    starts = random_initial_states(2, seed=0)
+    run = rollout(heuristic(30.0), starts, max_steps=5)
+    with pytest.raises(TypeError, match="run"):
+        played_returns_to_go(10.0, run.actions)
+    with pytest.raises(ValueError, match="target_return"):
+        played_returns_to_go([1.0, 2.0, 3.0], run)

@@ -34,22 +34,6 @@ PENDING = {
     "06_decision_transformer.py:train.dt_loss",
     "06_decision_transformer.py:train.book_dataset",
 }
-TODO = {  # the code helper's, being made to pass
-    "01_physics.py:energy", "01_physics.py:step", "01_physics.py:physics._step",
-    "01_physics.py:physics._accelerations",
-    "01_physics.py:physics.gymnasium_step",
-    "02_control_and_data.py:control.EpisodeBatch.advance",
-    "02_control_and_data.py:control.heuristic",
-    "02_control_and_data.py:control.critical_gain",
-    "02_control_and_data.py:control.linear_coefficient",
-    "02_control_and_data.py:data.make_dataset",
-    "02_control_and_data.py:data.returns_to_go",
-    "03_attention.py:attention", "03_attention.py:softmax",
-    "06_decision_transformer.py:evaluate.rollout_dt",
-    "06_decision_transformer.py:baselines.train_bc",
-    "06_decision_transformer.py:evaluate.copy_coefficient",
-}
-PENDING |= TODO
 
 
 def _dtcart_namespace(tree: ast.Module) -> dict:
@@ -171,3 +155,9 @@ def test_computing_share_of_plain_code_and_of_nothing():
     assert computing_share("class A:\n    'doc'\n    x = 1\n") == 2 / 3
     with pytest.raises(ValueError, match="no line of code"):
         computing_share("# only a comment\n\n")
+
+
+def test_only_check_helpers_count_as_validation():
+    source = ("def f(x):\n    y = torch.as_tensor(x)\n    z = np.asarray(x)\n"
+              "    w = checker(x)\n    v = _as_state(x)\n    return y\n")
+    assert line_kinds(source) == ["code"] * 4 + ["validation", "code"]
