@@ -15,6 +15,15 @@ def positive_int(value, name: str) -> int:
     return int(value)
 
 
+def check_type(value, cls: type, name: str):
+    """Return ``value``, or raise ``TypeError`` naming ``name`` unless it is an
+    instance of ``cls``."""
+    if not isinstance(value, cls):
+        raise TypeError(f"{name} must be a {cls.__name__}, "
+                        f"got {type(value).__name__}")
+    return value
+
+
 def float_array(value, name: str, expected: str,
                 copy: bool = False) -> np.ndarray:
     """Return ``value`` as a float64 array (a copy if ``copy``), or raise

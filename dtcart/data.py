@@ -10,7 +10,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from .checks import positive_int
+from .checks import check_type, positive_int
 from .control import (
     MAX_STEPS,
     EpisodeBatch,
@@ -232,8 +232,7 @@ def save_dataset(ds: Dataset, path) -> None:
 
     :func:`load_dataset` reads it back bit for bit.
     """
-    if not isinstance(ds, Dataset):
-        raise TypeError(f"ds must be a Dataset, got {type(ds).__name__}")
+    check_type(ds, Dataset, "ds")
     path = os.fspath(path)
     arrays = {f.name: getattr(ds, f.name) for f in fields(ds)}
     fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)), suffix=".tmp")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .checks import float_array
+from .checks import check_type, float_array
 from .control import (
     MAX_STEPS,
     EpisodeBatch,
@@ -59,17 +59,11 @@ def rollout_dt(model: DecisionTransformer, target_return, initial_states,
             ``max_steps`` beyond the timestep embedding.
         TypeError: if ``model`` is not a :class:`DecisionTransformer`.
     """
-    _check_model(model)
+    check_type(model, DecisionTransformer, "model")
     episodes = EpisodeBatch(initial_states, params, max_steps)
     _check_horizon(model, episodes.max_steps)
     target = check_targets(target_return, len(episodes.alive))
     return _play_dt(model, target, episodes)
-
-
-def _check_model(model) -> None:
-    if not isinstance(model, DecisionTransformer):
-        raise TypeError(
-            f"model must be a DecisionTransformer, got {type(model).__name__}")
 
 
 def _check_horizon(model: DecisionTransformer, max_steps: int) -> None:
@@ -132,8 +126,7 @@ def played_returns_to_go(target_return, run: Rollout) -> np.ndarray:
     """``(N, T)`` returns-to-go :func:`rollout_dt` fed the episodes of ``run``
     played at ``target_return`` (a scalar or ``(N,)``): the target, less one
     reward per step taken, in the same float64 arithmetic."""
-    if not isinstance(run, Rollout):
-        raise TypeError(f"run must be a Rollout, got {type(run).__name__}")
+    check_type(run, Rollout, "run")
     target = check_targets(target_return, run.rewards.shape[0])
     steps = np.column_stack([target, run.rewards[:, :-1]])
     return np.subtract.accumulate(steps, axis=1)  # R_{t+1} = R_t - r_t
@@ -149,7 +142,7 @@ def target_sweep(model: DecisionTransformer, targets, initial_states,
     ``run.returns.reshape(G, N)`` are the achieved returns by target, and
     ``run.select(slice(g * N, (g + 1) * N))`` is target g's rollout.
     """
-    _check_model(model)
+    check_type(model, DecisionTransformer, "model")
     targets = np.asarray(targets, dtype=np.float64)
     if targets.ndim != 1 or targets.size == 0:
         raise ValueError(f"targets must be a non-empty 1-D array, "
@@ -199,8 +192,7 @@ def copy_coefficient(run: Rollout) -> float:
 def _check_fit_steps(run) -> np.ndarray:
     """The steps ``copy_coefficient`` fits, ``(N, T - 1)`` bool, or raise
     unless ``run`` is a Rollout with at least two of them."""
-    if not isinstance(run, Rollout):
-        raise TypeError(f"run must be a Rollout, got {type(run).__name__}")
+    check_type(run, Rollout, "run")
     steps = np.arange(1, run.actions.shape[1])[None, :] < run.lengths[:, None]
     if steps.sum() < 2:
         raise ValueError("run must hold at least two steps after the first "

@@ -20,7 +20,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from .checks import float_array
+from .checks import check_type, float_array
 
 THETA, THETA_DOT, X, X_DOT = 0, 1, 2, 3
 STATE_NAMES = ("theta", "theta_dot", "x", "x_dot")
@@ -109,10 +109,7 @@ def _as_force(force, batch_shape: tuple) -> np.ndarray:
 
 
 def _check_params(params) -> CartPoleParams:
-    if not isinstance(params, CartPoleParams):
-        raise TypeError(
-            f"params must be a CartPoleParams, got {type(params).__name__}")
-    return params
+    return check_type(params, CartPoleParams, "params")
 
 
 def _check_inputs(state, force, params):

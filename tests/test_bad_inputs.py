@@ -87,15 +87,6 @@ for fn in (physics.accelerations, physics.step, physics.step_explicit_euler,
         case(f"{name}-force{i}", lambda fn=fn, v=value: fn(S, v),
              (ValueError, TypeError), text)
 
-for i, value in enumerate(PARAMS_BAD):
-    case(f"linear_rate-params{i}", lambda v=value: physics.linear_rate(v),
-         TypeError, "params")
-    case(f"gymnasium_env-params{i}",
-         lambda v=value: physics.gymnasium_env(v), TypeError, "params")
-    case(f"simulate-params{i}",
-         lambda v=value: physics.simulate(S, np.zeros(3), v), TypeError,
-         "params")
-
 for i, (value, text) in enumerate(STATE_BAD):
     case(f"simulate-initial_state{i}",
          lambda v=value: physics.simulate(v, np.zeros(3)),
@@ -120,17 +111,6 @@ for i, value in enumerate([NAN, INF, -INF]):
          ValueError, "force")
 
 # --- control -------------------------------------------------------------
-for i, value in enumerate(PARAMS_BAD):
-    case(f"critical_gain-params{i}", lambda v=value: control.critical_gain(v),
-         TypeError, "params")
-    case(f"linear_coefficient-params{i}",
-         lambda v=value: control.linear_coefficient(20.0, v), TypeError,
-         "params")
-    case(f"EpisodeBatch-params{i}",
-         lambda v=value: control.EpisodeBatch(S, v), TypeError, "params")
-    case(f"rollout-params{i}",
-         lambda v=value: control.rollout(control.heuristic(1.0), S, v),
-         TypeError, "params")
 for i, value in enumerate([NAN, INF, [1.0, NAN], [-INF]]):
     case(f"linear_coefficient-K{i}",
          lambda v=value: control.linear_coefficient(v), ValueError, "K")
@@ -233,11 +213,6 @@ for name, value in (("n_episodes", 0), ("n_episodes", -1),
          lambda n=name, v=value: data.make_dataset(n_episodes=2, max_steps=5,
                                                    **{n: v}),
          (ValueError, TypeError), name)
-for i, value in enumerate(PARAMS_BAD):
-    case(f"make_dataset-params{i}",
-         lambda v=value: data.make_dataset(n_episodes=2, max_steps=5,
-                                           params=v), TypeError, "params")
-
 for name, value in (("states", np.zeros((3, 5, 4))),
                     ("states", np.zeros((3, 6, 3))),
                     ("states", [[0.0]]),
@@ -296,13 +271,6 @@ for i, value in enumerate(MAX_STEPS_BAD + [21, 500]):
     case(f"target_sweep-max_steps{i}",
          lambda v=value: evaluate.target_sweep(MODEL, [10.0], S, max_steps=v),
          ValueError, "max_steps")
-for i, value in enumerate(PARAMS_BAD):
-    case(f"rollout_dt-params{i}",
-         lambda v=value: evaluate.rollout_dt(MODEL, 10.0, S, v, 5),
-         TypeError, "params")
-    case(f"target_sweep-params{i}",
-         lambda v=value: evaluate.target_sweep(MODEL, [10.0], S, v, 5),
-         TypeError, "params")
 for i, value in enumerate([[], [[10.0]], 10.0, np.zeros((2, 2))]):
     case(f"target_sweep-targets{i}",
          lambda v=value: evaluate.target_sweep(MODEL, v, S, max_steps=5),
@@ -374,6 +342,27 @@ for i, value in enumerate([0, -1, 1.5, "2", None, True, np.float64(2.0)]):
 for i, value in enumerate([-0.1, 1.0, 1.5, NAN, "0.1", None, True]):
     case(f"dropout_rate{i}", lambda v=value: checks.dropout_rate(v, "p"),
          ValueError, "p")
+
+
+# every function that takes the physical constants refuses anything else
+TAKES_PARAMS = {
+    "linear_rate": physics.linear_rate,
+    "gymnasium_env": physics.gymnasium_env,
+    "simulate": lambda p: physics.simulate(S, np.zeros(3), p),
+    "critical_gain": control.critical_gain,
+    "linear_coefficient": lambda p: control.linear_coefficient(20.0, p),
+    "EpisodeBatch": lambda p: control.EpisodeBatch(S, p),
+    "rollout": lambda p: control.rollout(control.heuristic(1.0), S, p),
+    "gain_sweep": lambda p: control.gain_sweep([20.0], S, p),
+    "make_dataset": lambda p: data.make_dataset(n_episodes=2, max_steps=5,
+                                                params=p),
+    "rollout_dt": lambda p: evaluate.rollout_dt(MODEL, 10.0, S, p, 5),
+    "target_sweep": lambda p: evaluate.target_sweep(MODEL, [10.0], S, p, 5),
+}
+for name, fn in TAKES_PARAMS.items():
+    for i, value in enumerate(PARAMS_BAD):
+        case(f"{name}-params{i}", lambda fn=fn, v=value: fn(v), TypeError,
+             "params")
 
 
 @pytest.mark.parametrize("fn, error, text", CASES)

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from dtcart.checks import dropout_rate, float_array, positive_int
+from dtcart.checks import check_type, dropout_rate, float_array, positive_int
 from dtcart.model import DTConfig
 
 
@@ -37,3 +37,10 @@ def test_float_array_converts_or_names_the_argument():
     for bad in ("abc", object(), {1: 2}):
         with pytest.raises(TypeError, match="^x must be numbers, got "):
             float_array(bad, "x", "numbers")
+
+
+def test_check_type_names_the_argument():
+    assert check_type(3, int, "n") == 3
+    with pytest.raises(TypeError, match="^run must be a Rollout, got str"):
+        from dtcart.control import Rollout
+        check_type("x", Rollout, "run")
