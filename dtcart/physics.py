@@ -16,6 +16,7 @@ as corrected by Florian (2007) and used by Gymnasium's ``CartPole``.
 from __future__ import annotations
 
 import math
+from collections.abc import Hashable
 from dataclasses import dataclass, fields
 
 import numpy as np
@@ -217,8 +218,11 @@ def step_explicit_euler(state, force=0.0, params: CartPoleParams = DEFAULT_PARAM
 
     Same arguments and shapes as :func:`step`. Shown for comparison: it gains energy every step.
     """
-    state, force, params = _check_inputs(state, force, params)
-    return state + params.dt * _derivative(state, force, params)
+    return _step_explicit_euler(*_check_inputs(state, force, params))
+
+
+def _step_explicit_euler(state, force, p: CartPoleParams) -> np.ndarray:
+    return state + p.dt * _derivative(state, force, p)
 
 
 def step_rk4(state, force=0.0, params: CartPoleParams = DEFAULT_PARAMS) -> np.ndarray:
@@ -226,7 +230,10 @@ def step_rk4(state, force=0.0, params: CartPoleParams = DEFAULT_PARAMS) -> np.nd
 
     Same arguments and shapes as :func:`step`. Used as the accurate reference.
     """
-    state, force, p = _check_inputs(state, force, params)
+    return _step_rk4(*_check_inputs(state, force, params))
+
+
+def _step_rk4(state, force, p: CartPoleParams) -> np.ndarray:
     dt = p.dt
     k1 = _derivative(state, force, p)
     k2 = _derivative(state + 0.5 * dt * k1, force, p)
@@ -240,6 +247,9 @@ INTEGRATORS = {
     "semi-implicit-euler": step,
     "rk4": step_rk4,
 }
+# their unchecked cores, for simulate (which checks its arguments once)
+_CORES = {"explicit-euler": _step_explicit_euler, "semi-implicit-euler": _step,
+          "rk4": _step_rk4}
 
 
 def simulate(initial_state, forces, params: CartPoleParams = DEFAULT_PARAMS,
@@ -255,20 +265,21 @@ def simulate(initial_state, forces, params: CartPoleParams = DEFAULT_PARAMS,
     Returns:
         The trajectory, shaped ``(..., n_steps + 1, 4)``; index 0 is ``initial_state``.
     """
-    if integrator not in INTEGRATORS:
-        raise ValueError(f"integrator must be one of {sorted(INTEGRATORS)}, got {integrator!r}")
+    if not isinstance(integrator, str) or integrator not in INTEGRATORS:
+        # (an unhashable one raised TypeError before: it still does)
+        error = ValueError if isinstance(integrator, Hashable) else TypeError
+        raise error(f"integrator must be one of {sorted(INTEGRATORS)}, "
+                    f"got {integrator!r}")
     state = _as_state(initial_state, "initial_state")
-    try:
-        forces = np.asarray(forces, dtype=np.float64)
-    except (TypeError, ValueError) as err:
-        raise TypeError("forces must be an array of real numbers [N]") from err
+    forces = float_array(forces, "forces", "an array of real numbers [N]")
     if forces.ndim == 0:
-        raise ValueError("forces must have a last axis of n_steps, got a scalar")
+        raise ValueError(
+            "forces must have a last axis of n_steps, got a scalar")
     _as_force(forces[..., 0], state.shape[:-1])
     if not np.isfinite(forces).all():
         raise ValueError("forces must be finite (no NaN or inf)")
     params = _check_params(params)
-    advance = INTEGRATORS[integrator]
+    advance = _CORES[integrator]
     n_steps = forces.shape[-1]
     batch = np.broadcast_shapes(state.shape[:-1], forces.shape[:-1])
     traj = np.empty(batch + (n_steps + 1, 4))

@@ -95,10 +95,10 @@ for i, value in enumerate(["abc", 1.0, [0.0, NAN], [INF], np.zeros((3, 5)),
                            object()]):
     case(f"simulate-forces{i}", lambda v=value: physics.simulate(S, v),
          (ValueError, TypeError), "force")
-for i, value in enumerate(["rk5", "", None, "euler"]):
+for i, value in enumerate(["rk5", "", None, "euler", ["rk4"], 4]):
     case(f"simulate-integrator{i}",
          lambda v=value: physics.simulate(S, np.zeros(2), integrator=v),
-         ValueError, "integrator")
+         TypeError if isinstance(value, list) else ValueError, "integrator")
 
 ENV = physics.gymnasium_env()
 for i, (value, text) in enumerate(STATE_BAD + [(S, "state")]):
