@@ -14,6 +14,8 @@ import torch
 from dtcart import attention, checks, control, data, evaluate, physics
 from dtcart.model import DecisionTransformer, DTConfig
 
+# (the overflowing-scores case overflows on purpose)
+pytestmark = pytest.mark.filterwarnings("ignore:overflow:RuntimeWarning")
 NAN, INF = float("nan"), float("inf")
 S = np.zeros((2, 4))  # a good batch of two states
 P = physics.DEFAULT_PARAMS
