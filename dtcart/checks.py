@@ -24,15 +24,21 @@ def check_type(value, cls: type, name: str):
     return value
 
 
+class NotNumbersError(TypeError, ValueError):
+    """An argument that is not (an array of) real numbers: a wrong type and a
+    wrong value at once, so ``except TypeError`` and ``except ValueError``
+    both catch it (numpy itself raises either, depending on the input)."""
+
+
 def float_array(value, name: str, expected: str,
                 copy: bool = False) -> np.ndarray:
     """Return ``value`` as a float64 array (a copy if ``copy``), or raise
-    ``TypeError`` saying that ``name`` must be ``expected``."""
+    :class:`NotNumbersError` saying that ``name`` must be ``expected``."""
     try:
         return (np.array if copy else np.asarray)(value, dtype=np.float64)
     except (TypeError, ValueError) as err:
-        raise TypeError(f"{name} must be {expected}, "
-                        f"got {type(value).__name__}") from err
+        raise NotNumbersError(f"{name} must be {expected}, "
+                              f"got {type(value).__name__}") from err
 
 
 def dropout_rate(value, name: str = "dropout") -> float:

@@ -377,3 +377,19 @@ def test_refused(fn, error, text):
 
 def test_many_cases():
     assert len(CASES) > 300 and not math.isnan(len(CASES))
+
+
+@pytest.mark.parametrize("fn", [
+    lambda: control.linear_coefficient("abc"),
+    lambda: _batch().advance("ab"),
+    lambda: control.gain_sweep("abc", S),
+    lambda: control.heuristic("abc"),
+    lambda: physics.step("abc"),
+    lambda: evaluate.check_targets("abc", 2),
+])
+def test_text_for_numbers_is_both_a_type_and_a_value_error(fn):
+    """numpy refuses some of these with ValueError, the checks with TypeError:
+    either kind of handler written against the old code still catches them."""
+    for error in (TypeError, ValueError):
+        with pytest.raises(error):
+            fn()
