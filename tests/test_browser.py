@@ -102,12 +102,12 @@ def jupyter_book() -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def site(request) -> Path:
+def site(executed_notebooks) -> Path:
     """The built site: $DTCART_SITE, a fresh _build/html, or the README's build run now.
 
-    A build run here executed every notebook with ``nb_execution_raise_on_error``, so every assert in
-    them passed: it sets ``config.dtcart_notebooks_executed`` for a conftest hook that may skip nbval's
-    second execution of the same notebooks in this session."""
+    First waits until nbval has run every notebook of this session (``executed_notebooks``, in
+    conftest.py), which stores each notebook that passed in the build's cache: the build then
+    renders those executions and executes none of them again."""
     if os.environ.get("DTCART_SITE"):
         site = Path(os.environ["DTCART_SITE"])
         assert (site / "index.html").is_file(), f"DTCART_SITE={site} holds no index.html"
@@ -125,8 +125,8 @@ def site(request) -> Path:
         pytest.fail(f"`jupyter-book {' '.join(BUILD_COMMAND)}` failed after {took:.0f} s.\n"
                     f"stdout (end):\n{tail(result.stdout, 50)}\nstderr (end):\n{tail(result.stderr, 25)}",
                     pytrace=False)
-    print(f"built the site in {took:.0f} s")
-    request.config.dtcart_notebooks_executed = True
+    executed = result.stdout.count("Executing notebook using")
+    print(f"built the site in {took:.0f} s, executing {executed} notebook(s) nbval had not cached")
     return SITE
 
 

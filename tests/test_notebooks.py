@@ -1,5 +1,6 @@
 """The committed notebooks are exactly what tools/build_notebooks.py generates from nbsrc/ (no outputs)."""
 
+import os
 import json
 import subprocess
 import sys
@@ -90,3 +91,16 @@ def test_every_notebook_starts_with_the_hidden_colab_cell():
         first = json.loads(path.read_text())["cells"][0]
         assert "".join(first["source"]).rstrip("\n") == cell.rstrip("\n"), path
         assert "remove-cell" in first["metadata"].get("tags", []), path
+
+
+def test_binder_shuts_a_notebooks_kernel_down_with_its_tab(tmp_path):
+    """binder/postBuild installs the JupyterLab setting that shuts a kernel down when its notebook
+    closes, and the server setting that culls kernels no tab shows, where repo2docker's server reads
+    them ($NB_PYTHON_PREFIX)."""
+    env = dict(os.environ, NB_PYTHON_PREFIX=str(tmp_path))
+    subprocess.run([str(ROOT / "binder" / "postBuild")], check=True, env=env, cwd=ROOT)
+    lab = json.loads((tmp_path / "share/jupyter/lab/settings/overrides.json").read_text())
+    assert lab["@jupyterlab/notebook-extension:tracker"]["kernelShutdown"] is True
+    server = json.loads((tmp_path / "etc/jupyter/jupyter_server_config.d/dtcart.json").read_text())
+    culling = server["MappingKernelManager"]
+    assert culling["cull_connected"] is False and 0 < culling["cull_idle_timeout"] <= 1800

@@ -1,10 +1,12 @@
 """Sphinx extension with the book's build fixes (loaded from _config.yml's ``local_extensions``).
 
-1. Re-execute the notebooks when the dtcart engine changes. The build keeps executed notebooks in a
-   jupyter-cache (``execute_notebooks: cache``) keyed on the notebooks' code only, so after an edit to
-   ``dtcart/`` it would serve outputs computed by the old engine, and Sphinx would not even re-read a
-   notebook whose file did not change. A hash of the engine's source is kept next to the cache; when it
-   changes, the cache is emptied and every notebook is read (so executed) again.
+1. Re-read a notebook whenever its execution in the cache changed. The build keeps executed notebooks
+   in a jupyter-cache (``execute_notebooks: cache``, see ``dtcart_cache``) keyed on the notebooks'
+   code only. After an edit to ``dtcart/`` the cache is emptied (a hash of the engine's source is kept
+   next to it), and the test suite stores each notebook nbval executed there; but Sphinx re-reads only
+   notebooks whose file changed. So each notebook page remembers the cache record it was rendered
+   from, and is read again (from the cache, or executed when it has no record) when that record is
+   gone or replaced.
 2. Drop duplicate inline scripts. Sphinx 7.4 registers an inline script added after the builder starts
    twice (once as ``None``, once as ``""``); sphinx-thebe's ``const THEBE_JS_URL = ...`` then runs twice
    and every page throws "Identifier 'THEBE_JS_URL' has already been declared".
@@ -12,52 +14,71 @@
 
 from __future__ import annotations
 
-import hashlib
-import shutil
 from pathlib import Path
 
+import nbformat
 from pybtex.plugin import register_plugin
 from pybtex.style.formatting.alpha import Style as AlphaStyle
 from pybtex.style.template import field, sentence
 from sphinx.application import Sphinx
 from sphinx.util import logging
 
+import dtcart_cache
+
 LOGGER = logging.getLogger(__name__)
 
 
-def engine_hash() -> str:
-    """SHA-256 over the source files of the dtcart package that the notebooks import."""
-    import dtcart
-
-    root = Path(dtcart.__file__).resolve().parent
-    digest = hashlib.sha256()
-    for path in sorted(root.rglob("*.py")):
-        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()
+def execution_cache(app: Sphinx) -> Path | None:
+    """The build's jupyter-cache folder, or None when the build does not execute through one."""
+    config = getattr(app.env, "mystnb_config", None)
+    if config is None or config.execution_mode != "cache" or not config.execution_cache_path:
+        return None
+    return Path(config.execution_cache_path)
 
 
 def invalidate_stale_cache(app: Sphinx) -> None:
     """Empty the execution cache if it was filled by a different dtcart."""
-    config = getattr(app.env, "mystnb_config", None)
-    if config is None or config.execution_mode != "cache" or not config.execution_cache_path:
-        return
-    cache = Path(config.execution_cache_path)
-    stamp = cache.with_name(cache.name + ".dtcart-sha256")
-    current = engine_hash()
-    changed = not stamp.exists() or stamp.read_text().strip() != current
-    if changed and cache.exists():
+    cache = execution_cache(app)
+    if cache is not None and dtcart_cache.refresh_for_engine(cache):
         LOGGER.info("dtcart changed since the notebooks were cached: re-executing them (%s emptied)", cache)
-        shutil.rmtree(cache)
-    app.env.dtcart_engine_changed = changed
-    stamp.parent.mkdir(parents=True, exist_ok=True)
-    stamp.write_text(current + "\n")
+
+
+def _record_key(app: Sphinx, docname: str) -> tuple | None:
+    """(primary key, creation time) of the cache record matching the notebook behind ``docname``."""
+    cache = execution_cache(app)
+    path = Path(app.env.doc2path(docname))
+    if cache is None or path.suffix != ".ipynb":
+        return None
+    record = dtcart_cache.record_for(cache, nbformat.read(path, as_version=4))
+    return None if record is None else (record.pk, record.created.isoformat())
+
+
+def remember_record(app: Sphinx, doctree) -> None:
+    """After a notebook was read (executed or taken from the cache), note which record it shows."""
+    docname = app.env.docname
+    key = _record_key(app, docname)
+    if key is not None:
+        records = getattr(app.env, "dtcart_cache_records", {})
+        records[docname] = key
+        app.env.dtcart_cache_records = records
 
 
 def reread_notebooks(app: Sphinx, env, added, changed, removed) -> list[str]:
-    """After an engine change, mark every notebook outdated so Sphinx reads and executes it again."""
-    if not getattr(env, "dtcart_engine_changed", False):
+    """Every notebook whose page was rendered from another execution than the cache now holds."""
+    if execution_cache(app) is None:
         return []
-    return [doc for doc in env.found_docs if doc not in added and str(env.doc2path(doc)).endswith(".ipynb")]
+    records = getattr(env, "dtcart_cache_records", {})
+    return [doc for doc in env.found_docs if doc not in added and doc not in changed
+            and str(env.doc2path(doc)).endswith(".ipynb")
+            and (doc not in records or records[doc] != _record_key(app, doc))]
+
+
+def merge_records(app: Sphinx, env, docnames, other) -> None:
+    """Parallel reads: keep the records the other process noted."""
+    records = getattr(env, "dtcart_cache_records", {})
+    records.update({doc: key for doc, key in getattr(other, "dtcart_cache_records", {}).items()
+                    if doc in docnames})
+    env.dtcart_cache_records = records
 
 
 def dedupe_scripts(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
@@ -89,6 +110,8 @@ def setup(app: Sphinx) -> dict:
     # after myst-nb (priority 500) has resolved the cache path, before any notebook is read
     app.connect("builder-inited", invalidate_stale_cache, priority=900)
     app.connect("env-get-outdated", reread_notebooks)
+    app.connect("doctree-read", remember_record)
+    app.connect("env-merge-info", merge_records)
     # after every extension has added its page scripts
     app.connect("html-page-context", dedupe_scripts, priority=999)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
