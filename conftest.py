@@ -42,9 +42,13 @@ CACHE = dtcart_cache.cache_path(ROOT)
 # this session's notebook outcomes: one JSON file per notebook, shared by the xdist workers
 STATUS_ENV = "DTCART_NOTEBOOK_STATUS"
 WAIT_ENV = "DTCART_NOTEBOOK_WAIT"  # seconds the site waits for the notebooks (default 1800)
-# the notebooks' usual run times [s] on 2 cores under the suite, to start the longest first
-# (an unlisted notebook sorts as 30 s; the order only balances the two workers)
-NOTEBOOK_SECONDS = {}
+# each notebook's run time [s] in a fresh kernel on a quiet 2-core machine (python -m benchmarks
+# --notebooks), to start the longest first: the site waits for the last notebook to end. An
+# unlisted notebook counts as 30 s; the figures only balance the two workers.
+NOTEBOOK_SECONDS = {"book/06_decision_transformer.ipynb": 45, "book/05_block.ipynb": 32,
+                    "book/appendix_performance.ipynb": 20, "book/02_control_and_data.ipynb": 16,
+                    "book/04_multihead.ipynb": 12, "book/03_attention.ipynb": 11,
+                    "book/01_physics.ipynb": 10}
 
 
 def _nbval_cell(item) -> bool:

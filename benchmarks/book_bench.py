@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -26,16 +28,36 @@ def notebooks(pattern: str = "*.ipynb") -> list[dict]:
 
 
 def timed(command: list[str], cwd: Path = ROOT) -> dict:
-    """Wall time [s] and exit status of ``command``."""
+    """Wall time [s], CPU time of the command and all its children [s], exit status and last line."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     result = subprocess.run(command, cwd=cwd, capture_output=True, text=True)
-    return {"seconds": time.perf_counter() - start, "returncode": result.returncode,
+    seconds = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return {"seconds": seconds, "cpu_seconds": cpu, "returncode": result.returncode,
             "last_line": (result.stdout.strip().splitlines() or [""])[-1]}
 
 
+def clean_copy(folder: Path) -> Path:
+    """The repository's files as a fresh clone has them (tracked and untracked, not ignored: no
+    ``_build``, no ``.venv``) copied into ``folder``."""
+    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+                            cwd=ROOT, capture_output=True, check=True).stdout.decode().split("\0")
+    for name in filter(None, listed):
+        source = ROOT / name
+        if source.is_file():
+            (folder / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, folder / name)
+    return folder
+
+
 def suite() -> dict:
-    """The README's test command without the install: ``python -m pytest`` (tests/ and nbval of book/)."""
-    return timed([sys.executable, "-m", "pytest", "-q", "-p", "no:randomly"])
+    """The README's test command without the install, as on a fresh clone: ``python -m pytest`` in a
+    clean copy of the repository (no ``_build``), so nbval executes every notebook once and the
+    browser test builds the site from those executions."""
+    with tempfile.TemporaryDirectory() as tmp:
+        return timed([sys.executable, "-m", "pytest", "-q", "-p", "no:randomly"], cwd=clean_copy(Path(tmp)))
 
 
 def build() -> dict:

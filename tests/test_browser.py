@@ -1,17 +1,21 @@
 """The rendered book, read the way a reader reads it: headless Chromium over every page, network off.
 
-The site is the one the README's build command makes (`jupyter-book build . -W -n --keep-going`):
-this test reuses `_build/html` when it is newer than every source of the book, and otherwise runs
-that build once (the notebooks' executions land in `_build/.jupyter_cache`, so a later build by hand is
-cheap). It serves the pages from a local HTTP server, aborts every request that leaves this machine,
-and checks each page: no JavaScript error, every equation typeset by MathJax (no raw `\\[`), every image
-loaded, every figure numbered and captioned, the launch and repository buttons present, widgets
-rendered; on the two slider pages, moving the slider (keyboard and mouse) changes the figure with no
-kernel. Screenshots go to `_build/screenshots/`.
+The site is the one the README's build command makes (`jupyter-book build . -W -n --keep-going`).
+This test reuses `_build/html` when it is newer than every source of the book; otherwise it runs
+that build once, after nbval has run every notebook of this session: conftest.py stores each
+notebook that passed, outputs and widget state included, in the build's cache
+(`_build/.jupyter_cache`), so the build renders those executions and executes no notebook a second
+time (the `executed_notebooks` fixture waits for them, and refuses to build over one that failed).
+conftest.py sorts this file after the notebooks. It serves the pages from a local HTTP server, aborts
+every request that leaves this machine, and checks each page: no JavaScript error, every equation
+typeset by MathJax (no raw `\\[`), every image loaded, every figure numbered and captioned, the
+launch and repository buttons present, widgets rendered; on the two slider pages, moving the slider
+(keyboard and mouse) changes the figure with no kernel. Screenshots go to `_build/screenshots/`.
 
 Skipped, with the reason, when Playwright or a Chromium binary is missing (CI installs Debian's
 `chromium`; Playwright never downloads a browser here). Environment knobs:
-`DTCART_CHROMIUM` (browser binary), `DTCART_SITE` (an already built `_build/html` to test as is).
+`DTCART_CHROMIUM` (browser binary), `DTCART_SITE` (an already built `_build/html` to test as is),
+`DTCART_NOTEBOOK_WAIT` (seconds to wait for the notebooks, default 1800).
 """
 
 from __future__ import annotations
@@ -102,11 +106,11 @@ def jupyter_book() -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def site(executed_notebooks) -> Path:
+def site(request) -> Path:
     """The built site: $DTCART_SITE, a fresh _build/html, or the README's build run now.
 
-    First waits until nbval has run every notebook of this session (``executed_notebooks``, in
-    conftest.py), which stores each notebook that passed in the build's cache: the build then
+    Before building, waits until nbval has run every notebook of this session (``executed_notebooks``,
+    in conftest.py), which stores each notebook that passed in the build's cache: the build then
     renders those executions and executes none of them again."""
     if os.environ.get("DTCART_SITE"):
         site = Path(os.environ["DTCART_SITE"])
@@ -115,6 +119,7 @@ def site(executed_notebooks) -> Path:
     stamp = SITE / ".buildinfo"
     if stamp.is_file() and stamp.stat().st_mtime >= newest_source_mtime():
         return SITE
+    request.getfixturevalue("executed_notebooks")
     start = time.perf_counter()
     result = subprocess.run(jupyter_book() + BUILD_COMMAND, cwd=ROOT, capture_output=True, text=True)
     took = time.perf_counter() - start

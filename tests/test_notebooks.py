@@ -1,7 +1,7 @@
 """The committed notebooks are exactly what tools/build_notebooks.py generates from nbsrc/ (no outputs)."""
 
-import os
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
