@@ -8,7 +8,8 @@ also handed to nbclient's own message handling (``NotebookClient.process_message
 notebook itself. When every code cell of a notebook passed, the executed notebook is stored in the
 build's jupyter-cache (``dtcart_cache.store``) the way myst-nb stores its own executions, so the
 site build in ``tests/test_browser.py`` finds every notebook cached and executes none. A notebook
-with a failed, skipped or unselected cell is not stored: the build would execute it itself.
+with a skipped or unselected cell is not stored (the build would execute it itself); one with a
+failed cell is not stored, and an execution of the same code that a former run stored is removed.
 
 Order: pytest-xdist (``--dist loadfile``, no reordering) hands out whole files in the order this
 plugin sorts them: the notebooks first, longest first, then the files that need the built site,
@@ -29,6 +30,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import nbformat
 import pytest
 
 ROOT = Path(__file__).resolve().parent
@@ -59,17 +61,19 @@ def _status_dir() -> Path:
     return Path(os.environ[STATUS_ENV])
 
 
-def _write_status(notebook: Path, status: str, detail: str = "") -> None:
-    """Record, once, how a notebook ended this session: 'cached', 'failed' or 'not cached'."""
+def _write_status(notebook: Path, status: str, detail: str = "") -> bool:
+    """Record how a notebook ended this session: 'cached', 'failed' or 'not cached'. Only the first
+    record counts; returns whether this was it."""
     if STATUS_ENV not in os.environ:
-        return
+        return False
     name = notebook.resolve().relative_to(ROOT).as_posix()
     target = _status_dir() / (re.sub(r"[^\w.-]", "_", name) + ".json")
     if target.exists():
-        return
+        return False
     scratch = target.with_suffix(".tmp")
     scratch.write_text(json.dumps({"notebook": name, "status": status, "detail": detail}))
     scratch.replace(target)
+    return True
 
 
 def read_statuses() -> dict[str, dict]:
@@ -117,7 +121,6 @@ class Recording:
     """A notebook's execution under nbval, recorded as nbclient would have recorded it."""
 
     def __init__(self, notebook_file):
-        import nbformat
         from nbclient import NotebookClient
 
         self.path = Path(str(notebook_file.fspath))
@@ -246,7 +249,9 @@ def pytest_runtest_makereport(item, call):
     report = outcome.get_result()
     recording = getattr(item.parent, "_dtcart_recording", None)
     if report.failed:
-        _write_status(item.path, "failed", f"{item.nodeid} failed ({report.when})")
+        if _write_status(item.path, "failed", f"{item.nodeid} failed ({report.when})"):
+            # an execution a former run stored for the same code is no longer vouched for
+            dtcart_cache.discard(CACHE, nbformat.read(item.path, as_version=4))
         return
     if report.when == "call" and report.passed and recording:
         recording.passed_cell(item.cell_num)

@@ -7,7 +7,7 @@ Copies the repository's files into a temporary folder, installs ``binder/postBui
 a temporary prefix (as repo2docker does into ``$NB_PYTHON_PREFIX``), starts JupyterLab there with
 this Python as the ``python3`` kernel, and in headless Chromium opens each chapter in its own tab,
 runs all its cells, and closes the tab (``--keep-open``: leaves the tabs open, as a reader who never
-closes one). Prints, as JSON, each chapter's kernel peak RSS, the kernels still running after each
+closes one; ``--without-settings``: JupyterLab's defaults instead of binder/'s, for comparison). Prints, as JSON, each chapter's kernel peak RSS, the kernels still running after each
 tab closed, and the peak RSS of the server and its kernels together (mybinder.org allows 2 GB).
 """
 
@@ -89,6 +89,8 @@ def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.binder_bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--keep-open", action="store_true", help="never close a chapter's tab")
+    parser.add_argument("--without-settings", action="store_true",
+                        help="leave binder/postBuild's settings out (JupyterLab's defaults), for comparison")
     parser.add_argument("--lab", default=str(Path(sys.executable).with_name("jupyter-lab")),
                         help="the jupyter-lab executable (default: this environment's)")
     args = parser.parse_args(argv)
@@ -99,14 +101,16 @@ def main(argv=None) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         repo, prefix = clean_copy(tmp / "repo"), tmp / "prefix"
-        subprocess.run([str(ROOT / "binder" / "postBuild")], check=True,
-                       env=dict(os.environ, NB_PYTHON_PREFIX=str(prefix)))
+        if not args.without_settings:
+            subprocess.run([str(ROOT / "binder" / "postBuild")], check=True,
+                           env=dict(os.environ, NB_PYTHON_PREFIX=str(prefix)))
         spec = prefix / "share" / "jupyter" / "kernels" / "python3"
         spec.mkdir(parents=True)
         (spec / "kernel.json").write_text(json.dumps({
             "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
             "display_name": "Python 3 (ipykernel)", "language": "python"}))
         port, token = free_port(), secrets.token_hex(16)
+        log = open(tmp / "server.log", "w+")
         env = dict(os.environ, JUPYTER_PATH=str(prefix / "share" / "jupyter"),
                    JUPYTER_CONFIG_PATH=str(prefix / "etc" / "jupyter"), JUPYTER_DATA_DIR=str(tmp / "data"),
                    JUPYTER_CONFIG_DIR=str(tmp / "config"), JUPYTER_RUNTIME_DIR=str(tmp / "runtime"))
@@ -114,8 +118,9 @@ def main(argv=None) -> dict:
             [args.lab, "--no-browser", f"--port={port}", "--ServerApp.ip=127.0.0.1",
              f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={repo}",
              "--LabApp.expose_app_in_browser=True", "--LabApp.news_url=",
-             f"--LabApp.app_settings_dir={prefix / 'share' / 'jupyter' / 'lab' / 'settings'}"],
-            env=env, cwd=repo, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+             f"--LabApp.app_settings_dir={prefix / 'share' / 'jupyter' / 'lab' / 'settings'}"]
+            + (["--allow-root"] if os.geteuid() == 0 else []),
+            env=env, cwd=repo, stdout=subprocess.DEVNULL, stderr=log)
         base = f"http://127.0.0.1:{port}/"
         sampler = Sampler(server.pid)
         sampler.start()
@@ -126,6 +131,8 @@ def main(argv=None) -> dict:
                     kernels(base, token)
                     break
                 except OSError:
+                    if server.poll() is not None:
+                        raise RuntimeError(f"JupyterLab did not start:\n{(tmp / 'server.log').read_text()[-3000:]}")
                     time.sleep(0.5)
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -150,10 +157,11 @@ def main(argv=None) -> dict:
             sampler.join()
             server.terminate()
             server.wait(30)
+            log.close()
         kernel_peaks = {pid: rss for pid, rss in sampler.peaks.items() if "ipykernel" in sampler.names[pid]}
         for row, rss in zip(rows, kernel_peaks.values()):  # kernels start in chapter order
             row["kernel_peak_rss_mb"] = rss / 2**20
-        result = {"closed_tabs": not args.keep_open, "rows": rows,
+        result = {"closed_tabs": not args.keep_open, "binder_settings": not args.without_settings, "rows": rows,
                   "server_and_kernels_peak_rss_mb": sampler.total_peak / 2**20,
                   "server_peak_rss_mb": sampler.peaks.get(server.pid, 0) / 2**20}
         print(json.dumps(result, indent=1))

@@ -5,7 +5,8 @@ book/_ext/dtcart_cache.py) runs on a tiny book in a temporary folder, in a pytes
 notebook passes and shows a widget, one has a failing assert, and one test needs the built site.
 The failing assert fails that run with nbval's report of the cell (source and traceback); the
 passing notebook is in the build's cache, with its outputs and widget state, where myst-nb looks;
-the failing one is not; and the site test is refused instead of building over the failure.
+the failing one is not (even when a former run had stored it); and the site test is refused instead
+of building over the failure.
 """
 
 from __future__ import annotations
@@ -48,6 +49,11 @@ def tiny_book(tmp_path_factory) -> Path:
         shutil.copy(ROOT / name, root / name)
     nbformat.write(notebook(PASSING), root / "book" / "a_passes.ipynb")
     nbformat.write(notebook(FAILING), root / "book" / "b_fails.ipynb")
+    # as if a former run had stored the failing notebook's code as passed, with today's dtcart
+    cache = dtcart_cache.cache_path(root)
+    dtcart_cache.refresh_for_engine(cache)
+    dtcart_cache.store(cache, notebook(FAILING), root / "book" / "b_fails.ipynb", 1.0)
+    assert dtcart_cache.record_for(cache, notebook(FAILING)) is not None
     (root / "tests").mkdir()
     (root / "tests" / "test_site.py").write_text(SITE_TEST)
     return root
@@ -76,6 +82,7 @@ def test_a_failing_assert_fails_the_suite_with_its_cell(suite):
 
 
 def test_only_the_passing_notebook_is_cached(suite, tiny_book):
+    """The failing notebook's former record is gone too: a build by hand executes it (and fails)."""
     cache = dtcart_cache.cache_path(tiny_book)
     assert dtcart_cache.record_for(cache, nbformat.read(tiny_book / "book" / "b_fails.ipynb", 4)) is None
     record = dtcart_cache.record_for(cache, nbformat.read(tiny_book / "book" / "a_passes.ipynb", 4))

@@ -98,3 +98,13 @@ def record_for(cache: Path, notebook):
         return get_cache(str(cache)).match_cache_notebook(notebook)
     except KeyError:
         return None
+
+
+def discard(cache: Path, notebook) -> None:
+    """Remove any execution of ``notebook`` (its code and kernelspec) from the cache."""
+    with locked(cache):
+        record = record_for(cache, notebook)
+        if record is not None:
+            from jupyter_cache import get_cache
+
+            get_cache(str(cache)).remove_cache(record.pk)
