@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import resource
 import shutil
 import subprocess
@@ -35,8 +36,10 @@ def timed(command: list[str], cwd: Path = ROOT) -> dict:
     seconds = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    lines = [line for line in re.sub(r"\x1b\[[0-9;]*m", "", result.stdout).splitlines()
+             if any(c.isalnum() for c in line)]  # not the colour codes, not a line of '='
     return {"seconds": seconds, "cpu_seconds": cpu, "returncode": result.returncode,
-            "last_line": (result.stdout.strip().splitlines() or [""])[-1]}
+            "last_line": (lines or [""])[-1].strip()}
 
 
 def clean_copy(folder: Path) -> Path:
