@@ -249,6 +249,8 @@ def pytest_runtest_makereport(item, call):
     report = outcome.get_result()
     recording = getattr(item.parent, "_dtcart_recording", None)
     if report.failed:
+        if recording:
+            recording.broken = recording.broken or f"{item.nodeid} failed"
         if _write_status(item.path, "failed", f"{item.nodeid} failed ({report.when})"):
             # an execution a former run stored for the same code is no longer vouched for
             dtcart_cache.discard(CACHE, nbformat.read(item.path, as_version=4))
