@@ -28,6 +28,7 @@ import shutil
 import sys
 import tempfile
 import time
+import warnings
 from pathlib import Path
 
 import nbformat
@@ -287,6 +288,9 @@ def executed_notebooks(request) -> dict[str, dict]:
                         "(see the failing cell reported for it)", pytrace=False)
         missing = [name for name in wanted if name not in statuses]
         if not missing:
+            for name, entry in sorted(statuses.items()):
+                if entry["status"] == "not cached":  # the build executes it once more
+                    warnings.warn(f"{name} was not stored for the build: {entry['detail']}")
             return statuses
         if time.monotonic() > deadline:
             pytest.fail(f"the site is not built: {', '.join(missing)} not run by nbval after "
