@@ -1,4 +1,4 @@
-"""Helpers the chapters use to show things: module source, and sliders that work without a kernel."""
+"""Helpers the chapters use to show things: module source, and sliders and players that work without a kernel."""
 
 from __future__ import annotations
 
@@ -10,12 +10,16 @@ import textwrap
 from typing import Callable, Sequence
 
 import matplotlib.pyplot as plt
+import numpy as np
 from matplotlib.figure import Figure
 
 from .checks import positive_int
 
 #: CSS class on every frame slider's outer box; the browser test finds the sliders by it.
 FRAME_SLIDER_CLASS = "dtcart-frame-slider"
+#: CSS class on every frame player's outer box (an animation); the browser test finds them by it.
+FRAME_PLAYER_CLASS = "dtcart-frame-player"
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 def displayed_source(obj, docstring: bool = True) -> str:
@@ -191,14 +195,82 @@ def frame_slider(values: Sequence, render: Callable, description: str, value=Non
         fig = render(v)
         if not isinstance(fig, Figure):
             raise TypeError(f"render({v!r}) must return a matplotlib Figure, got {type(fig).__name__}")
-        frames.append(widgets.Image(value=figure_png(fig, dpi=dpi), format="png",
-                                    layout=widgets.Layout(max_width="100%", height="auto")))
-    stack = widgets.Stack(frames, selected_index=matches[0])
-    slider = widgets.SelectionSlider(options=list(zip(labels, range(len(values)))), value=matches[0],
+        frames.append(figure_png(fig, dpi=dpi))
+    slider, stack = _linked_frames(frames, labels, matches[0], description)
+    box = widgets.VBox([slider, stack])
+    box.add_class(FRAME_SLIDER_CLASS)
+    return box
+
+
+def _linked_frames(frames: list, labels: list, index: int, description: str):
+    """A selection slider over ``labels`` and an ``ipywidgets.Stack`` of the PNG ``frames``, the
+    slider's index ``jslink``ed to the stack's, both at ``index``."""
+    import ipywidgets as widgets
+
+    images = [widgets.Image(value=png, format="png", layout=widgets.Layout(max_width="100%", height="auto"))
+              for png in frames]
+    stack = widgets.Stack(images, selected_index=index)
+    slider = widgets.SelectionSlider(options=list(zip(labels, range(len(frames)))), value=index,
                                      description=description, continuous_update=True,
                                      style={"description_width": "initial"},
                                      layout=widgets.Layout(width="100%", max_width="600px"))
     widgets.jslink((slider, "index"), (stack, "selected_index"))
-    box = widgets.VBox([slider, stack])
-    box.add_class(FRAME_SLIDER_CLASS)
+    return slider, stack
+
+
+def canvas_png(fig: Figure, colors: int = 64) -> bytes:
+    """The figure's canvas as last drawn (``fig.canvas.draw()``, or blitted artists since), at its own
+    size and dpi, as a palette PNG of at most ``colors`` colours: line art loses nothing visible and
+    shrinks three- to five-fold. The figure stays open, so an animation can draw its next frame."""
+    from PIL import Image
+
+    if not isinstance(fig, Figure):
+        raise TypeError(f"fig must be a matplotlib Figure, got {type(fig).__name__}")
+    colors = positive_int(colors, "colors")
+    if colors > 256:
+        raise ValueError(f"colors must be at most 256, got {colors}")
+    image = Image.fromarray(np.asarray(fig.canvas.buffer_rgba())[..., :3])
+    buf = io.BytesIO()
+    image.quantize(colors, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE).save(buf, format="png")
+    return buf.getvalue()
+
+
+def frame_player(frames: Sequence[bytes], interval_ms: int, readouts: Sequence[str], description: str = "time"):
+    """Play/pause and a scrubber over precomputed PNG frames, working in the rendered book with no kernel.
+
+    The ``ipywidgets.Play`` button, the scrubber (a selection slider) and the ``Stack`` of frames are
+    linked client-side with ``widgets.jslink``, like :func:`frame_slider`'s, so the animation runs in a
+    plain browser from the page's embedded widget state, and live in JupyterLab and Colab.
+
+    Args:
+        frames: the PNG images, in order (at least two).
+        interval_ms: the time between frames when playing [ms], a positive int.
+        readouts: one distinct label per frame, shown next to the scrubber (e.g. "1.20 s").
+        description: the scrubber's label.
+
+    Returns:
+        An ``ipywidgets.VBox`` (CSS class ``dtcart-frame-player``): the play button and the scrubber
+        in a row, and the frames below.
+    """
+    import ipywidgets as widgets
+
+    if isinstance(frames, (str, bytes)) or not hasattr(frames, "__iter__"):
+        raise TypeError(f"frames must be a sequence of PNG bytes, got {type(frames).__name__}")
+    frames = list(frames)
+    if len(frames) < 2 or not all(isinstance(f, bytes) and f.startswith(PNG_SIGNATURE) for f in frames):
+        raise ValueError("frames must be at least two PNG images (bytes)")
+    interval_ms = positive_int(interval_ms, "interval_ms")
+    if isinstance(readouts, str) or not hasattr(readouts, "__iter__"):
+        raise TypeError(f"readouts must be a sequence of str, got {type(readouts).__name__}")
+    readouts = list(readouts)
+    if len(readouts) != len(frames) or not all(isinstance(r, str) for r in readouts) \
+            or len(set(readouts)) != len(readouts):
+        raise ValueError(f"readouts must be {len(frames)} distinct strings, one per frame")
+    if not isinstance(description, str):
+        raise TypeError(f"description must be a str, got {type(description).__name__}")
+    slider, stack = _linked_frames(frames, readouts, 0, description)
+    play = widgets.Play(value=0, min=0, max=len(frames) - 1, interval=interval_ms, description="play")
+    widgets.jslink((play, "value"), (slider, "index"))
+    box = widgets.VBox([widgets.HBox([play, slider]), stack])
+    box.add_class(FRAME_PLAYER_CLASS)
     return box
