@@ -115,7 +115,7 @@ def _frames(states, forces, labels, colors, ends, shown, params, x_range,
     is drawn once; each frame restores it and blits only the cart-poles and
     the clock onto it."""
     n_panels = len(labels)
-    width = 3.3 * n_panels if n_panels > 1 else 4.6
+    width = n_panels * (3.3 if n_panels == MAX_PANELS else 4.6)  # inches
     fig, axes = plt.subplots(1, n_panels, figsize=(width, 2.3 if hanging else 1.9),
                              dpi=dpi, squeeze=False)
     axes = axes[0]

@@ -137,19 +137,45 @@ def show_source(obj, docstring: bool = True):
     return Code(displayed_source(obj, docstring), language="python")
 
 
-def figure_png(fig: Figure, dpi: int = 80) -> bytes:
-    """Render a matplotlib figure to PNG bytes (tight bounding box) and close it."""
+def figure_png(fig: Figure, dpi: int = 80, colors: int | None = None) -> bytes:
+    """Render a matplotlib figure to PNG bytes (tight bounding box) and close it; with ``colors``,
+    as a palette PNG of at most that many colours (see :func:`canvas_png`)."""
     if not isinstance(fig, Figure):
         raise TypeError(f"fig must be a matplotlib Figure, got {type(fig).__name__}")
     dpi = positive_int(dpi, "dpi")
+    if colors is not None:
+        colors = _palette_size(colors)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
     plt.close(fig)
+    return buf.getvalue() if colors is None else _palette_png(_rgb(buf), colors)
+
+
+def _palette_size(colors) -> int:
+    colors = positive_int(colors, "colors")
+    if colors > 256:
+        raise ValueError(f"colors must be at most 256, got {colors}")
+    return colors
+
+
+def _rgb(buf: io.BytesIO):
+    from PIL import Image
+
+    buf.seek(0)
+    return Image.open(buf).convert("RGB")
+
+
+def _palette_png(image, colors: int) -> bytes:
+    """An RGB PIL image as a PNG of at most ``colors`` colours (no dithering: line art stays crisp)."""
+    from PIL import Image
+
+    buf = io.BytesIO()
+    image.quantize(colors, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE).save(buf, format="png")
     return buf.getvalue()
 
 
 def frame_slider(values: Sequence, render: Callable, description: str, value=None, dpi: int = 80,
-                 readout_format: Callable = str):
+                 readout_format: Callable = str, colors: int | None = 64):
     """A slider over precomputed frames that keeps working in the rendered book, where there is no kernel.
 
     ``render(v)`` draws one matplotlib figure per value ``v``; each is stored as a PNG image in an
@@ -165,6 +191,8 @@ def frame_slider(values: Sequence, render: Callable, description: str, value=Non
         value: the value shown first (default: the first one); must be one of ``values``.
         dpi: resolution of the frames, a positive int.
         readout_format: how a value is printed next to the slider, a callable to ``str``.
+        colors: store each frame as a palette PNG of at most this many colours (a third of the
+            weight for line art), or None for full colour.
 
     Returns:
         An ``ipywidgets.VBox`` (CSS class ``dtcart-frame-slider``) holding the slider and the stack of frames.
@@ -183,6 +211,8 @@ def frame_slider(values: Sequence, render: Callable, description: str, value=Non
     if not callable(readout_format):
         raise TypeError(f"readout_format must be a callable, got {type(readout_format).__name__}")
     dpi = positive_int(dpi, "dpi")
+    if colors is not None:
+        colors = _palette_size(colors)
     value = values[0] if value is None else value
     matches = [i for i, v in enumerate(values) if v == value]
     if not matches:
@@ -195,7 +225,7 @@ def frame_slider(values: Sequence, render: Callable, description: str, value=Non
         fig = render(v)
         if not isinstance(fig, Figure):
             raise TypeError(f"render({v!r}) must return a matplotlib Figure, got {type(fig).__name__}")
-        frames.append(figure_png(fig, dpi=dpi))
+        frames.append(figure_png(fig, dpi=dpi, colors=colors))
     slider, stack = _linked_frames(frames, labels, matches[0], description)
     box = widgets.VBox([slider, stack])
     box.add_class(FRAME_SLIDER_CLASS)
@@ -226,13 +256,8 @@ def canvas_png(fig: Figure, colors: int = 64) -> bytes:
 
     if not isinstance(fig, Figure):
         raise TypeError(f"fig must be a matplotlib Figure, got {type(fig).__name__}")
-    colors = positive_int(colors, "colors")
-    if colors > 256:
-        raise ValueError(f"colors must be at most 256, got {colors}")
-    image = Image.fromarray(np.asarray(fig.canvas.buffer_rgba())[..., :3])
-    buf = io.BytesIO()
-    image.quantize(colors, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE).save(buf, format="png")
-    return buf.getvalue()
+    colors = _palette_size(colors)
+    return _palette_png(Image.fromarray(np.asarray(fig.canvas.buffer_rgba())[..., :3]), colors)
 
 
 def frame_player(frames: Sequence[bytes], interval_ms: int, readouts: Sequence[str], description: str = "time"):

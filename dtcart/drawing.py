@@ -20,6 +20,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 from matplotlib.text import Annotation
 
+from .checks import positive_int
 from .control import MAX_STEPS, THETA_LIMIT, X_LIMIT, Rollout
 from .physics import DEFAULT_PARAMS, CartPoleParams, _as_state, _check_params
 
@@ -151,6 +152,35 @@ def _check_range(x_range):
     return low, high
 
 
+def _check_episode(states, length):
+    states = _as_state(states, "states")
+    if states.ndim != 2:
+        raise ValueError(f"states must have shape (T + 1, 4), got {states.shape}")
+    if isinstance(length, bool) or not isinstance(length, (int, np.integer)) \
+            or not 0 <= length < len(states):
+        raise ValueError(f"length must be an int in [0, {len(states) - 1}], "
+                         f"got {length!r}")
+    return states, int(length)
+
+
+def draw_strobe(ax: Axes, states, length, params: CartPoleParams = DEFAULT_PARAMS,
+                color: str = "tab:blue", every: int = 50) -> None:
+    """One episode as a strobe picture: the cart-pole every ``every`` steps
+    (50: once a second), faded, and at its last state, ``length``, in
+    ``color``; on axes set up by :func:`cartpole_axes`."""
+    if not isinstance(ax, Axes):
+        raise TypeError(f"ax must be a matplotlib Axes, got {type(ax).__name__}")
+    states, length = _check_episode(states, length)
+    every = positive_int(every, "every")
+    params = _check_params(params)
+    cartpole_axes(ax, params)
+    for t in range(0, length, every):
+        draw_cartpole(ax, states[t], params=params, color="0.55", alpha=0.3,
+                      track=t == 0)
+    draw_cartpole(ax, states[length], params=params, color=color,
+                  track=length == 0)
+
+
 def outcome(run: Rollout, i: int) -> str:
     """How episode ``i`` of ``run`` ended, in words: 'fell at step 78',
     'left the track at step 301' or 'lasted 500 steps'."""
@@ -171,7 +201,8 @@ def plot_episode(axes, states, length, params: CartPoleParams = DEFAULT_PARAMS,
     on two axes, with the limits that end an episode (dotted).
 
     Args:
-        axes: two matplotlib ``Axes``, for theta(t) and x(t).
+        axes: two matplotlib ``Axes``, for theta(t) and x(t) (None: leave
+            that curve out).
         states: ``(T + 1, 4)`` the episode's states, e.g. ``run.states[i]``.
         length: the steps it lasted; states ``0 .. length`` are drawn.
         params: the constants (the time step ``params.dt``).
@@ -179,29 +210,47 @@ def plot_episode(axes, states, length, params: CartPoleParams = DEFAULT_PARAMS,
         max_steps: the time axis runs to ``max_steps * params.dt``.
         labels: also label both axes.
     """
-    if len(axes) != 2 or not all(isinstance(ax, Axes) for ax in axes):
-        raise TypeError("axes must be two matplotlib Axes (theta, x)")
-    states = _as_state(states, "states")
-    if isinstance(length, bool) or not isinstance(length, (int, np.integer)) \
-            or not 0 <= length < len(states):
-        raise ValueError(f"length must be an int in [0, {len(states) - 1}], "
-                         f"got {length!r}")
+    if len(axes) != 2 or not all(ax is None or isinstance(ax, Axes)
+                                 for ax in axes):
+        raise TypeError("axes must be two matplotlib Axes (theta, x), "
+                        "either of them None to leave it out")
+    states, length = _check_episode(states, length)
     dt = _check_params(params).dt
     t = np.arange(length + 1) * dt
-    ax_theta, ax_x = axes
-    ax_theta.plot(t, np.degrees(states[: length + 1, 0]), color=color,
-                  label=label)
-    ax_x.plot(t, states[: length + 1, 2], color=color)
-    for ax, limit in ((ax_theta, np.degrees(THETA_LIMIT)), (ax_x, X_LIMIT)):
+    curves = (
+        (np.degrees(states[: length + 1, 0]), np.degrees(THETA_LIMIT),
+         "pole angle θ [deg]"),
+        (states[: length + 1, 2], X_LIMIT, "cart position x [m]"),
+    )
+    for ax, (values, limit, name) in zip(axes, curves):
+        if ax is None:
+            continue
+        ax.plot(t, values, color=color, label=label)
         for side in (-limit, limit):
             ax.axhline(side, color="tab:red", ls=":", lw=1)
         ax.set_xlim(0, max_steps * dt)
         ax.set_ylim(-1.17 * limit, 1.17 * limit)
         if labels:
             ax.set_xlabel("time t [s]")
-    if labels:
-        ax_theta.set_ylabel("pole angle θ [deg]")
-        ax_x.set_ylabel("cart position x [m]")
+            ax.set_ylabel(name)
+
+
+def plot_force(ax: Axes, actions, length, params: CartPoleParams = DEFAULT_PARAMS,
+               color: str = "tab:red", label: str | None = None,
+               max_steps: int = MAX_STEPS) -> None:
+    """The force [N] of steps ``0 .. length - 1`` against time [s]."""
+    if not isinstance(ax, Axes):
+        raise TypeError(f"ax must be a matplotlib Axes, got {type(ax).__name__}")
+    actions = np.asarray(actions, dtype=np.float64)
+    if actions.ndim != 1 or not 0 <= length <= len(actions):
+        raise ValueError(f"actions must have shape (T,) with T >= length, "
+                         f"got {actions.shape} and length {length!r}")
+    dt = _check_params(params).dt
+    ax.plot(np.arange(length) * dt, actions[:length], color=color, label=label)
+    ax.axhline(0, color="0.6", lw=0.8)
+    ax.set_xlim(0, max_steps * dt)
+    ax.set_xlabel("time t [s]")
+    ax.set_ylabel("force F [N]")
 
 
 #: the state and force Chapter 1's diagram shows: leaning toward +x, pushed
@@ -258,3 +307,41 @@ def draw_diagram(ax: Axes, params: CartPoleParams = DEFAULT_PARAMS) -> Axes:
         ax.text(end, TRACK_Y + 0.22, f"{end:+.1f} m", color="tab:red",
                 **text)
     return ax
+
+
+def effective_gain(states, actions, length, window: int = 25) -> np.ndarray:
+    """``(length,)`` the gain [N/rad] a policy's forces amount to: at step t,
+    the least-squares g of ``a_s = g theta_s`` over the last ``window`` steps
+    s (25: half a second). The heuristic u = K theta gives K exactly; a
+    policy that lets the pole go drops below K* = (M + m) g."""
+    states, length = _check_episode(states, length)
+    actions = np.asarray(actions, dtype=np.float64)
+    if actions.ndim != 1 or len(actions) < length or length < 1:
+        raise ValueError(f"actions must have shape (T,) with T >= length >= 1, "
+                         f"got {actions.shape} and length {length}")
+    window = positive_int(window, "window")
+    theta, force = states[:length, 0], actions[:length]
+    # running sums of a theta and theta^2; a window is a difference of two
+    fit = np.concatenate([[0.0], np.cumsum(force * theta)])
+    norm = np.concatenate([[0.0], np.cumsum(theta * theta)])
+    end = np.arange(1, length + 1)
+    start = np.maximum(end - window, 0)
+    return (fit[end] - fit[start]) / (norm[end] - norm[start])
+
+
+def plot_effective_gain(ax: Axes, states, actions, length,
+                        params: CartPoleParams = DEFAULT_PARAMS,
+                        color: str = "tab:blue", label: str | None = None,
+                        window: int = 25, max_steps: int = MAX_STEPS) -> None:
+    """:func:`effective_gain` against time [s], with K* dashed: below the
+    dashed line the pole is no longer held up."""
+    from .control import critical_gain
+
+    gain = effective_gain(states, actions, length, window)
+    dt = _check_params(params).dt
+    ax.plot(np.arange(len(gain)) * dt, gain, color=color, label=label)
+    ax.axhline(critical_gain(params), color="k", ls="--", lw=1)
+    ax.set_xlim(0, max_steps * dt)
+    ax.set_ylim(0, 35)
+    ax.set_xlabel("time t [s]")
+    ax.set_ylabel("effective gain g [N/rad]")
