@@ -674,17 +674,10 @@ examples = [
 # %% tags=["remove-output", "hide-input"]
 fig, axes = plt.subplots(1, 2, figsize=(9, 3))
 for i, color in zip(examples, ("tab:red", "tab:orange", "tab:green")):
-    n = ds.lengths[i]
-    t = np.arange(n + 1) * params.dt
     label = f"K = {ds.gains[i]:.1f}, return {int(returns[i])}"
-    axes[0].plot(
-        t, np.degrees(ds.states[i, : n + 1, 0]), color=color, label=label
+    drawing.plot_episode(
+        axes, ds.states[i], ds.lengths[i], color=color, label=label
     )
-    axes[1].plot(t, ds.states[i, : n + 1, 2], color=color)
-axes[0].set_ylabel("pole angle θ [deg]")
-axes[1].set_ylabel("cart position x [m]")
-for ax in axes:
-    ax.set_xlabel("time [s]")
 axes[0].legend(fontsize=8)
 fig.tight_layout()
 glue("fig-ch2-examples", fig, display=False)
@@ -745,16 +738,8 @@ ax_r.plot(
 )
 ax_r.set_ylabel("steps")
 ax_r.legend(fontsize=8)
-ax_th.plot(t[: n + 1], np.degrees(ds.states[i, : n + 1, 0]), color="tab:orange")
-ax_th.set_ylabel("pole angle θ [deg]")
-ax_th.set_ylim(-14, 14)
-ax_x.plot(t[: n + 1], ds.states[i, : n + 1, 2], color="tab:orange")
-ax_x.set_ylabel("cart position x [m]")
-ax_x.set_ylim(-2.8, 2.8)
-ax_x.set_xlabel("time [s]")
-for ax, limit in ((ax_th, 12.0), (ax_x, control.X_LIMIT)):
-    for side in (-limit, limit):
-        ax.axhline(side, color="tab:red", ls=":", lw=1)
+drawing.plot_episode((ax_th, ax_x), ds.states[i], n, color="tab:orange")
+ax_th.set_xlabel("")  # the axes share time: label it once, at the bottom
 fig.tight_layout()
 glue("fig-ch2-rtg", fig, display=False)
 fig

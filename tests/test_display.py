@@ -297,3 +297,41 @@ def test_frame_player_rejects_bad_input(kwargs, error):
     arguments.update(kwargs)
     with pytest.raises(error):
         display.frame_player(**arguments)
+
+
+def test_effective_gain_of_the_heuristic_is_its_gain():
+    run = control.rollout(control.heuristic([21.0, 30.0]),
+                          np.tile([0.05, 0.05, 0, 0], (2, 1)))
+    for i, K in enumerate((21.0, 30.0)):
+        gain = drawing.effective_gain(run.states[i], run.actions[i],
+                                      run.lengths[i], window=10)
+        assert gain.shape == (run.lengths[i],)
+        assert np.allclose(gain, K, rtol=1e-9)
+    # a policy that stops pushing halfway drops to zero gain
+    forces = run.actions[1].copy()
+    forces[250:] = 0.0
+    gain = drawing.effective_gain(run.states[1], forces, 500, window=25)
+    assert np.allclose(gain[:250], 30.0) and np.allclose(gain[275:], 0.0)
+    with pytest.raises(ValueError):
+        drawing.effective_gain(run.states[1], forces[:10], 500)
+    with pytest.raises(ValueError):
+        drawing.effective_gain(run.states[1], forces, 500, window=0)
+
+
+def test_strobe_force_and_gain_plots():
+    run = control.rollout(control.heuristic(21.0), [[0.05, 0.05, 0, 0]])
+    fig, axes = plt.subplots(1, 3)
+    drawing.draw_strobe(axes[0], run.states[0], run.lengths[0], every=50)
+    n_poses = len(range(0, run.lengths[0], 50)) + 1
+    assert len(axes[0].patches) == n_poses  # one cart per pose
+    drawing.plot_force(axes[1], run.actions[0], run.lengths[0])
+    assert "[N]" in axes[1].get_ylabel()
+    drawing.plot_effective_gain(axes[2], run.states[0], run.actions[0],
+                                run.lengths[0])
+    assert axes[2].lines[1].get_ydata()[0] == control.critical_gain()
+    drawing.plot_episode([axes[1], None], run.states[0], run.lengths[0])
+    with pytest.raises(ValueError):
+        drawing.plot_force(axes[1], run.actions[0], 501)
+    with pytest.raises(ValueError):
+        drawing.draw_strobe(axes[0], run.states[0], run.lengths[0], every=0)
+    plt.close(fig)
