@@ -237,8 +237,8 @@ def _linked_frames(frames: list, labels: list, index: int, description: str):
     slider's index ``jslink``ed to the stack's, both at ``index``."""
     import ipywidgets as widgets
 
-    images = [widgets.Image(value=png, format="png", layout=widgets.Layout(max_width="100%", height="auto"))
-              for png in frames]
+    fit = widgets.Layout(max_width="100%", height="auto")  # one layout for all: less state on the page
+    images = [widgets.Image(value=png, format="png", layout=fit) for png in frames]
     stack = widgets.Stack(images, selected_index=index)
     slider = widgets.SelectionSlider(options=list(zip(labels, range(len(frames)))), value=index,
                                      description=description, continuous_update=True,

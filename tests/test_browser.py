@@ -368,18 +368,11 @@ def test_site_reads_from_a_folder(browser, site):
 # --- animations (dtcart.display.frame_player): play, scrub, and the weight budget ---
 
 ANIMATION_PAGES = ("book/01_physics", "book/02_control_and_data", "book/06_decision_transformer")
-ANIMATION_BUDGET = 1_000_000  # bytes of frames one animation may add to its page
+ANIMATION_BUDGET = 1_000_000  # bytes one animation may add to its page (its widget state, frames included)
 SITE_BUDGET = 30_000_000  # bytes, the whole built site
 PAGE_WEIGHTS = ROOT / "_build" / "page_weights.json"
 PLAYER_CLASS = "dtcart-frame-player"
 WIDGET_STATE = re.compile(r'<script type="application/vnd.jupyter.widget-state\+json">(.*?)</script>', re.S)
-
-SHOWN_FRAME = """box => {
-  const shown = Array.from(box.querySelectorAll('img')).filter(img => img.offsetParent !== null);
-  return {count: shown.length, src: shown.length ? shown[0].currentSrc : null,
-          width: shown.length ? shown[0].naturalWidth : 0,
-          readout: (box.querySelector('.widget-readout') || {}).textContent};
-}"""
 
 FRAME_CHANGES = """(box, [src, limit]) => new Promise(resolve => {
   const t0 = performance.now();
@@ -395,20 +388,27 @@ LOADED_BYTES = """() => performance.getEntriesByType('navigation').concat(perfor
   .reduce((sum, e) => sum + (e.encodedBodySize || e.transferSize || 0), 0)"""
 
 
-def animation_weights(html: str) -> list[int]:
-    """Bytes of frames each frame player of a built page embeds (its images' base64 data, in order)."""
+def animation_weights(html: str, css_class: str = PLAYER_CLASS) -> list[int]:
+    """Bytes each frame player (or other widget of ``css_class``) of a built page adds to it: the embedded widget state (JSON, frames
+    included) of the player and of every model it refers to, each model counted once."""
     weights = []
     for block in WIDGET_STATE.findall(html):
         models = json.loads(block)["state"]
 
-        def frame_bytes(model_id: str) -> int:
-            model = models[model_id]
-            own = sum(len(b.get("data", "")) for b in model.get("buffers", []))
-            children = model["state"].get("children", [])
-            return own + sum(frame_bytes(c.removeprefix("IPY_MODEL_")) for c in children)
+        def refers_to(model: dict) -> list[str]:
+            found = re.findall(r'"IPY_MODEL_([0-9a-f]+)"', json.dumps(model["state"]))
+            return [m for m in found if m in models]
 
-        weights += [frame_bytes(model_id) for model_id, model in models.items()
-                    if PLAYER_CLASS in model["state"].get("_dom_classes", [])]
+        for model_id, model in models.items():
+            if css_class not in model["state"].get("_dom_classes", []):
+                continue
+            seen, todo = set(), [model_id]
+            while todo:
+                current = todo.pop()
+                if current not in seen:
+                    seen.add(current)
+                    todo += refers_to(models[current])
+            weights.append(sum(len(json.dumps(models[m])) for m in seen))
     return weights
 
 
@@ -426,7 +426,7 @@ def test_animation_plays_and_scrubs_without_a_kernel(reader, site, page):
     for i in range(players.count()):
         box = players.nth(i)
         box.scroll_into_view_if_needed()
-        before = box.evaluate(SHOWN_FRAME)
+        before = box.evaluate(VISIBLE_FRAME)
         assert before["count"] == 1 and before["width"] > 0, f"{page} animation {i}: no first frame: {before}"
         box.screenshot(path=str(shot_name(page, f"-animation{i}-start")))
 
@@ -436,16 +436,16 @@ def test_animation_plays_and_scrubs_without_a_kernel(reader, site, page):
         assert waited is not None, f"{page} animation {i}: play did not change the frame within 2 s"
         reader.page.wait_for_timeout(400)
         play.click()  # pause
-        paused = box.evaluate(SHOWN_FRAME)
+        paused = box.evaluate(VISIBLE_FRAME)
         reader.page.wait_for_timeout(400)
-        assert box.evaluate(SHOWN_FRAME)["src"] == paused["src"], f"{page} animation {i}: pause did not hold"
+        assert box.evaluate(VISIBLE_FRAME)["src"] == paused["src"], f"{page} animation {i}: pause did not hold"
         box.screenshot(path=str(shot_name(page, f"-animation{i}-playing")))
 
         handle = box.locator(".noUi-handle")
         handle.focus()
         reader.page.keyboard.press("End")
         moved = box.evaluate(FRAME_CHANGES, [paused["src"], 2000])
-        end = box.evaluate(SHOWN_FRAME)
+        end = box.evaluate(VISIBLE_FRAME)
         assert moved is not None and end["readout"] != paused["readout"], (paused, end)
         assert handle.get_attribute("aria-valuenow") == handle.get_attribute("aria-valuemax")
         box.screenshot(path=str(shot_name(page, f"-animation{i}-end")))
@@ -456,10 +456,11 @@ def test_animation_plays_and_scrubs_without_a_kernel(reader, site, page):
     assert len(weights) == players.count()
     record = json.loads(PAGE_WEIGHTS.read_text()) if PAGE_WEIGHTS.is_file() else {}
     record[page] = {"html_bytes": len(html.encode()), "loaded_bytes": reader.page.evaluate(LOADED_BYTES),
-                    "animation_frame_bytes": weights, "site_bytes": site_bytes(site)}
+                    "animation_bytes": weights, "slider_bytes": animation_weights(html, "dtcart-frame-slider"),
+                    "site_bytes": site_bytes(site)}
     PAGE_WEIGHTS.write_text(json.dumps(record, indent=1))
     print(f"{page}: {record[page]}")
     over = [w for w in weights if w > ANIMATION_BUDGET]
-    assert not over, f"{page}: animations over {ANIMATION_BUDGET} bytes of frames: {weights}"
+    assert not over, f"{page}: animations over {ANIMATION_BUDGET} bytes: {weights}"
     assert record[page]["site_bytes"] < SITE_BUDGET, f"the built site is {record[page]['site_bytes']} bytes"
     assert not reader.errors and not reader.offsite, reader.errors + reader.offsite
