@@ -151,6 +151,22 @@ def figure_png(fig: Figure, dpi: int = 80, colors: int | None = None) -> bytes:
     return buf.getvalue() if colors is None else _palette_png(_rgb(buf), colors)
 
 
+def _frame_png(fig: Figure, dpi: int, colors: int | None) -> bytes:
+    """One slider frame: the figure drawn once at ``dpi``, as laid out (no tight crop, which draws it
+    twice), as a PNG (palette, with ``colors``), then closed."""
+    from PIL import Image
+
+    fig.set_dpi(dpi)
+    fig.canvas.draw()
+    image = Image.fromarray(np.asarray(fig.canvas.buffer_rgba())[..., :3])
+    plt.close(fig)
+    if colors is not None:
+        return _palette_png(image, colors)
+    buf = io.BytesIO()
+    image.save(buf, format="png")
+    return buf.getvalue()
+
+
 def _palette_size(colors) -> int:
     colors = positive_int(colors, "colors")
     if colors > 256:
@@ -178,7 +194,8 @@ def frame_slider(values: Sequence, render: Callable, description: str, value=Non
                  readout_format: Callable = str, colors: int | None = 64):
     """A slider over precomputed frames that keeps working in the rendered book, where there is no kernel.
 
-    ``render(v)`` draws one matplotlib figure per value ``v``; each is stored as a PNG image in an
+    ``render(v)`` draws one matplotlib figure per value ``v`` (laid out to fit: it is drawn as is, not
+    cropped); each is stored as a PNG image in an
     ``ipywidgets.Stack``, and the slider's index is linked to the stack client-side with
     ``widgets.jslink``. The widget state (images included) is embedded in the page by the book build,
     and the site serves the widget manager itself, so moving the slider changes the figure in a plain
@@ -225,7 +242,7 @@ def frame_slider(values: Sequence, render: Callable, description: str, value=Non
         fig = render(v)
         if not isinstance(fig, Figure):
             raise TypeError(f"render({v!r}) must return a matplotlib Figure, got {type(fig).__name__}")
-        frames.append(figure_png(fig, dpi=dpi, colors=colors))
+        frames.append(_frame_png(fig, dpi, colors))
     slider, stack = _linked_frames(frames, labels, matches[0], description)
     box = widgets.VBox([slider, stack])
     box.add_class(FRAME_SLIDER_CLASS)

@@ -499,7 +499,7 @@ widgets.interact(show_episode, K=gain_slider, theta0=angle_slider)
 
 # %% [markdown]
 # This slider works anywhere, the web page included: its frames were drawn when the book was built, in
-# steps of 0.2 N/rad through the band from 19 to 23 N/rad where the story turns, and of 1 N/rad outside it.
+# steps of 0.2 N/rad through the band from 19 to 23 N/rad where the story turns, and of 2 N/rad outside it.
 # Each frame shows the cart-pole once a second (faded) and where the episode ended. It opens at $K = 19$,
 # just below $K^*$: the push is not quite enough, and the pole tilts further and further until it falls.
 # Move it to 19.6 and the pole holds, but the cart walks off the track, later and later as the gain grows;
@@ -508,9 +508,9 @@ widgets.interact(show_episode, K=gain_slider, theta0=angle_slider)
 # %%
 slider_gains = np.round(
     np.concatenate([
-        np.arange(12.0, 19.0),
+        np.arange(12.0, 19.0, 2.0),
         np.arange(19.0, 23.01, 0.2),
-        np.arange(24.0, 31.0),
+        np.arange(24.0, 31.0, 2.0),
     ]),
     1,
 )
