@@ -11,7 +11,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .checks import positive_int
+from .checks import check_type, positive_int
 from .control import Rollout
 from .display import canvas_png, frame_player
 from .drawing import _check_range, cartpole_axes, draw_cartpole, draw_track, outcome
@@ -40,8 +40,7 @@ def animate_rollout(run: Rollout, episodes, names=None, every: int = 5,
     Returns:
         The :func:`dtcart.display.frame_player` widget.
     """
-    if not isinstance(run, Rollout):
-        raise TypeError(f"run must be a Rollout, got {type(run).__name__}")
+    check_type(run, Rollout, "run")
     try:
         index = np.asarray(episodes, dtype=np.int64).reshape(-1)
     except (TypeError, ValueError) as err:

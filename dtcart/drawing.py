@@ -20,7 +20,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 from matplotlib.text import Annotation
 
-from .checks import positive_int
+from .checks import check_type, positive_int
 from .control import MAX_STEPS, THETA_LIMIT, X_LIMIT, Rollout
 from .physics import DEFAULT_PARAMS, CartPoleParams, _as_state, _check_params
 
@@ -71,8 +71,7 @@ def draw_cartpole(ax: Axes, state, force=None,
     Returns:
         The :class:`CartPoleArtists` added.
     """
-    if not isinstance(ax, Axes):
-        raise TypeError(f"ax must be a matplotlib Axes, got {type(ax).__name__}")
+    check_type(ax, Axes, "ax")
     state = _as_state(state)
     if state.shape != (4,):
         raise ValueError(f"state must have shape (4,), got {state.shape}")
@@ -127,8 +126,7 @@ def cartpole_axes(ax: Axes, params: CartPoleParams = DEFAULT_PARAMS,
     """Set ``ax`` up for :func:`draw_cartpole`: equal scales in metres, the
     track's span ``x_range`` [m], room below the track for a hanging pole if
     ``hanging``; the x axis labelled, the y axis hidden. Returns ``ax``."""
-    if not isinstance(ax, Axes):
-        raise TypeError(f"ax must be a matplotlib Axes, got {type(ax).__name__}")
+    check_type(ax, Axes, "ax")
     low, high = _check_range(x_range)
     rod = 2 * _check_params(params).half_length
     ax.set_xlim(low, high)
@@ -168,8 +166,7 @@ def draw_strobe(ax: Axes, states, length, params: CartPoleParams = DEFAULT_PARAM
     """One episode as a strobe picture: the cart-pole every ``every`` steps
     (50: once a second), faded, and at its last state, ``length``, in
     ``color``; on axes set up by :func:`cartpole_axes`."""
-    if not isinstance(ax, Axes):
-        raise TypeError(f"ax must be a matplotlib Axes, got {type(ax).__name__}")
+    check_type(ax, Axes, "ax")
     states, length = _check_episode(states, length)
     every = positive_int(every, "every")
     params = _check_params(params)
@@ -184,8 +181,7 @@ def draw_strobe(ax: Axes, states, length, params: CartPoleParams = DEFAULT_PARAM
 def outcome(run: Rollout, i: int) -> str:
     """How episode ``i`` of ``run`` ended, in words: 'fell at step 78',
     'left the track at step 301' or 'lasted 500 steps'."""
-    if not isinstance(run, Rollout):
-        raise TypeError(f"run must be a Rollout, got {type(run).__name__}")
+    check_type(run, Rollout, "run")
     n = int(run.lengths[i])
     if run.fell[i]:
         return f"fell at step {n}"
@@ -239,8 +235,7 @@ def plot_force(ax: Axes, actions, length, params: CartPoleParams = DEFAULT_PARAM
                color: str = "tab:red", label: str | None = None,
                max_steps: int = MAX_STEPS) -> None:
     """The force [N] of steps ``0 .. length - 1`` against time [s]."""
-    if not isinstance(ax, Axes):
-        raise TypeError(f"ax must be a matplotlib Axes, got {type(ax).__name__}")
+    check_type(ax, Axes, "ax")
     actions = np.asarray(actions, dtype=np.float64)
     if actions.ndim != 1 or not 0 <= length <= len(actions):
         raise ValueError(f"actions must have shape (T,) with T >= length, "
