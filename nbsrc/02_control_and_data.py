@@ -304,7 +304,8 @@ animate_rollout(three, [0, 1, 2], [f"K = {K:g} N/rad" for K in movie_gains])
 # %% [markdown]
 # At $K = 19$ N/rad the push is a little too weak and the pole keeps tilting until it passes 12 degrees. At
 # 21 the pole swings, held, while the cart walks steadily off the end of the track: the second failure. At
-# 25 the pole swings and the cart wanders, but both stay inside for the full 10 s.
+# 25 the pole swings and the cart wanders, but both stay inside for the full 10 s. The same start's curves,
+# for these gains and two more, are {numref}`fig-ch2-multiples` below.
 
 # %% [markdown]
 # ### Why the cart drifts, and where "about 22" comes from
