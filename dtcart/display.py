@@ -1,4 +1,4 @@
-"""Helpers the chapters use to show things: module source, and sliders that work without a kernel."""
+"""Helpers the chapters use to show things: module source, and sliders and players that work without a kernel."""
 
 from __future__ import annotations
 
@@ -10,12 +10,16 @@ import textwrap
 from typing import Callable, Sequence
 
 import matplotlib.pyplot as plt
+import numpy as np
 from matplotlib.figure import Figure
 
 from .checks import positive_int
 
 #: CSS class on every frame slider's outer box; the browser test finds the sliders by it.
 FRAME_SLIDER_CLASS = "dtcart-frame-slider"
+#: CSS class on every frame player's outer box (an animation); the browser test finds them by it.
+FRAME_PLAYER_CLASS = "dtcart-frame-player"
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 def displayed_source(obj, docstring: bool = True) -> str:
@@ -133,22 +137,65 @@ def show_source(obj, docstring: bool = True):
     return Code(displayed_source(obj, docstring), language="python")
 
 
-def figure_png(fig: Figure, dpi: int = 80) -> bytes:
-    """Render a matplotlib figure to PNG bytes (tight bounding box) and close it."""
+def figure_png(fig: Figure, dpi: int = 80, colors: int | None = None) -> bytes:
+    """Render a matplotlib figure to PNG bytes (tight bounding box) and close it; with ``colors``,
+    as a palette PNG of at most that many colours (see :func:`canvas_png`)."""
     if not isinstance(fig, Figure):
         raise TypeError(f"fig must be a matplotlib Figure, got {type(fig).__name__}")
     dpi = positive_int(dpi, "dpi")
+    if colors is not None:
+        colors = _palette_size(colors)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
     plt.close(fig)
+    return buf.getvalue() if colors is None else _palette_png(_rgb(buf), colors)
+
+
+def _frame_png(fig: Figure, dpi: int, colors: int | None) -> bytes:
+    """One slider frame: the figure drawn once at ``dpi``, as laid out (no tight crop, which draws it
+    twice), as a PNG (palette, with ``colors``), then closed."""
+    from PIL import Image
+
+    fig.set_dpi(dpi)
+    fig.canvas.draw()
+    image = Image.fromarray(np.asarray(fig.canvas.buffer_rgba())[..., :3])
+    plt.close(fig)
+    if colors is not None:
+        return _palette_png(image, colors)
+    buf = io.BytesIO()
+    image.save(buf, format="png")
+    return buf.getvalue()
+
+
+def _palette_size(colors) -> int:
+    colors = positive_int(colors, "colors")
+    if colors > 256:
+        raise ValueError(f"colors must be at most 256, got {colors}")
+    return colors
+
+
+def _rgb(buf: io.BytesIO):
+    from PIL import Image
+
+    buf.seek(0)
+    return Image.open(buf).convert("RGB")
+
+
+def _palette_png(image, colors: int) -> bytes:
+    """An RGB PIL image as a PNG of at most ``colors`` colours (no dithering: line art stays crisp)."""
+    from PIL import Image
+
+    buf = io.BytesIO()
+    image.quantize(colors, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE).save(buf, format="png")
     return buf.getvalue()
 
 
 def frame_slider(values: Sequence, render: Callable, description: str, value=None, dpi: int = 80,
-                 readout_format: Callable = str):
+                 readout_format: Callable = str, colors: int | None = 64):
     """A slider over precomputed frames that keeps working in the rendered book, where there is no kernel.
 
-    ``render(v)`` draws one matplotlib figure per value ``v``; each is stored as a PNG image in an
+    ``render(v)`` draws one matplotlib figure per value ``v`` (laid out to fit: it is drawn as is, not
+    cropped); each is stored as a PNG image in an
     ``ipywidgets.Stack``, and the slider's index is linked to the stack client-side with
     ``widgets.jslink``. The widget state (images included) is embedded in the page by the book build,
     and the site serves the widget manager itself, so moving the slider changes the figure in a plain
@@ -161,6 +208,8 @@ def frame_slider(values: Sequence, render: Callable, description: str, value=Non
         value: the value shown first (default: the first one); must be one of ``values``.
         dpi: resolution of the frames, a positive int.
         readout_format: how a value is printed next to the slider, a callable to ``str``.
+        colors: store each frame as a palette PNG of at most this many colours (a third of the
+            weight for line art), or None for full colour.
 
     Returns:
         An ``ipywidgets.VBox`` (CSS class ``dtcart-frame-slider``) holding the slider and the stack of frames.
@@ -179,6 +228,8 @@ def frame_slider(values: Sequence, render: Callable, description: str, value=Non
     if not callable(readout_format):
         raise TypeError(f"readout_format must be a callable, got {type(readout_format).__name__}")
     dpi = positive_int(dpi, "dpi")
+    if colors is not None:
+        colors = _palette_size(colors)
     value = values[0] if value is None else value
     matches = [i for i, v in enumerate(values) if v == value]
     if not matches:
@@ -191,14 +242,77 @@ def frame_slider(values: Sequence, render: Callable, description: str, value=Non
         fig = render(v)
         if not isinstance(fig, Figure):
             raise TypeError(f"render({v!r}) must return a matplotlib Figure, got {type(fig).__name__}")
-        frames.append(widgets.Image(value=figure_png(fig, dpi=dpi), format="png",
-                                    layout=widgets.Layout(max_width="100%", height="auto")))
-    stack = widgets.Stack(frames, selected_index=matches[0])
-    slider = widgets.SelectionSlider(options=list(zip(labels, range(len(values)))), value=matches[0],
+        frames.append(_frame_png(fig, dpi, colors))
+    slider, stack = _linked_frames(frames, labels, matches[0], description)
+    box = widgets.VBox([slider, stack])
+    box.add_class(FRAME_SLIDER_CLASS)
+    return box
+
+
+def _linked_frames(frames: list, labels: list, index: int, description: str):
+    """A selection slider over ``labels`` and an ``ipywidgets.Stack`` of the PNG ``frames``, the
+    slider's index ``jslink``ed to the stack's, both at ``index``."""
+    import ipywidgets as widgets
+
+    fit = widgets.Layout(max_width="100%", height="auto")  # one layout for all: less state on the page
+    images = [widgets.Image(value=png, format="png", layout=fit) for png in frames]
+    stack = widgets.Stack(images, selected_index=index)
+    slider = widgets.SelectionSlider(options=list(zip(labels, range(len(frames)))), value=index,
                                      description=description, continuous_update=True,
                                      style={"description_width": "initial"},
                                      layout=widgets.Layout(width="100%", max_width="600px"))
     widgets.jslink((slider, "index"), (stack, "selected_index"))
-    box = widgets.VBox([slider, stack])
-    box.add_class(FRAME_SLIDER_CLASS)
+    return slider, stack
+
+
+def canvas_png(fig: Figure, colors: int = 64) -> bytes:
+    """The figure's canvas as last drawn (``fig.canvas.draw()``, or blitted artists since), at its own
+    size and dpi, as a palette PNG of at most ``colors`` colours: line art loses nothing visible and
+    shrinks three- to five-fold. The figure stays open, so an animation can draw its next frame."""
+    from PIL import Image
+
+    if not isinstance(fig, Figure):
+        raise TypeError(f"fig must be a matplotlib Figure, got {type(fig).__name__}")
+    colors = _palette_size(colors)
+    return _palette_png(Image.fromarray(np.asarray(fig.canvas.buffer_rgba())[..., :3]), colors)
+
+
+def frame_player(frames: Sequence[bytes], interval_ms: int, readouts: Sequence[str], description: str = "time"):
+    """Play/pause and a scrubber over precomputed PNG frames, working in the rendered book with no kernel.
+
+    The ``ipywidgets.Play`` button, the scrubber (a selection slider) and the ``Stack`` of frames are
+    linked client-side with ``widgets.jslink``, like :func:`frame_slider`'s, so the animation runs in a
+    plain browser from the page's embedded widget state, and live in JupyterLab and Colab.
+
+    Args:
+        frames: the PNG images, in order (at least two).
+        interval_ms: the time between frames when playing [ms], a positive int.
+        readouts: one distinct label per frame, shown next to the scrubber (e.g. "1.20 s").
+        description: the scrubber's label.
+
+    Returns:
+        An ``ipywidgets.VBox`` (CSS class ``dtcart-frame-player``): the play button and the scrubber
+        in a row, and the frames below.
+    """
+    import ipywidgets as widgets
+
+    if isinstance(frames, (str, bytes)) or not hasattr(frames, "__iter__"):
+        raise TypeError(f"frames must be a sequence of PNG bytes, got {type(frames).__name__}")
+    frames = list(frames)
+    if len(frames) < 2 or not all(isinstance(f, bytes) and f.startswith(PNG_SIGNATURE) for f in frames):
+        raise ValueError("frames must be at least two PNG images (bytes)")
+    interval_ms = positive_int(interval_ms, "interval_ms")
+    if isinstance(readouts, str) or not hasattr(readouts, "__iter__"):
+        raise TypeError(f"readouts must be a sequence of str, got {type(readouts).__name__}")
+    readouts = list(readouts)
+    if len(readouts) != len(frames) or not all(isinstance(r, str) for r in readouts) \
+            or len(set(readouts)) != len(readouts):
+        raise ValueError(f"readouts must be {len(frames)} distinct strings, one per frame")
+    if not isinstance(description, str):
+        raise TypeError(f"description must be a str, got {type(description).__name__}")
+    slider, stack = _linked_frames(frames, readouts, 0, description)
+    play = widgets.Play(value=0, min=0, max=len(frames) - 1, interval=interval_ms, description="play")
+    widgets.jslink((play, "value"), (slider, "index"))
+    box = widgets.VBox([widgets.HBox([play, slider]), stack])
+    box.add_class(FRAME_PLAYER_CLASS)
     return box

@@ -18,7 +18,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from myst_nb import glue
 
-from dtcart import physics
+from dtcart import drawing, physics
+from dtcart.animation import animate_states
 from dtcart.control import THETA_LIMIT, X_LIMIT, critical_gain
 from dtcart.display import show_source
 from dtcart.physics import (
@@ -33,6 +34,40 @@ from dtcart.physics import (
 params = physics.DEFAULT_PARAMS
 gym_params = CartPoleParams.gymnasium()
 np.set_printoptions(precision=4, suppress=True)
+
+# %% tags=["remove-output", "hide-input"]
+fig, ax = plt.subplots(figsize=(7.5, 2.9))
+drawing.draw_diagram(ax)
+fig.tight_layout()
+glue("fig-ch1-diagram", fig, display=False)
+fig
+
+# %% [markdown]
+# ```{glue:figure} fig-ch1-diagram
+# :name: fig-ch1-diagram
+#
+# The cart-pole. A cart of mass $M$ rolls on a track that ends at $x = \pm 2.4$ m (red stops); a pole,
+# a uniform rod of mass $m$ and length $2l$, is hinged on top of it at angle $\theta$ from upright,
+# positive when it leans toward $+x$; the force $F$ pushes the cart, positive toward $+x$. Drawn by
+# `dtcart.drawing.draw_cartpole` at $\theta = 0.35$ rad, $x = 0.7$ m, $F = 8$ N.
+# ```
+#
+# {numref}`fig-ch1-diagram` is the system this chapter builds. It is drawn by code, from a state, by the
+# function that also draws every frame of the book's animations, so the picture cannot disagree with the
+# physics: the hinge sits at $(x, 0)$, the tip of the pole at $(x + 2l\sin\theta,\ 2l\cos\theta)$,
+# and the arrow points the way the force pushes.
+
+# %%
+show_source(drawing._draw_cartpole)
+
+# %%
+fig, ax = plt.subplots()
+drawn = drawing.draw_cartpole(ax, [0.35, 0.0, 0.7, 0.0], force=-8.0)
+(hinge, tip), tail = drawn.pole.get_xydata(), drawn.arrow.xyann
+assert np.allclose(hinge, (0.7, 0.0))
+assert np.allclose(tip, (0.7 + 2 * 0.5 * np.sin(0.35), 2 * 0.5 * np.cos(0.35)))
+assert drawn.arrow.xy[0] < tail[0]  # F < 0: the arrow points toward -x
+plt.close(fig)
 
 # %% [markdown]
 # ## What the world is made of
@@ -444,6 +479,29 @@ print(
     f"upright pole passes 12 degrees at step {first_tilt} (t ="
     f" {t[first_tilt]:.2f} s); the cart passes 2.4 m at step {first_off_track}"
 )
+
+# %% [markdown]
+# Here are the first four seconds of it, played in real time (press play, or drag the time slider): the
+# same pushes on both carts, the arrows their size and sign.
+
+# %%
+SHOWN = 200  # steps: 4 s, until both carts are past the end of the track
+off_track = np.argmax(np.abs(shoved[:, :, 2]) > X_LIMIT, axis=1)
+assert off_track.tolist() == [184, 191] and off_track.max() < SHOWN
+pushes_movie = animate_states(
+    shoved[:, : SHOWN + 1],
+    np.tile(pushes[:SHOWN], (2, 1)),
+    [
+        f"upright start: past 12° at step {first_tilt},\n"
+        f"off the track at step {off_track[0]}",
+        f"hanging start: swings below the track,\n"
+        f"off the track at step {off_track[1]}",
+    ],
+    every=3,
+    x_range=(-2.9, 4.4),
+    hanging=True,
+)
+pushes_movie
 
 # %% tags=["remove-output", "hide-input"]
 fig, axes = plt.subplots(3, 1, figsize=(7, 6.5), sharex=True)

@@ -22,7 +22,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from myst_nb import glue
 
-from dtcart import control, data, physics
+from dtcart import control, data, drawing, physics
+from dtcart.animation import animate_rollout
 from dtcart.display import frame_slider, show_source
 
 params = physics.DEFAULT_PARAMS
@@ -284,6 +285,29 @@ print(
 )
 
 # %% [markdown]
+# Here are the three regions, seen: one start ($\theta_0 = 0.05$ rad, $\dot\theta_0 = 0.05$ rad/s, the cart
+# at rest in the centre) under a gain just below $K^*$, one between $K^*$ and the gain from which every start
+# survives, and one well above, played side by side in real time. Press play; the arrows are the pushes
+# $u = K\theta$, drawn to scale.
+
+# %%
+movie_gains = [19.0, 21.0, 25.0]
+story_start = [0.05, 0.05, 0.0, 0.0]
+three = control.rollout(
+    control.heuristic(movie_gains), np.tile(story_start, (3, 1))
+)
+assert three.fell.tolist() == [True, False, False]
+assert three.left_track.tolist() == [False, True, False]
+assert three.solved.tolist() == [False, False, True]
+animate_rollout(three, [0, 1, 2], [f"K = {K:g} N/rad" for K in movie_gains])
+
+# %% [markdown]
+# At $K = 19$ N/rad the push is a little too weak and the pole keeps tilting until it passes 12 degrees. At
+# 21 the pole swings, held, while the cart walks steadily off the end of the track: the second failure. At
+# 25 the pole swings and the cart wanders, but both stay inside for the full 10 s. The same start's curves,
+# for these gains and two more, are {numref}`fig-ch2-multiples` below.
+
+# %% [markdown]
 # ### Why the cart drifts, and where "about 22" comes from
 #
 # Chapter 1 showed that the horizontal momentum $p = (M+m)\dot x + m l\cos\theta\,\dot\theta$ changes only
@@ -410,8 +434,8 @@ assert np.allclose(
 # ## Turn the knob yourself
 #
 # One start, $\theta_0 = 0.05$ rad (unless you move the angle slider), $\dot\theta_0 = 0.05$ rad/s and the
-# cart at rest in the centre, under different gains. The function below plays it and draws the pole's angle and the cart's position against time, with the limits
-# that end the episode.
+# cart at rest in the centre, under different gains. The function below plays it and draws the cart-pole, and
+# the pole's angle and the cart's position against time, with the limits that end the episode.
 
 # %% tags=["hide-input"]
 THETA_DOT0 = 0.05
@@ -428,42 +452,23 @@ def play(K, theta0=0.05):
     )
 
 
-def outcome(run, i=0):
-    if run.fell[i]:
-        return f"pole fell after {run.lengths[i]} steps"
-    if run.left_track[i]:
-        return f"cart left the track after {run.lengths[i]} steps"
-    return "lasted all 500 steps"
-
-
-def draw_episode(axes, run, i=0, color="tab:blue"):
-    """theta(t) and x(t) of episode i on two axes, with the task's limits."""
-    n = run.lengths[i]
-    t = np.arange(n + 1) * params.dt
-    axes[0].plot(t, np.degrees(run.states[i, : n + 1, 0]), color=color)
-    axes[1].plot(t, run.states[i, : n + 1, 2], color=color)
-    for ax, limit in ((axes[0], 12.0), (axes[1], control.X_LIMIT)):
-        for side in (-limit, limit):
-            ax.axhline(side, color="tab:red", ls=":", lw=1)
-        ax.set_xlim(0, control.MAX_STEPS * params.dt)
-    axes[0].set_ylim(-14, 14)
-    axes[1].set_ylim(-2.8, 2.8)
-
-
 def episode_figure(K, theta0=0.05):
+    """The episode of play(K, theta0): the cart-pole once a second (faded) and
+    at its end, next to its pole angle and cart position against time."""
     run = play(K, theta0)
-    fig, axes = plt.subplots(1, 2, figsize=(8, 2.8))
-    draw_episode(axes, run)
-    axes[0].set_ylabel("pole angle θ [deg]")
-    axes[1].set_ylabel("cart position x [m]")
-    for ax in axes:
-        ax.set_xlabel("time [s]")
-    fig.suptitle(
-        f"K = {K:g} N/rad, θ0 = {theta0:g} rad: {outcome(run)}", fontsize=10
+    color = "tab:red" if run.fell[0] else (
+        "tab:orange" if run.left_track[0] else "tab:green")
+    fig, axes = plt.subplots(
+        1, 3, figsize=(9, 2.6), gridspec_kw=dict(width_ratios=[1.5, 1, 1])
     )
-    # fast
+    drawing.draw_strobe(axes[0], run.states[0], run.lengths[0], color=color)
+    drawing.plot_episode(axes[1:], run.states[0], run.lengths[0], color=color)
+    fig.suptitle(
+        f"K = {K:g} N/rad, θ0 = {theta0:g} rad: {drawing.outcome(run, 0)}",
+        fontsize=10,
+    )
     fig.subplots_adjust(
-        left=0.08, right=0.98, bottom=0.17, top=0.86, wspace=0.28
+        left=0.02, right=0.99, bottom=0.2, top=0.86, wspace=0.4
     )
     return fig
 
@@ -494,28 +499,50 @@ angle_slider = widgets.FloatSlider(
 widgets.interact(show_episode, K=gain_slider, theta0=angle_slider)
 
 # %% [markdown]
-# This slider works anywhere, the web page included: its 19 frames, one per integer gain from 12 to 30
-# N/rad, were drawn when the book was built. It opens at $K = 19$, just below $K^*$: the push is not quite
-# enough, and the pole tilts further and further until it falls. Move it one notch to 20 and the pole holds, but the cart walks off the track;
-# from 23 on the episode lasts its full 10 s.
+# This slider works anywhere, the web page included: its frames were drawn when the book was built, in
+# steps of 0.2 N/rad through the band from 19 to 23 N/rad where the story turns, and of 2 N/rad outside it.
+# Each frame shows the cart-pole once a second (faded) and where the episode ended. It opens at $K = 19$,
+# just below $K^*$: the push is not quite enough, and the pole tilts further and further until it falls.
+# Move it to 19.6 and the pole holds, but the cart walks off the track, later and later as the gain grows;
+# from 22.2 on the episode lasts its full 10 s.
 
 # %%
-slider_gains = np.arange(12, 31)
+slider_gains = np.round(
+    np.concatenate([
+        np.arange(12.0, 19.0, 2.0),
+        np.arange(19.0, 23.01, 0.2),
+        np.arange(24.0, 31.0, 2.0),
+    ]),
+    1,
+)
 frame_slider(
     slider_gains,
     episode_figure,
     "gain K [N/rad]",
-    value=19,
+    value=19.0,
     dpi=75,
     readout_format=lambda K: f"{K:g}",
 )
+
+# %%
+slider_runs = control.rollout(
+    control.heuristic(slider_gains),
+    np.tile(story_start, (len(slider_gains), 1)),
+)
+fell_below = slider_runs.fell[slider_gains < K_STAR - 1e-9]
+assert fell_below.all()
+assert not slider_runs.fell[slider_gains > K_STAR - 1e-9].any()
+drifting = slider_gains[slider_runs.left_track]
+assert drifting.min() == 19.6 and drifting.max() == 22.0
+assert slider_runs.solved[slider_gains >= 22.2].all()
+# the cart leaves later as the gain grows through the band
+assert (np.diff(slider_runs.lengths[slider_runs.left_track]) >= 0).all()
 
 # %% [markdown]
 # The same story as a static figure:
 
 # %%
 panel_gains = [15.0, 19.0, 21.0, 23.0, 27.0]
-story_start = [0.05, THETA_DOT0, 0.0, 0.0]
 panels = control.rollout(
     control.heuristic(panel_gains), np.tile(story_start, (5, 1))
 )
@@ -523,17 +550,18 @@ panels = control.rollout(
 # %% tags=["remove-output", "hide-input"]
 fig, axes = plt.subplots(2, 5, figsize=(12, 4.4), sharex=True, sharey="row")
 for j, K in enumerate(panel_gains):
-    draw_episode(
+    drawing.plot_episode(
         axes[:, j],
-        panels,
-        j,
+        panels.states[j],
+        panels.lengths[j],
         color=(
             "tab:red"
             if panels.fell[j]
             else ("tab:orange" if panels.left_track[j] else "tab:green")
         ),
+        labels=False,
     )
-    title = f"K = {K:g}: " + outcome(panels, j).replace(" after", "\nafter")
+    title = f"K = {K:g}:\n" + drawing.outcome(panels, j)
     axes[0, j].set_title(title, fontsize=9)
     axes[1, j].set_xlabel("time [s]")
     axes[1, j].set_xticks([0, 5, 10])
@@ -558,12 +586,7 @@ assert list(panels.fell) == [True, True, False, False, False]
 assert list(panels.left_track) == [False, False, True, False, False]
 assert list(panels.solved) == [False, False, False, True, True]
 assert panels.lengths[0] < panels.lengths[1]
-assert len(slider_gains) == 19
 assert play(19).fell[0] and play(20).left_track[0]
-high = slider_gains[slider_gains >= 23]
-assert control.rollout(
-    control.heuristic(high), np.tile(story_start, (len(high), 1))
-).solved.all()
 
 # %% [markdown]
 # ## The offline dataset
@@ -652,17 +675,10 @@ examples = [
 # %% tags=["remove-output", "hide-input"]
 fig, axes = plt.subplots(1, 2, figsize=(9, 3))
 for i, color in zip(examples, ("tab:red", "tab:orange", "tab:green")):
-    n = ds.lengths[i]
-    t = np.arange(n + 1) * params.dt
     label = f"K = {ds.gains[i]:.1f}, return {int(returns[i])}"
-    axes[0].plot(
-        t, np.degrees(ds.states[i, : n + 1, 0]), color=color, label=label
+    drawing.plot_episode(
+        axes, ds.states[i], ds.lengths[i], color=color, label=label
     )
-    axes[1].plot(t, ds.states[i, : n + 1, 2], color=color)
-axes[0].set_ylabel("pole angle θ [deg]")
-axes[1].set_ylabel("cart position x [m]")
-for ax in axes:
-    ax.set_xlabel("time [s]")
 axes[0].legend(fontsize=8)
 fig.tight_layout()
 glue("fig-ch2-examples", fig, display=False)
@@ -723,16 +739,8 @@ ax_r.plot(
 )
 ax_r.set_ylabel("steps")
 ax_r.legend(fontsize=8)
-ax_th.plot(t[: n + 1], np.degrees(ds.states[i, : n + 1, 0]), color="tab:orange")
-ax_th.set_ylabel("pole angle θ [deg]")
-ax_th.set_ylim(-14, 14)
-ax_x.plot(t[: n + 1], ds.states[i, : n + 1, 2], color="tab:orange")
-ax_x.set_ylabel("cart position x [m]")
-ax_x.set_ylim(-2.8, 2.8)
-ax_x.set_xlabel("time [s]")
-for ax, limit in ((ax_th, 12.0), (ax_x, control.X_LIMIT)):
-    for side in (-limit, limit):
-        ax.axhline(side, color="tab:red", ls=":", lw=1)
+drawing.plot_episode((ax_th, ax_x), ds.states[i], n, color="tab:orange")
+ax_th.set_xlabel("")  # the axes share time: label it once, at the bottom
 fig.tight_layout()
 glue("fig-ch2-rtg", fig, display=False)
 fig

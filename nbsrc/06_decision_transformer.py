@@ -21,7 +21,8 @@ import numpy as np
 import torch
 from myst_nb import glue
 
-from dtcart import baselines, control, data, evaluate, model, train
+from dtcart import baselines, control, data, drawing, evaluate, model, train
+from dtcart.animation import animate_rollout
 from dtcart.display import frame_slider, show_source
 
 NOTEBOOK_START = time.perf_counter()
@@ -341,12 +342,8 @@ show_source(evaluate._play_dt, docstring=False)
 show_source(evaluate.context_window, docstring=False)
 
 # %% [markdown]
-# The slider below plays one start, the same for every frame, at targets from 50 to 500. Watch the
-# countdown (right): the model is told how many steps remain. It balances the pole while plenty remain and,
-# like the controllers in its log that gave out, lets it go when the countdown gets near the time a fall
-# takes; asked for 500, it holds the pole and keeps the cart on the track for the full 10 s. On a single
-# start the episode does not end exactly when the countdown hits zero, but it ends close to it, and the
-# lower the target, the sooner the end.
+# Here is one start, the same for all three, with the model asked for 100, 300 and 500. Press play: the
+# episodes run in real time side by side, the arrows are the forces the model applies.
 
 # %%
 slider_targets = np.arange(50, 501, 50)
@@ -356,32 +353,36 @@ demo = evaluate.rollout_dt(
     slider_targets.astype(float),
     np.repeat(demo_start, len(slider_targets), 0),
 )
+shown_targets = [100, 300, 500]
+animate_rollout(
+    demo,
+    [list(slider_targets).index(g) for g in shown_targets],
+    [f"target {g}" for g in shown_targets],
+)
 
+# %% [markdown]
+# It balances the pole while plenty of the return remains to be collected and, like the controllers in its
+# log that gave out, lets it go when the return-to-go gets near the time a fall takes; asked for 500, it
+# holds the pole and keeps the cart on the track for the full 10 s.
+#
+# *How* does it let go? Chapter 2 gives the yardstick. A push $u = K\theta$ holds the pole only when
+# $K > K^* = (M+m)g = 19.6$ N/rad. The model's forces are not of that form, but over half a second they are
+# close to it, so we can read off the gain they amount to: the least-squares $g$ of $a_s = g\,\theta_s$
+# over the last 25 steps, `drawing.effective_gain`. The slider below shows it for each target, next to the
+# cart-pole (once a second, faded, and where the episode ended), the pole's angle and the force.
 
+# %%
 def target_figure(run, i, target):
+    """Episode i of run, asked for target: the cart-pole, the pole's angle,
+    the force and the effective gain against K*."""
     n = int(run.lengths[i])
-    time_s = np.arange(n + 1) * 0.02
-    fig, axes = plt.subplots(1, 3, figsize=(11, 2.8))
-    axes[0].plot(
-        time_s, np.degrees(run.states[i, : n + 1, 0]), color="tab:blue"
-    )
-    axes[0].axhline(12, ls=":", c="0.5"), axes[0].axhline(-12, ls=":", c="0.5")
-    axes[0].set_ylabel("pole angle θ [deg]")
-    axes[1].plot(time_s, run.states[i, : n + 1, 2], color="tab:green")
-    axes[1].axhline(2.4, ls=":", c="0.5"), axes[1].axhline(
-        -2.4, ls=":", c="0.5"
-    )
-    axes[1].set_ylabel("cart position x [m]")
-    axes[2].plot(time_s[:-1], target - np.arange(n), color="tab:purple")
-    axes[2].axhline(0, ls=":", c="0.5")
-    axes[2].set_ylabel("return-to-go [steps]")
-    for ax in axes:
-        ax.set_xlabel("time [s]")
-        ax.set_xlim(0, 10)
-    fig.suptitle(f"target {target:g}: achieved return {n}", fontsize=10)
-    fig.subplots_adjust(
-        left=0.07, right=0.98, bottom=0.18, top=0.86, wspace=0.35
-    )
+    fig, axes = plt.subplots(2, 2, figsize=(9, 4.8))
+    drawing.draw_strobe(axes[0, 0], run.states[i], n)
+    drawing.plot_episode([axes[0, 1], None], run.states[i], n)
+    drawing.plot_force(axes[1, 0], run.actions[i], n)
+    drawing.plot_effective_gain(axes[1, 1], run.states[i], run.actions[i], n)
+    fig.suptitle(f"target {target:g}: {drawing.outcome(run, i)}", fontsize=10)
+    fig.tight_layout()
     return fig
 
 
@@ -415,35 +416,31 @@ frame_slider(
     lambda g: target_figure(demo, list(slider_targets).index(g), g),
     "target return",
     value=300,
-    dpi=70,
+    dpi=72,
     readout_format=lambda g: f"{g:g}",
 )
 
 # %% [markdown]
-# The same story as a static figure, four of the targets on one start:
+# Asked for 500, the model's effective gain stays above $K^*$ for the whole episode. Asked for 100, 200 or
+# 300, it holds it above $K^*$ for a while and then lets it sink below, more than 10 steps before the end:
+# from then on the pole is no longer held up, and the fall that ends the episode follows. The same story as a static figure, four
+# of the targets on one start:
 
 # %% tags=["remove-output", "hide-input"]
-fig, axes = plt.subplots(1, 3, figsize=(11, 3.2))
+fig, axes = plt.subplots(1, 3, figsize=(11, 3.4))
 for target, color in zip(
     [100, 200, 300, 500], ["tab:red", "tab:orange", "tab:olive", "tab:green"]
 ):
     i = list(slider_targets).index(target)
     n = int(demo.lengths[i])
-    time_s = np.arange(n + 1) * 0.02
-    axes[0].plot(
-        time_s,
-        np.degrees(demo.states[i, : n + 1, 0]),
-        color=color,
-        label=f"target {target}: got {n}",
+    label = f"target {target}: got {n}"
+    drawing.plot_episode([axes[0], None], demo.states[i], n, color=color,
+                         label=label)
+    drawing.plot_force(axes[1], demo.actions[i], n, color=color)
+    drawing.plot_effective_gain(
+        axes[2], demo.states[i], demo.actions[i], n, color=color
     )
-    axes[1].plot(time_s, demo.states[i, : n + 1, 2], color=color)
-    axes[2].plot(time_s[:-1], target - np.arange(n), color=color)
-axes[0].set_ylabel("pole angle θ [deg]")
-axes[1].set_ylabel("cart position x [m]")
-axes[2].set_ylabel("return-to-go [steps]")
-for ax in axes:
-    ax.set_xlabel("time [s]")
-axes[0].legend(fontsize=7)
+axes[0].legend(fontsize=8, loc="lower left")
 fig.tight_layout()
 glue("fig-ch6-targets", fig, display=False)
 fig
@@ -452,15 +449,29 @@ fig
 # ```{glue:figure} fig-ch6-targets
 # :name: fig-ch6-targets
 #
-# One start, four target returns: pole angle, cart position and the return-to-go the model is fed, against
-# time. A small target makes the model let the pole go (or the cart drift off) early; 500 makes it hold
-# both for the full 10 s. When an episode outlasts its target, the countdown simply goes on below zero.
+# One start, four target returns: the pole's angle (dotted, the 12-degree limit), the force the model
+# applies, and the gain that force amounts to over the last half second, against time; dashed, the
+# critical gain $K^* = 19.6$ N/rad below which a push $u = K\theta$ cannot hold the pole. Asked for 500,
+# the model stays above $K^*$ throughout; asked for 100, 200 or 300, it drops below $K^*$ and the pole
+# falls.
 # ```
 
 # %%
 demo_returns = dict(zip(slider_targets.tolist(), demo.lengths.tolist()))
 print(demo_returns)
 assert demo_returns[100] < demo_returns[300] < demo_returns[500] == 500
+K_STAR = control.critical_gain()
+held_gain = {
+    g: drawing.effective_gain(demo.states[i], demo.actions[i], n)
+    for i, (g, n) in enumerate(demo_returns.items())
+}
+assert held_gain[500].min() > K_STAR  # held up all the way
+for g in (100, 200, 300):  # let go: below K* over 10 steps before the end
+    below = np.flatnonzero(held_gain[g] < K_STAR)
+    assert demo.fell[list(slider_targets).index(g)]
+    assert below.size and demo_returns[g] - below[0] > 10
+    print(f"target {g}: below K* from step {below[0]}, fell at step"
+          f" {demo_returns[g]}")
 
 # %% [markdown]
 # ## Achieved return against target return

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import json
 import os
 import re
 import shutil
@@ -367,3 +368,104 @@ def test_site_reads_from_a_folder(browser, site):
             reader.errors + reader.offsite + reader.broken
     finally:
         reader.close()
+
+
+# --- animations (dtcart.display.frame_player): play, scrub, and the weight budget ---
+
+ANIMATION_PAGES = ("book/01_physics", "book/02_control_and_data", "book/06_decision_transformer")
+ANIMATION_BUDGET = 1_000_000  # bytes one animation may add to its page (its widget state, frames included)
+SITE_BUDGET = 30_000_000  # bytes, the whole built site
+PAGE_WEIGHTS = ROOT / "_build" / "page_weights.json"
+PLAYER_CLASS = "dtcart-frame-player"
+WIDGET_STATE = re.compile(r'<script type="application/vnd.jupyter.widget-state\+json">(.*?)</script>', re.S)
+
+FRAME_CHANGES = """(box, [src, limit]) => new Promise(resolve => {
+  const t0 = performance.now();
+  (function poll() {
+    const shown = Array.from(box.querySelectorAll('img')).filter(i => i.offsetParent !== null);
+    if (shown.length === 1 && shown[0].currentSrc !== src) resolve(performance.now() - t0);
+    else if (performance.now() - t0 > limit) resolve(null);
+    else setTimeout(poll, 25);
+  })();
+})"""
+
+LOADED_BYTES = """() => performance.getEntriesByType('navigation').concat(performance.getEntriesByType('resource'))
+  .reduce((sum, e) => sum + (e.encodedBodySize || e.transferSize || 0), 0)"""
+
+
+def animation_weights(html: str, css_class: str = PLAYER_CLASS) -> list[int]:
+    """Bytes each frame player (or other widget of ``css_class``) of a built page adds to it: the embedded widget state (JSON, frames
+    included) of the player and of every model it refers to, each model counted once."""
+    weights = []
+    for block in WIDGET_STATE.findall(html):
+        models = json.loads(block)["state"]
+
+        def refers_to(model: dict) -> list[str]:
+            found = re.findall(r'"IPY_MODEL_([0-9a-f]+)"', json.dumps(model["state"]))
+            return [m for m in found if m in models]
+
+        for model_id, model in models.items():
+            if css_class not in model["state"].get("_dom_classes", []):
+                continue
+            seen, todo = set(), [model_id]
+            while todo:
+                current = todo.pop()
+                if current not in seen:
+                    seen.add(current)
+                    todo += refers_to(models[current])
+            weights.append(sum(len(json.dumps(models[m])) for m in seen))
+    return weights
+
+
+def site_bytes(site: Path) -> int:
+    return sum(p.stat().st_size for p in site.rglob("*") if p.is_file())
+
+
+@pytest.mark.parametrize("page", ANIMATION_PAGES)
+def test_animation_plays_and_scrubs_without_a_kernel(reader, site, page):
+    """Network off: play changes the frame within 2 s, pause holds it, the scrubber moves it; every
+    animation's frames fit its budget, and the page's weight is recorded in _build/page_weights.json."""
+    reader.open(page)
+    players = reader.page.locator(f".{PLAYER_CLASS}")
+    assert players.count() >= 1, f"{page}: no dtcart.display.frame_player on the page"
+    for i in range(players.count()):
+        box = players.nth(i)
+        box.scroll_into_view_if_needed()
+        before = box.evaluate(VISIBLE_FRAME)
+        assert before["count"] == 1 and before["width"] > 0, f"{page} animation {i}: no first frame: {before}"
+        box.screenshot(path=str(shot_name(page, f"-animation{i}-start")))
+
+        play = box.locator(".widget-play button").first  # play, and pause when playing
+        play.click()
+        waited = box.evaluate(FRAME_CHANGES, [before["src"], 2000])
+        assert waited is not None, f"{page} animation {i}: play did not change the frame within 2 s"
+        reader.page.wait_for_timeout(400)
+        play.click()  # pause
+        paused = box.evaluate(VISIBLE_FRAME)
+        reader.page.wait_for_timeout(400)
+        assert box.evaluate(VISIBLE_FRAME)["src"] == paused["src"], f"{page} animation {i}: pause did not hold"
+        box.screenshot(path=str(shot_name(page, f"-animation{i}-playing")))
+
+        handle = box.locator(".noUi-handle")
+        handle.focus()
+        reader.page.keyboard.press("End")
+        moved = box.evaluate(FRAME_CHANGES, [paused["src"], 2000])
+        end = box.evaluate(VISIBLE_FRAME)
+        assert moved is not None and end["readout"] != paused["readout"], (paused, end)
+        assert handle.get_attribute("aria-valuenow") == handle.get_attribute("aria-valuemax")
+        box.screenshot(path=str(shot_name(page, f"-animation{i}-end")))
+        print(f"{page} animation {i}: play changed the frame after {waited:.0f} ms")
+
+    html = (site / f"{page}.html").read_text()
+    weights = animation_weights(html)
+    assert len(weights) == players.count()
+    record = json.loads(PAGE_WEIGHTS.read_text()) if PAGE_WEIGHTS.is_file() else {}
+    record[page] = {"html_bytes": len(html.encode()), "loaded_bytes": reader.page.evaluate(LOADED_BYTES),
+                    "animation_bytes": weights, "slider_bytes": animation_weights(html, "dtcart-frame-slider"),
+                    "site_bytes": site_bytes(site)}
+    PAGE_WEIGHTS.write_text(json.dumps(record, indent=1))
+    print(f"{page}: {record[page]}")
+    over = [w for w in weights if w > ANIMATION_BUDGET]
+    assert not over, f"{page}: animations over {ANIMATION_BUDGET} bytes: {weights}"
+    assert record[page]["site_bytes"] < SITE_BUDGET, f"the built site is {record[page]['site_bytes']} bytes"
+    assert not reader.errors and not reader.offsite, reader.errors + reader.offsite
