@@ -73,6 +73,22 @@ def test_2_4_centring():
     assert fails(ex.check_exercise_2_4, raising)
 
 
+def test_2_4_gains_place_the_poles():
+    """The centring gains put the linearised closed loop's poles near -1,
+    -1.5, -2 and -2.5 1/s, as their comment says."""
+    p = ex.physics.DEFAULT_PARAMS
+    total, m, l = p.total_mass, p.pole_mass, p.half_length
+    l_eff = l * (4 / 3 - m / total)
+    A = np.zeros((4, 4))  # d/dt (theta, theta_dot, x, x_dot), linearised
+    A[0, 1] = A[2, 3] = 1.0
+    A[1, 0] = p.gravity / l_eff
+    A[3, 0] = -m * l / total * p.gravity / l_eff
+    B = np.array([0.0, -1 / (total * l_eff), 0.0,
+                  (1 + m * l / (total * l_eff)) / total])
+    poles = np.sort(np.linalg.eigvals(A + np.outer(B, ex.CENTRING_GAINS)))
+    assert np.allclose(poles, [-2.5, -2.0, -1.5, -1.0], atol=0.02)
+
+
 def test_3_1_softmax():
     assert passes(ex.check_exercise_3_1, attention.softmax)
     with np.errstate(over="ignore", invalid="ignore"):
@@ -176,16 +192,17 @@ def test_6_2_copy_coefficient():
     assert fails(ex.check_exercise_6_2, raising)
 
 
-def test_6_3_far_target():
+def test_6_3_zero_target():
     torch.manual_seed(0)  # untrained: its episodes end fast
     tiny = model.DecisionTransformer(d_model=16, n_heads=1, n_layers=1,
                                      context=4)
-    share = ex.far_target_share(tiny)
-    assert passes(ex.check_exercise_6_3, share, tiny)
-    assert fails(ex.check_exercise_6_3, share + 0.5, tiny)
+    mean_return = ex.zero_target_return(tiny)
+    assert passes(ex.check_exercise_6_3, mean_return, tiny)
+    assert fails(ex.check_exercise_6_3, 1.5 * mean_return, tiny)
+    assert fails(ex.check_exercise_6_3, 0.0, tiny)
     assert fails(ex.check_exercise_6_3, None, tiny)
     with pytest.raises(TypeError):
-        ex.check_exercise_6_3(share, "model")
+        ex.check_exercise_6_3(mean_return, "model")
 
 
 @pytest.mark.parametrize("check, misuse", [
