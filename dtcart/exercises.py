@@ -9,6 +9,9 @@ error. Only a misuse of the check itself (a number where a function is
 expected, say) raises ``TypeError`` or ``ValueError``. A prediction left at
 ``None`` is a FAIL that gives nothing away.
 
+Chapters 1 and 2 do not use torch, so this module imports it (and the
+modules that need it) only inside the checks of Chapters 3 to 6.
+
 The reference solutions (``hinge_friction_accelerations``, ...) are what the
 chapters' collapsed solution cells show and what the tests feed the checks.
 """
@@ -17,15 +20,11 @@ from __future__ import annotations
 
 import functools
 import math
+import sys
 
 import numpy as np
-import torch
-from torch import nn
 
-from . import attention as attn
-from . import control, data, evaluate, physics
-from .blocks import Block, input_gradient_norm
-from .model import DecisionTransformer
+from . import control, data, physics
 from .physics import DEFAULT_PARAMS
 
 
@@ -68,7 +67,8 @@ def _call(fn, args: tuple, call: str):
 
 def _array(value, shape: tuple, call: str, dtype=np.float64) -> np.ndarray:
     """``value`` as an array of ``shape``; a wrong type or shape is a FAIL."""
-    if isinstance(value, torch.Tensor):
+    torch = sys.modules.get("torch")  # a tensor means torch is imported
+    if torch is not None and isinstance(value, torch.Tensor):
         value = value.detach().cpu().numpy()
     try:
         array = np.asarray(value, dtype=dtype)
@@ -351,6 +351,8 @@ def check_exercise_2_4(policy) -> str:
 def check_exercise_3_1(my_softmax) -> str:
     """Exercise 3.1: ``my_softmax(x)`` along the last axis, stable for large
     logits, weight 0 for -inf."""
+    from .attention import softmax
+
     fn = _function(my_softmax, "my_softmax")
     cases = (np.array([1.0, 2.0, 3.0]), np.array([1000.0, 999.0, -1000.0]),
              np.array([-np.inf, 0.0, 1.0]),
@@ -358,7 +360,7 @@ def check_exercise_3_1(my_softmax) -> str:
     for x in cases:
         call = f"my_softmax({x.tolist()})"
         got = _array(_call(fn, (x.copy(),), call), x.shape, call)
-        _close(got, attn.softmax(x), call, atol=1e-12)
+        _close(got, softmax(x), call, atol=1e-12)
     return ("your softmax matches dtcart.attention.softmax, logits of "
             "+-1000, -inf and a batch of rows included")
 
@@ -366,6 +368,8 @@ def check_exercise_3_1(my_softmax) -> str:
 @_exercise
 def check_exercise_3_2(my_causal_mask) -> str:
     """Exercise 3.2: ``my_causal_mask(T)``, (T, T) bool, True where j <= i."""
+    from .attention import causal_mask
+
     fn = _function(my_causal_mask, "my_causal_mask")
     for T in (1, 2, 5):
         call = f"my_causal_mask({T})"
@@ -375,9 +379,9 @@ def check_exercise_3_2(my_causal_mask) -> str:
                          f"(~mask must flip it), got "
                          f"{getattr(got, 'dtype', type(got).__name__)}")
         got = _array(got, (T, T), call, dtype=bool)
-        if not np.array_equal(got, attn.causal_mask(T)):
+        if not np.array_equal(got, causal_mask(T)):
             raise _Wrong(f"{call} is\n{got}\nexpected (query i may see key "
-                         f"j <= i)\n{attn.causal_mask(T)}")
+                         f"j <= i)\n{causal_mask(T)}")
     return "your mask matches dtcart.attention.causal_mask for T = 1, 2, 5"
 
 
@@ -385,6 +389,8 @@ def check_exercise_3_2(my_causal_mask) -> str:
 def check_exercise_3_3(my_attention) -> str:
     """Exercise 3.3: ``my_attention(Q, K, V, causal)`` returns (output,
     weights) of scaled dot-product attention, for batches too."""
+    from .attention import attention
+
     fn = _function(my_attention, "my_attention")
     rng = np.random.default_rng(33)
     # (batch shape, T, d_k, d_v): one sequence, then a batch of two
@@ -399,7 +405,7 @@ def check_exercise_3_3(my_attention) -> str:
             if not isinstance(result, (tuple, list)) or len(result) != 2:
                 raise _Wrong(f"{call} must return (output, weights), got "
                              f"{type(result).__name__}")
-            out, weights = attn.attention(Q, K, V, causal=causal)
+            out, weights = attention(Q, K, V, causal=causal)
             _close(_array(result[1], weights.shape, f"{call}'s weights"),
                    weights, f"{call}'s weights", atol=1e-10)
             _close(_array(result[0], out.shape, f"{call}'s output"), out,
@@ -414,11 +420,15 @@ def check_exercise_3_3(my_attention) -> str:
 def check_exercise_4_1(split_heads) -> str:
     """Exercise 4.1: ``split_heads(x, n_heads)``: (B, T, d) -> (B, h, T, d/h),
     head i holding features i d/h .. (i + 1) d/h - 1 of every token."""
+    import torch
+
+    from .attention import MultiHeadAttention
+
     fn = _function(split_heads, "split_heads")
     x = torch.arange(2 * 3 * 8, dtype=torch.float32).reshape(2, 3, 8)
     for h in (1, 2, 4):
         call = f"split_heads(x (2, 3, 8), {h})"
-        expected = attn.MultiHeadAttention(8, h)._split(x).numpy()
+        expected = MultiHeadAttention(8, h)._split(x).numpy()
         got = _array(_call(fn, (x.clone(), h), call), expected.shape, call)
         if not np.array_equal(got, expected):
             raise _Wrong(f"{call}: head 0 of sequence 0 is\n{got[0, 0]}\n"
@@ -435,7 +445,11 @@ def previous_token_head(T=PREVIOUS_T, sharpness=30.0):
     tokens (width T) that copies each token's predecessor: query i is
     ``sharpness * e_(i-1)``, key j is e_j, so the score peaks at j = i - 1;
     values and output are the identity."""
-    head = attn.MultiHeadAttention(T, 1, causal=True)
+    import torch
+
+    from .attention import MultiHeadAttention
+
+    head = MultiHeadAttention(T, 1, causal=True)
     with torch.no_grad():
         for p in head.parameters():
             p.zero_()
@@ -450,7 +464,11 @@ def previous_token_head(T=PREVIOUS_T, sharpness=30.0):
 def check_exercise_4_2(head) -> str:
     """Exercise 4.2: a MultiHeadAttention(8, 1) whose output at every position
     i >= 1 of the one-hot tokens eye(8) is token i - 1 (within 0.05)."""
-    if not isinstance(head, attn.MultiHeadAttention):
+    import torch
+
+    from .attention import MultiHeadAttention
+
+    if not isinstance(head, MultiHeadAttention):
         raise TypeError(f"head must be a MultiHeadAttention, got "
                         f"{type(head).__name__}")
     tokens = torch.eye(PREVIOUS_T)[None]  # (1, T, T): token i is e_i
@@ -477,31 +495,23 @@ def check_exercise_4_2(head) -> str:
 CROSSOVER_WIDTH = 128  # d of exercise 4.3
 
 
-def _measured_flops(T, d=CROSSOVER_WIDTH):
-    """(projection, score + mixing) FLOPs of MultiHeadAttention(d, 4) over T
-    tokens, as torch's FLOP counter counts them."""
-    from torch.utils.flop_counter import FlopCounterMode
-
-    with FlopCounterMode(display=False) as counter:
-        attn.MultiHeadAttention(d, 4)(torch.zeros(1, T, d))
-    counts = counter.get_flop_counts()["Global"]
-    return counts[torch.ops.aten.addmm], counts[torch.ops.aten.bmm]
-
-
 @_exercise
 def check_exercise_4_3(T_cross) -> str:
     """Exercise 4.3: the context length T at which QK^T and the mixing cost as
     many FLOPs as the four projections, for d = 128."""
+    from .attention import attention_cost
+
     T_cross = _number(T_cross, "context length T [tokens]")
-    projection, scores = _measured_flops(60)
+    cost = attention_cost(CROSSOVER_WIDTH, 4, 60)
+    projection, scores = (cost["projection_flops"],
+                          cost["score_flops"] + cost["mix_flops"])
     measured = 60 * projection / scores  # scores grow like T^2, projections T
     if abs(T_cross / measured - 1) > 0.01:
-        raise _Wrong(f"you predicted T = {T_cross:g}; torch's FLOP counter "
-                     f"at T = 60 counts {projection:,} projection and "
-                     f"{scores:,} score + mixing FLOPs, which cross at "
-                     f"T = {measured:g}")
-    return (f"you predicted T = {T_cross:g}; torch's FLOP counter puts the "
-            f"crossing at T = {measured:g}")
+        raise _Wrong(f"you predicted T = {T_cross:g}; at T = 60 attention_cost"
+                     f" counts {projection:,} projection and {scores:,} score "
+                     f"+ mixing FLOPs, which cross at T = {measured:g}")
+    return (f"you predicted T = {T_cross:g}; attention_cost puts the crossing "
+            f"at T = {measured:g}")
 
 
 # Chapter 5
@@ -511,12 +521,15 @@ def layer_norm(x, eps=1e-5):
     (each token's own features), as nn.LayerNorm(d) computes at init."""
     mean = x.mean(dim=-1, keepdim=True)
     var = ((x - mean) ** 2).mean(dim=-1, keepdim=True)  # biased, as torch
-    return (x - mean) / torch.sqrt(var + eps)
+    return (x - mean) / (var + eps).sqrt()
 
 
 @_exercise
 def check_exercise_5_1(my_layer_norm) -> str:
     """Exercise 5.1: ``my_layer_norm(x)`` equals nn.LayerNorm(d) at init."""
+    import torch
+    from torch import nn
+
     fn = _function(my_layer_norm, "my_layer_norm")
     gen = torch.Generator().manual_seed(51)
     offsets = torch.tensor([-3.0, 0.0, 0.5, 4.0])[:, None]
@@ -540,6 +553,8 @@ def block_parameters(d):
 def check_exercise_5_2(my_block_parameters) -> str:
     """Exercise 5.2: ``my_block_parameters(d)``, the parameter count of a
     Block of width d (any number of heads)."""
+    from .blocks import Block
+
     fn = _function(my_block_parameters, "my_block_parameters")
     for d in (4, 16, 32, 64):
         call = f"my_block_parameters({d})"
@@ -557,6 +572,11 @@ def gradient_ratio(depth=16, seed=0):
     """Exercise 5.3: how many times more gradient reaches the input of a
     post-LN stack of ``depth`` blocks with residuals than without, on
     Chapter 5's recipe (d = 16, 2 heads, x0 = randn(16, 8, 16))."""
+    import torch
+    from torch import nn
+
+    from .blocks import Block, input_gradient_norm
+
     norms = []
     for residual in (True, False):
         torch.manual_seed(seed)
@@ -656,13 +676,15 @@ def _lag_runs():
 def check_exercise_6_2(my_copy_coefficient) -> str:
     """Exercise 6.2: ``my_copy_coefficient(run)`` is c of the least-squares
     fit a_t = c a_(t-1) + k theta_t over the steps each episode took."""
+    from .evaluate import copy_coefficient
+
     fn = _function(my_copy_coefficient, "my_copy_coefficient")
     for c, run in _lag_runs().items():
         call = (f"my_copy_coefficient(run) on 20 episodes of the lagged "
                 f"heuristic with c = {c} (lengths {run.lengths.min()} to "
                 f"{run.lengths.max()})")
         got = _call(fn, (run,), call)
-        expected = evaluate.copy_coefficient(run)
+        expected = copy_coefficient(run)
         try:
             got = float(got)
         except (TypeError, ValueError) as err:
@@ -679,14 +701,18 @@ def check_exercise_6_2(my_copy_coefficient) -> str:
 def zero_target_return(model, starts=None):
     """Exercise 6.3: the mean return [steps] ``model`` achieves on the starts
     (default: Chapter 6's 60) when it is asked for a return of 0."""
+    from .evaluate import rollout_dt
+
     starts = _eval_starts() if starts is None else starts
-    return float(evaluate.rollout_dt(model, 0.0, starts).returns.mean())
+    return float(rollout_dt(model, 0.0, starts).returns.mean())
 
 
 @_exercise
 def check_exercise_6_3(mean_return, model) -> str:
     """Exercise 6.3: the predicted mean return of ``model`` on Chapter 6's 60
     starts when asked for 0 (within 20%)."""
+    from .model import DecisionTransformer
+
     mean_return = _number(mean_return, "predicted mean return [steps]")
     if not isinstance(model, DecisionTransformer):
         raise TypeError(f"model must be a DecisionTransformer, got "

@@ -382,8 +382,8 @@ assert check_exercise_4_2(exercises.previous_token_head())
 # %% [markdown]
 # **Exercise 4.3: when do the scores cost more?** The table above has the projections far ahead of the
 # scores at $T = 60$. Predict the context length $T$, in tokens, at which the score and mixing FLOPs of
-# {eq}`eq-ch4-flops` equal the projection FLOPs, for $d = 128$. The check counts both with PyTorch's
-# FLOP counter and wants your $T$ within 1%.
+# {eq}`eq-ch4-flops` equal the projection FLOPs, for $d = 128$. The check counts both with
+# `attention_cost`, which agreed with PyTorch's FLOP counter above, and wants your $T$ within 1%.
 
 # %%
 crossover_tokens = None  # your T [tokens]
