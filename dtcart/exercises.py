@@ -246,7 +246,7 @@ def check_exercise_2_2(k_star) -> str:
     gain sweep like Chapter 2's."""
     k_star = _number(k_star, "critical gain K* [N/rad]")
     truth = control.critical_gain(LIGHT_POLE)
-    grid = np.round(np.arange(0.85 * truth, 1.15 * truth, 0.1), 2)
+    grid = np.round(np.arange(0.9 * truth, 1.1 * truth, 0.1), 2)
     starts = control.random_initial_states(100, seed=0)
     measured = _fall_threshold(LIGHT_POLE, starts, grid)
     if abs(k_star / measured - 1) > 0.03:
