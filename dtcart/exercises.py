@@ -21,6 +21,7 @@ from __future__ import annotations
 import functools
 import math
 import sys
+import textwrap
 
 import numpy as np
 
@@ -41,12 +42,19 @@ def _exercise(check):
         try:
             message = check(*args, **kwargs)
         except _Wrong as wrong:
-            print(f"FAIL: {wrong}")
+            _say("FAIL", str(wrong))
             return False
-        print(f"PASS: {message}")
+        _say("PASS", message)
         return True
 
     return run
+
+
+def _say(verdict: str, message: str) -> None:
+    """Print the verdict and its message, long lines wrapped to 79 columns."""
+    lines = f"{verdict}: {message}".splitlines()
+    print("\n".join(textwrap.fill(line, 79, subsequent_indent="  ")
+                    for line in lines))
 
 
 def _function(answer, name: str):
@@ -334,7 +342,7 @@ def check_exercise_2_4(policy) -> str:
         how = "the pole fell" if run.fell[i] else "the cart left the track"
         raise _Wrong(f"{np.sum(~run.solved)} of 200 starts 1 m off centre "
                      f"did not last 500 steps; from start {i} "
-                     f"({np.round(starts[i], 3)}) {how} after "
+                     f"{np.round(starts[i], 3).tolist()} {how} after "
                      f"{run.lengths[i]} steps")
     final = np.abs(run.states[:, -1, 2])
     if final.max() > 0.1:

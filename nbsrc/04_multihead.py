@@ -355,7 +355,7 @@ assert check_exercise_4_1(module_split)
 # **Exercise 4.2: a head that looks one step back.** The tokens are one-hot positions, `torch.eye(8)`:
 # token $i$ says only where it is. Set the weights of a causal `MultiHeadAttention(8, 1)` so that its
 # output at every position $i \ge 1$ is token $i - 1$ (within 0.05): a head that copies the previous
-# step, the mechanism behind the copycat of {doc}`06_decision_transformer`. Hints: `nn.Linear` maps $x$ to
+# step, one way a model can turn into the copycat of {doc}`06_decision_transformer`. Hints: `nn.Linear` maps $x$ to
 # $Wx + b$, so column $i$ of $W$ is what token $i$ becomes; the query of position $i$ should match the
 # key of position $i - 1$; and the scores are divided by $\sqrt{d/h}$ before a softmax that needs a wide
 # margin to put nearly all the weight on one key.
