@@ -236,3 +236,37 @@ def test_every_check_is_tested():
     checks = {name for name in dir(ex) if name.startswith("check_exercise_")}
     tests = "".join(p.read_text() for p in Path(__file__).parent.glob("*.py"))
     assert checks and all(f"{name}," in tests for name in checks)
+
+
+def test_every_chapter_ends_with_its_exercises():
+    """Each chapter with checks ends with an Exercises section of two to four
+    exercises; each has a starter that calls its check in plain sight and a
+    collapsed solution cell (hide-cell or hide-input) that asserts it."""
+    import json
+    import re
+    from pathlib import Path
+
+    book = Path(__file__).resolve().parents[1] / "book"
+    checks = sorted(name for name in dir(ex) if name.startswith("check_"))
+    chapters = sorted({name.split("_")[2] for name in checks})
+    assert chapters[:6] == ["1", "2", "3", "4", "5", "6"]
+    for chapter in chapters:
+        (path,) = book.glob(f"{int(chapter):02d}_*.ipynb")
+        cells = json.loads(path.read_text())["cells"]
+        headings = [i for i, c in enumerate(cells) if c["cell_type"] ==
+                    "markdown" and re.search(r"^## ", "".join(c["source"]),
+                                             re.M)]
+        last = "".join(cells[headings[-1]]["source"])
+        assert re.search(r"^## Exercises", last, re.M), path.name
+        mine = [n for n in checks if n.split("_")[2] == chapter]
+        assert 2 <= len(mine) <= 4, (path.name, mine)
+        section = cells[headings[-1]:]
+        for name in mine:
+            calls = [c for c in section if c["cell_type"] == "code"
+                     and f"{name}(" in "".join(c["source"])]
+            tags = [set(c["metadata"].get("tags", [])) for c in calls]
+            assert any(not t & {"hide-cell", "hide-input"} for t in tags), \
+                f"{path.name}: no starter calls {name}"
+            assert any(t & {"hide-cell", "hide-input"} and f"assert {name}("
+                       in "".join(c["source"]) for t, c in zip(tags, calls)), \
+                f"{path.name}: no collapsed solution asserts {name}"
