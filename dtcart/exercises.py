@@ -51,9 +51,10 @@ def _exercise(check):
 
 
 def _say(verdict: str, message: str) -> None:
-    """Print the verdict and its message, long lines wrapped to 79 columns."""
+    """Print the verdict and its message, long lines wrapped to 72 columns
+    (what a solution cell of the rendered book shows without scrolling)."""
     lines = f"{verdict}: {message}".splitlines()
-    print("\n".join(textwrap.fill(line, 79, subsequent_indent="  ")
+    print("\n".join(textwrap.fill(line, 72, subsequent_indent="  ")
                     for line in lines))
 
 
