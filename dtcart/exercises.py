@@ -28,6 +28,13 @@ import numpy as np
 from . import control, data, physics
 from .physics import DEFAULT_PARAMS
 
+# The API is the checks. The reference solutions below them are what the
+# chapters' solution cells show and the tests feed the checks; they take the
+# reader's arguments and validate nothing a check does not.
+__all__ = [f"check_exercise_{c}_{n}" for c, n in (
+    (1, 1), (1, 2), (2, 1), (2, 2), (2, 3), (2, 4), (3, 1), (3, 2), (3, 3),
+    (4, 1), (4, 2), (4, 3), (5, 1), (5, 2), (5, 3), (6, 1), (6, 2), (6, 3))]
+
 
 class _Wrong(Exception):
     """Raised inside a check when the answer is wrong; the message says why."""
@@ -169,28 +176,28 @@ def check_exercise_1_1(friction_accelerations) -> str:
             "system, with and without friction, on 20 random states")
 
 
-def predicted_friction_rate(friction=HINGE_FRICTION, params=DEFAULT_PARAMS):
+def predicted_friction_rate():
     """Exercise 1.2: the rate [1/s] at which the swing energy of the hanging
-    pole decays, E(t) ~ E(0) exp(-rate t), for a weak hinge friction.
+    pole decays, E(t) ~ E(0) exp(-rate t), under the hinge friction
+    HINGE_FRICTION, with the book's constants.
 
     Near the bottom the pole obeys l_eff phi'' = -g phi - friction phi' / (m l)
     (phi = theta - pi, l_eff as in eq-ch1-linear-gain), a damped oscillator
     whose energy decays at twice its amplitude's rate."""
-    m, l = params.pole_mass, params.half_length
-    l_eff = l * (4 / 3 - m / params.total_mass)
-    return friction / (m * l * l_eff)
+    m, l = DEFAULT_PARAMS.pole_mass, DEFAULT_PARAMS.half_length
+    l_eff = l * (4 / 3 - m / DEFAULT_PARAMS.total_mass)
+    return HINGE_FRICTION / (m * l * l_eff)
 
 
 @functools.lru_cache(maxsize=None)
-def measured_friction_rate(friction=HINGE_FRICTION, params=DEFAULT_PARAMS,
-                           swing=0.1, seconds=10.0, dt=0.002):
+def _measured_friction_rate(swing=0.1, seconds=10.0, dt=0.002):
     """The decay rate [1/s] of E + m g l (the swing's energy) for the pole
-    released at ``swing`` rad from hanging, with hinge friction: the slope of
+    released at ``swing`` rad from hanging, with HINGE_FRICTION: the slope of
     log energy, fitted over ``seconds`` of semi-implicit Euler steps of
     ``dt`` (ten times finer than the book's, so the integrator's own drift
     is negligible)."""
-    p = physics.CartPoleParams(params.gravity, params.cart_mass,
-                               params.pole_mass, params.half_length, dt)
+    friction = HINGE_FRICTION
+    p = physics.CartPoleParams(dt=dt)
     state = np.array([math.pi + swing, 0.0, 0.0, 0.0])
     energies = [physics.energy(state, p)]
     for _ in range(round(seconds / dt)):
@@ -209,7 +216,7 @@ def check_exercise_1_2(rate) -> str:
     """Exercise 1.2: the predicted decay rate [1/s] of the swing energy of the
     hanging pole under a hinge friction of 0.05 N m s/rad."""
     rate = _number(rate, "predicted decay rate [1/s]")
-    measured = measured_friction_rate()
+    measured = _measured_friction_rate()
     if abs(rate / measured - 1) > 0.05:
         raise _Wrong(f"you predicted {rate:.4g} 1/s; the simulated pole, "
                      f"released 0.1 rad from hanging with a hinge friction of "
@@ -425,6 +432,14 @@ def check_exercise_3_3(my_attention) -> str:
 
 # Chapter 4
 
+def split_heads(x, n_heads):
+    """Exercise 4.1: (B, T, d) -> (B, h, T, d/h), as MultiHeadAttention does:
+    view each token's features as h slices, then swap tokens and heads."""
+    B, T, d = x.shape
+    # (B, T, d) -> (B, T, h, d/h) -> (B, h, T, d/h)
+    return x.view(B, T, n_heads, d // n_heads).transpose(1, 2)
+
+
 @_exercise
 def check_exercise_4_1(split_heads) -> str:
     """Exercise 4.1: ``split_heads(x, n_heads)``: (B, T, d) -> (B, h, T, d/h),
@@ -449,15 +464,16 @@ def check_exercise_4_1(split_heads) -> str:
 PREVIOUS_T = 8  # tokens of exercise 4.2
 
 
-def previous_token_head(T=PREVIOUS_T, sharpness=30.0):
+def previous_token_head():
     """Exercise 4.2: a one-head causal MultiHeadAttention over one-hot position
-    tokens (width T) that copies each token's predecessor: query i is
+    tokens (width T = 8) that copies each token's predecessor: query i is
     ``sharpness * e_(i-1)``, key j is e_j, so the score peaks at j = i - 1;
     values and output are the identity."""
     import torch
 
     from .attention import MultiHeadAttention
 
+    T, sharpness = PREVIOUS_T, 30.0  # 30 / sqrt(8): weight 0.999 on i - 1
     head = MultiHeadAttention(T, 1, causal=True)
     with torch.no_grad():
         for p in head.parameters():
@@ -577,16 +593,16 @@ def check_exercise_5_2(my_block_parameters) -> str:
 
 
 @functools.lru_cache(maxsize=None)
-def gradient_ratio(depth=16, seed=0):
+def gradient_ratio():
     """Exercise 5.3: how many times more gradient reaches the input of a
-    post-LN stack of ``depth`` blocks with residuals than without, on
-    Chapter 5's recipe (d = 16, 2 heads, x0 = randn(16, 8, 16))."""
+    post-LN stack of 16 blocks with residuals than without, on Chapter 5's
+    recipe (d = 16, 2 heads, x0 = randn(16, 8, 16), seed 0)."""
     import torch
     from torch import nn
 
     from .blocks import Block, input_gradient_norm
 
-    norms = []
+    depth, seed, norms = 16, 0, []
     for residual in (True, False):
         torch.manual_seed(seed)
         x0 = torch.randn(16, 8, 16)

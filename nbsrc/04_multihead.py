@@ -340,16 +340,8 @@ passed = check_exercise_4_1(split_heads)
 # Solution:
 
 # %% tags=["hide-cell"]
-# MultiHeadAttention._split: view the features as (h, d/h), then swap the
-# token and head axes
-display(show_source(MultiHeadAttention._split))
-
-
-def module_split(x, n_heads):
-    return MultiHeadAttention(x.shape[-1], n_heads)._split(x)
-
-
-assert check_exercise_4_1(module_split)
+display(show_source(exercises.split_heads, docstring=False))
+assert check_exercise_4_1(exercises.split_heads)
 
 # %% [markdown]
 # **Exercise 4.2: a head that looks one step back.** The tokens are one-hot positions, `torch.eye(8)`:
