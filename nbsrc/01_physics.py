@@ -693,3 +693,72 @@ for p in (params, gym_params):
 #   time step, and that is acceptable for 10 s episodes.
 # - A pole that falls within two seconds when nobody steers it. {doc}`02_control_and_data` puts a
 #   controller on the cart.
+
+# %% [markdown]
+# ## Exercises
+#
+# Each exercise has a starter cell that runs as it stands, a check from `dtcart.exercises` that prints
+# PASS or FAIL and says what it expected on which input, and a solution behind a toggle. Edit the
+# starter and run it until the check passes; then open the solution.
+#
+# **Exercise 1.1: friction at the hinge.** The book's hinge is frictionless. A real one resists the spin
+# with a torque $-b\dot\theta$ on the pole ($b$ in N m s/rad), which joins the right-hand side of the
+# pole's row of {eq}`eq-ch1-mass-matrix`: $mgl\sin\theta$ becomes $mgl\sin\theta - b\dot\theta$. Write
+# `friction_accelerations(state, force, friction)`, returning $(\ddot\theta, \ddot x)$ with this torque for
+# a batch of states `(N, 4)` and forces `(N,)`. The check compares it with a direct solve of the
+# $2\times 2$ system on 20 random states, for $b = 0$ and $b = 0.3$. You may start from `accelerations`
+# and add what the torque changes, or solve the system with `np.linalg.solve` as the chapter's first
+# check does.
+
+# %%
+from IPython.display import display
+
+from dtcart import exercises
+from dtcart.exercises import check_exercise_1_1, check_exercise_1_2
+
+
+def friction_accelerations(state, force, friction):
+    """(theta_ddot, x_ddot) with a torque -friction * theta_dot at the hinge."""
+    theta_acc, x_acc = accelerations(state, force)  # frictionless: add b
+    return theta_acc, x_acc
+
+
+passed = check_exercise_1_1(friction_accelerations)
+
+# %% [markdown]
+# The solution (open it after trying) adds the torque's share to the frictionless accelerations:
+
+# %% tags=["hide-cell"]
+display(show_source(exercises.hinge_friction_accelerations, docstring=False))
+assert check_exercise_1_1(exercises.hinge_friction_accelerations)
+
+# %% [markdown]
+# **Exercise 1.2: how fast the swing dies.** Hang the pole straight down, give it a swing of 0.1 rad,
+# and let it go with no push and the hinge friction of exercise 1.1 at $b = 0.05$ N m s/rad. Its swing
+# energy $E + mgl$ (zero when the pole hangs at rest) no longer stays put: it falls roughly like
+# $e^{-\gamma t}$. Predict the rate $\gamma$, in 1/s, with pencil and paper from the linearised equations
+# (as in the last section, but near $\theta = \pi$). The check simulates the pole for 10 s in steps ten
+# times finer than the book's, fits the slope of $\log(E + mgl)$, and wants your $\gamma$ within 5%.
+
+# %%
+predicted_rate = None  # your gamma [1/s]
+passed = check_exercise_1_2(predicted_rate)
+
+# %% [markdown]
+# ```{admonition} Solution
+# :class: dropdown
+#
+# Near the bottom put $\varphi = \theta - \pi$, divide the pole's row by $ml$ and eliminate $\ddot x$ as
+# before: $l_\text{eff}\,\ddot\varphi = -g\varphi - \frac{b}{ml}\dot\varphi$, with
+# $l_\text{eff} = l\left(\tfrac43 - \tfrac{m}{M+m}\right)$. That is a damped oscillator
+# $\ddot\varphi + 2\zeta\omega\dot\varphi + \omega^2\varphi = 0$ with $2\zeta\omega = b / (m l\,l_\text{eff})$.
+# Its amplitude decays like $e^{-\zeta\omega t}$, and its energy, quadratic in the amplitude, twice as
+# fast: $\gamma = b / (m l\,l_\text{eff}) = 0.05 / (1 \cdot 0.5 \cdot 0.4167) = 0.24$ s⁻¹. The
+# amplitude's rate, 0.12 s⁻¹, is half of it.
+# ```
+
+# %% tags=["hide-cell"]
+display(show_source(exercises.predicted_friction_rate, docstring=False))
+rate = exercises.predicted_friction_rate()
+assert abs(rate - 0.24) < 1e-12
+assert check_exercise_1_2(rate)

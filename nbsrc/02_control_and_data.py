@@ -796,3 +796,139 @@ print(
 #   number of steps still to come.
 #
 # Next, {doc}`03_attention` builds the mechanism that will read these sequences.
+
+# %% [markdown]
+# ## Exercises
+#
+# Each exercise has a starter cell that runs as it stands, a check from `dtcart.exercises` that prints
+# PASS or FAIL and says what it expected on which input, and a solution behind a toggle. Edit the
+# starter and run it until the check passes; then open the solution.
+#
+# **Exercise 2.1: the return-to-go.** Write `my_returns_to_go(rewards)`, the return-to-go {eq}`ch2-rtg`
+# along the last axis of `rewards (..., T)`. The check tries a padded episode, rewards that are not all
+# 1, and a batch of two episodes.
+
+# %%
+from IPython.display import display
+
+from dtcart import exercises
+from dtcart.exercises import (
+    check_exercise_2_1,
+    check_exercise_2_2,
+    check_exercise_2_3,
+    check_exercise_2_4,
+)
+
+
+def my_returns_to_go(rewards):
+    """R_t = r_t + ... + r_(T-1) along the last axis of rewards (..., T)."""
+    return np.cumsum(rewards, axis=-1)  # the rewards so far: the wrong way
+
+
+passed = check_exercise_2_1(my_returns_to_go)
+
+# %% [markdown]
+# Solution:
+
+# %% tags=["hide-cell"]
+# data.returns_to_go, shown in the section above, flips the time axis, sums,
+# and flips back
+assert check_exercise_2_1(data.returns_to_go)
+
+# %% [markdown]
+# **Exercise 2.2: a lighter pole.** Predict the critical gain $K^*$ of a cart-pole whose pole weighs
+# 0.5 kg, everything else as in the book (`exercises.LIGHT_POLE`). The check runs this chapter's sweep
+# for that pole, on 100 random starts and a grid of 0.1 N/rad, finds the gain at which half of the
+# starts fall, and wants your $K^*$ within 3% of it.
+
+# %%
+k_star_light = None  # your K* [N/rad]
+passed = check_exercise_2_2(k_star_light)
+
+# %% [markdown]
+# Solution:
+
+# %% tags=["hide-cell"]
+# K* = (M + m) g = (1 + 0.5) kg * 9.8 m/s^2; as in the sweep above, half of
+# the starts fall at a gain within 3% of it
+k_star_light = control.critical_gain(exercises.LIGHT_POLE)
+assert abs(k_star_light - 14.7) < 1e-12
+assert check_exercise_2_2(k_star_light)
+
+# %% [markdown]
+# **Exercise 2.3: damping.** Nothing in $u = K\theta$ takes energy out of the swing. Add a damping
+# term, $u = K\theta + D\dot\theta$ with $D = 1$ N s/rad, and the swings die out. Does that also keep the
+# cart on the track? Find the smallest gain $K$, to 0.1 N/rad, with which all 200 starts of the sweep
+# (`sweep_starts` below, the same as `starts`) last 500 steps, and compare it with the gain from which
+# they all lasted without damping (`k_all_solved`, above). `control.rollout(damped(K),
+# sweep_starts).solved.all()` tells whether a gain holds every start.
+
+# %%
+def damped(K, D=exercises.DAMPING):
+    """The policy u = K theta + D theta_dot: states (N, 4) -> forces (N,)."""
+    return lambda states: K * states[:, 0] + D * states[:, 1]
+
+
+sweep_starts = control.random_initial_states(200, seed=0)
+k_min_damped = None  # your smallest K [N/rad], to 0.1
+passed = check_exercise_2_3(k_min_damped)
+
+# %% [markdown]
+# ```{admonition} Solution
+# :class: dropdown
+#
+# A bisection over the gains (the cell below) finds 24.4 N/rad: damping makes the drift *worse*. Repeat
+# the momentum argument of {eq}`ch2-drift` with the damping term: integrate the linearised pole equation
+# $l_\text{eff}\ddot\theta = g\theta - (K\theta + D\dot\theta)/(M+m)$ until the damped pole comes to rest,
+# and add the push $\int u\,dt$ to the momentum. The cart's final speed is
+#
+# $$
+# \dot x_\infty = \dot x_0 + \dot\theta_0\left(\frac{ml}{M+m} + \frac{K\,l_\text{eff}}{K - K^*}\right)
+# + \frac{D\,g\,\theta_0}{K - K^*} .
+# $$
+#
+# The last term is new: the damping ends the swing before its pushes one way and the other can cancel,
+# so now the initial lean sends the cart off too, and only a larger $K$ makes up for it. At $K = 26$ the
+# formula gives the cart's speed over the last 5 s of all 200 episodes to within 0.005 m/s.
+# ```
+
+# %% tags=["hide-cell"]
+display(show_source(exercises.smallest_holding_gain, docstring=False))
+assert np.array_equal(sweep_starts, starts)
+k_min_damped = exercises.smallest_holding_gain(starts=sweep_starts)
+assert k_min_damped == 24.4 > k_all_solved
+assert check_exercise_2_3(k_min_damped)
+D = exercises.DAMPING
+at_26 = control.rollout(damped(26.0), sweep_starts)
+late_speed = np.polyfit(times[250:], at_26.states[:, 250:, 2].T, 1)[0]
+final_speed = predicted_drift(26.0, sweep_starts) + (
+    D * params.gravity * sweep_starts[:, 0] / (26.0 - K_STAR)
+)
+assert at_26.solved.all() and np.abs(late_speed - final_speed).max() < 0.005
+
+# %% [markdown]
+# **Exercise 2.4: bring the cart home.** Write a policy that keeps every one of the 200 starts moved 1 m
+# off centre (half of them to $+1$ m, half to $-1$ m) up for 500 steps *and* brings the cart back to
+# within 0.1 m of the centre by the end. Add terms in $x$ and $\dot x$ to $K\theta + D\dot\theta$, and
+# mind their signs: to move the cart toward $-x$ the pole must first lean toward $-x$, and to make it
+# lean that way the cart must first be pushed toward $+x$.
+
+# %%
+def centring(states):
+    """Forces (N,) [N] for states (N, 4), with terms in x and x_dot."""
+    theta, theta_dot, x, x_dot = states.T
+    return 30.0 * theta + 5.0 * theta_dot - 1.0 * x - 1.0 * x_dot
+
+
+passed = check_exercise_2_4(centring)
+
+# %% [markdown]
+# Solution:
+
+# %% tags=["hide-cell"]
+# the gains place the four poles of the linearised closed loop near -1, -1.5,
+# -2 and -2.5 1/s (pole placement; an LQR design works as well): every term
+# has the sign of the theta term
+display(show_source(exercises.centring_controller, docstring=False))
+print("gains on (theta, theta_dot, x, x_dot):", exercises.CENTRING_GAINS)
+assert check_exercise_2_4(exercises.centring_controller)

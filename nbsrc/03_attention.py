@@ -471,3 +471,82 @@ for causal in (False, True):
 # One attention computes one pattern of relevance: one set of queries and keys, one way of comparing
 # states. The post's next step is to ask for several at once, tilt in one, velocity in another; that is
 # multi-head attention, in {doc}`04_multihead`.
+
+# %% [markdown]
+# ## Exercises
+#
+# Each exercise has a starter cell that runs as it stands, a check from `dtcart.exercises` that prints
+# PASS or FAIL and says what it expected on which input, and a solution behind a toggle. Try them
+# without scrolling up: the solutions are this chapter's functions.
+#
+# **Exercise 3.1: a softmax that never overflows.** The starter is the textbook form
+# {eq}`eq-ch3-softmax`. Make it pass: along the last axis, stable for logits of $\pm 1000$, weight 0 for
+# $-\infty$, and row by row for a batch.
+
+# %%
+from dtcart.exercises import (
+    check_exercise_3_1,
+    check_exercise_3_2,
+    check_exercise_3_3,
+)
+
+
+def my_softmax(x):
+    """Softmax along the last axis of x (..., n)."""
+    e = np.exp(x)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+with np.errstate(over="ignore", invalid="ignore"):  # the starter overflows
+    passed = check_exercise_3_1(my_softmax)
+
+# %% [markdown]
+# Solution:
+
+# %% tags=["hide-cell"]
+# dtcart.attention.softmax, shown above: subtract each row's max first
+assert check_exercise_3_1(softmax)
+
+# %% [markdown]
+# **Exercise 3.2: the causal mask.** Write `my_causal_mask(T)`: a `(T, T)` boolean array, True where
+# query $i$ may look at key $j$, that is $j \le i$ {eq}`eq-ch3-causal`. It must be of dtype `bool`: the
+# chapter flips it with `~mask`, which on integers gives $-1$ and $-2$, not a mask.
+
+# %%
+def my_causal_mask(T):
+    """(T, T) bool, True where query i may look at key j."""
+    return np.ones((T, T), dtype=bool)  # every key allowed: peeks ahead
+
+
+passed = check_exercise_3_2(my_causal_mask)
+
+# %% [markdown]
+# Solution:
+
+# %% tags=["hide-cell"]
+# dtcart.attention.causal_mask keeps the lower triangle (np.tril) of a
+# boolean matrix of ones
+assert check_exercise_3_2(causal_mask)
+
+# %% [markdown]
+# **Exercise 3.3: scaled attention.** Write `my_attention(Q, K, V, causal)`, returning
+# `(output, weights)` of {eq}`eq-ch3-attention`, with the mask of {eq}`eq-ch3-causal` when `causal` is
+# True, for a single sequence `(T, d)` and for a batch `(B, T, d)`. The starter forgets the scale and
+# the mask, and its `K.T` reverses every axis of a batch, not just the last two.
+
+# %%
+def my_attention(Q, K, V, causal=False):
+    """(output (..., T, d_v), weights (..., T, T)) of attention."""
+    weights = softmax(Q @ K.T)
+    return weights @ V, weights
+
+
+passed = check_exercise_3_3(my_attention)
+
+# %% [markdown]
+# Solution:
+
+# %% tags=["hide-cell"]
+# dtcart.attention.attention, shown above: np.swapaxes(K, -1, -2), the scale
+# 1 / sqrt(d_k), and -inf above the diagonal before the softmax
+assert check_exercise_3_3(attention)

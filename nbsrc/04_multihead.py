@@ -303,3 +303,90 @@ assert rows[-1][2]["score_entries"] < 0.01 * base["flops"]
 # %% [markdown]
 # Attention gathers; it does not yet reason about what it gathered. The next chapter puts an MLP after it,
 # with residual connections and LayerNorm, to make the transformer block: {doc}`05_block`.
+
+# %% [markdown]
+# ## Exercises
+#
+# Each exercise has a starter cell that runs as it stands, a check from `dtcart.exercises` that prints
+# PASS or FAIL and says what it expected on which input, and a solution behind a toggle. Edit the
+# starter and run it until the check passes; then open the solution.
+#
+# **Exercise 4.1: split into heads.** Write `split_heads(x, n_heads)`, the reshape of
+# {eq}`eq-ch4-multihead`: `(B, T, d) -> (B, h, T, d/h)`, where head $i$ holds features
+# $i\,d/h, \dots, (i+1)\,d/h - 1$ of every token. The starter's one `reshape` has the right shape and the
+# wrong numbers: it cuts the token sequence, not the features.
+
+# %%
+from IPython.display import display
+
+from dtcart import exercises
+from dtcart.exercises import (
+    check_exercise_4_1,
+    check_exercise_4_2,
+    check_exercise_4_3,
+)
+from dtcart.train import DEFAULT_MODEL
+
+
+def split_heads(x, n_heads):
+    """(B, T, d) -> (B, n_heads, T, d / n_heads)."""
+    B, T, d = x.shape
+    return x.reshape(B, n_heads, T, d // n_heads)
+
+
+passed = check_exercise_4_1(split_heads)
+
+# %% [markdown]
+# Solution:
+
+# %% tags=["hide-cell"]
+display(show_source(exercises.split_heads, docstring=False))
+assert check_exercise_4_1(exercises.split_heads)
+
+# %% [markdown]
+# **Exercise 4.2: a head that looks one step back.** The tokens are one-hot positions, `torch.eye(8)`:
+# token $i$ says only where it is. Set the weights of a causal `MultiHeadAttention(8, 1)` so that its
+# output at every position $i \ge 1$ is token $i - 1$ (within 0.05): a head that copies the previous
+# step, one way a model can turn into the copycat of {doc}`06_decision_transformer`. Hints: `nn.Linear` maps $x$ to
+# $Wx + b$, so column $i$ of $W$ is what token $i$ becomes; the query of position $i$ should match the
+# key of position $i - 1$; and the scores are divided by $\sqrt{d/h}$ before a softmax that needs a wide
+# margin to put nearly all the weight on one key.
+
+# %%
+def previous_head():
+    """A causal one-head attention over width-8 tokens; edit its weights."""
+    head = MultiHeadAttention(8, 1, causal=True)
+    with torch.no_grad():
+        head.v_proj.weight.copy_(torch.eye(8))  # hand each token over as is
+        head.v_proj.bias.zero_()
+    return head
+
+
+passed = check_exercise_4_2(previous_head())
+
+# %% [markdown]
+# Solution:
+
+# %% tags=["hide-cell"]
+display(show_source(exercises.previous_token_head, docstring=False))
+assert check_exercise_4_2(exercises.previous_token_head())
+
+# %% [markdown]
+# **Exercise 4.3: when do the scores cost more?** The table above has the projections far ahead of the
+# scores at $T = 60$. Predict the context length $T$, in tokens, at which the score and mixing FLOPs of
+# {eq}`eq-ch4-flops` equal the projection FLOPs, for $d = 128$. The check counts both with
+# `attention_cost`, which agreed with PyTorch's FLOP counter above, and wants your $T$ within 1%.
+
+# %%
+crossover_tokens = None  # your T [tokens]
+passed = check_exercise_4_3(crossover_tokens)
+
+# %% [markdown]
+# Solution:
+
+# %% tags=["hide-cell"]
+# 8 T d^2 = 4 T^2 d at T = 2d = 256 tokens, whatever the number of heads. For
+# the book's Decision Transformer (d = 32) the crossing is at 64 tokens, and
+# its context is 30 tokens (10 steps of 3): its projections cost more
+assert check_exercise_4_3(2 * 128)
+assert 3 * DEFAULT_MODEL.context < 2 * DEFAULT_MODEL.d_model == 64

@@ -691,3 +691,93 @@ with torch.no_grad():
 # state and action, with different units and widths, so it gives each kind its own linear embedding to the
 # same width $d$ and adds an embedding of the time step {cite}`chen2021`. That is where
 # {doc}`06_decision_transformer` begins.
+
+# %% [markdown]
+# ## Exercises
+#
+# Each exercise has a starter cell that runs as it stands, a check from `dtcart.exercises` that prints
+# PASS or FAIL and says what it expected on which input, and a solution behind a toggle. Edit the
+# starter and run it until the check passes; then open the solution.
+#
+# **Exercise 5.1: LayerNorm by hand.** Write `my_layer_norm(x)`, equation {eq}`eq-ch5-layernorm` with
+# $\gamma = 1$ and $\beta = 0$ for a tensor of tokens `(..., d)`: what `nn.LayerNorm(d)` computes when it
+# is fresh. The starter normalises each feature over the first axis, the statistics a batch norm would use.
+
+# %%
+from IPython.display import display
+
+from dtcart import exercises
+from dtcart.exercises import (
+    check_exercise_5_1,
+    check_exercise_5_2,
+    check_exercise_5_3,
+)
+
+
+def my_layer_norm(x, eps=1e-5):
+    """x (..., d) normalised as nn.LayerNorm(d) does at initialisation."""
+    mean = x.mean(dim=0, keepdim=True)
+    var = x.var(dim=0, keepdim=True)
+    return (x - mean) / torch.sqrt(var + eps)
+
+
+passed = check_exercise_5_1(my_layer_norm)
+
+# %% [markdown]
+# Solution:
+
+# %% tags=["hide-cell"]
+display(show_source(exercises.layer_norm, docstring=False))
+assert check_exercise_5_1(exercises.layer_norm)
+
+# %% [markdown]
+# **Exercise 5.2: what a block weighs.** Write `my_block_parameters(d)`, the number of parameters of
+# `Block(d, n_heads)` as a formula in $d$ (the number of heads does not change it, as
+# {doc}`04_multihead` showed for attention). Count the weights and biases of the attention, the MLP
+# {eq}`eq-ch5-mlp` and the two LayerNorms. The starter counts the attention only.
+
+# %%
+def my_block_parameters(d):
+    """Parameters of Block(d, n_heads)."""
+    return 4 * (d * d + d)  # the attention's four projections
+
+
+passed = check_exercise_5_2(my_block_parameters)
+
+# %% [markdown]
+# Solution:
+
+# %% tags=["hide-cell"]
+# attention 4 (d^2 + d); MLP d -> 4d -> d: 4 d^2 + 4 d + 4 d^2 + d; two
+# LayerNorms, a gain and a bias each: 4 d. At the book's d = 32: 12,704
+display(show_source(exercises.block_parameters, docstring=False))
+assert check_exercise_5_2(exercises.block_parameters)
+assert exercises.block_parameters(32) == 12_704
+
+# %% [markdown]
+# **Exercise 5.3: remove the residuals.** `gradient_at_input` below measures how much of the probe's
+# gradient reaches the input of a post-LN stack of 16 blocks, built as in the experiment above (seed 0,
+# $d = 16$, 2 heads). Give it a switch for the residual connections, and find how many times more
+# gradient reaches the input with them than without.
+
+# %%
+def gradient_at_input(depth=16, seed=0):
+    """||dL/dx0|| through `depth` post-LN blocks of width 16."""
+    torch.manual_seed(seed)
+    x0 = torch.randn(16, 8, 16)
+    stack = nn.Sequential(*[Block(16, 2) for _ in range(depth)])
+    return input_gradient_norm(stack, x0, seed=seed)
+
+
+gradient_ratio = None  # with residuals / without, at depth 16
+passed = check_exercise_5_3(gradient_ratio)
+
+# %% [markdown]
+# Solution:
+
+# %% tags=["hide-cell"]
+display(show_source(exercises.gradient_ratio, docstring=False))
+gradient_ratio = exercises.gradient_ratio()
+print(f"16 blocks: {gradient_ratio:.0f} times more gradient with residuals")
+assert gradient_ratio > 10
+assert check_exercise_5_3(gradient_ratio)

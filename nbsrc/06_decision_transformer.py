@@ -915,3 +915,94 @@ print(
     f"this chapter ran in {notebook_seconds:.0f} s, {train_seconds:.0f} s of it"
     " training"
 )
+
+# %% [markdown]
+# ## Exercises
+#
+# Each exercise has a starter cell that runs as it stands, a check from `dtcart.exercises` that prints
+# PASS or FAIL and says what it expected on which input, and a solution behind a toggle. They reuse
+# this chapter's model (`dt_model`) and starts (`eval_starts`), so nothing needs training again.
+#
+# **Exercise 6.1: a late controller, without a transformer.** The training section claimed that a
+# controller that leans on its last force is a late one, and a worse one. Test it on the heuristic.
+# `exercises.lagged_heuristic(c)` copies a share $c$ of its previous force,
+# $u_t = c\,u_{t-1} + (1 - c)\,24\,\theta_t$: its copy coefficient is exactly $c$, and a steady lean gets
+# the same push as from $u = 24\,\theta$. Find the largest $c$, a multiple of 0.05, with which it still
+# keeps all 60 evaluation starts for 500 steps. `control.rollout(exercises.lagged_heuristic(c),
+# eval_starts).solved.all()` tells whether a share holds (make a fresh policy for every rollout: it
+# remembers its last force).
+
+# %%
+from IPython.display import display
+
+from dtcart import exercises
+from dtcart.exercises import (
+    check_exercise_6_1,
+    check_exercise_6_2,
+    check_exercise_6_3,
+)
+
+display(show_source(exercises.lagged_heuristic, docstring=False))
+c_largest = None  # your c, a multiple of 0.05
+passed = check_exercise_6_1(c_largest)
+
+# %% [markdown]
+# Solution:
+
+# %% tags=["hide-cell"]
+# every share at once, as one batch of 20 x 60 episodes
+display(show_source(exercises.largest_holding_lag, docstring=False))
+c_largest = exercises.largest_holding_lag(eval_starts)
+assert check_exercise_6_1(c_largest)
+lagged_run = control.rollout(exercises.lagged_heuristic(0.3), eval_starts)
+assert abs(evaluate.copy_coefficient(lagged_run) - 0.3) < 1e-9
+
+# %% [markdown]
+# **Exercise 6.2: the copy coefficient by hand.** Write `my_copy_coefficient(run)`: the $c$ of the
+# least-squares fit $a_t \approx c\,a_{t-1} + k\,\theta_t$ over the steps each episode of a
+# `control.Rollout` actually took, $t = 1, \dots, L - 1$ for an episode of length $L$. The check fits
+# episodes of the lagged heuristic, at $c = 0.3$ (all last 500 steps) and at $c = 0.6$ (they end early).
+# The starter also fits the zeros after each episode's end.
+
+# %%
+def my_copy_coefficient(run):
+    """c of the fit a_t = c a_(t-1) + k theta_t over the episodes of run."""
+    previous, theta = run.actions[:, :-1], run.states[:, 1:-1, 0]
+    design = np.column_stack([previous.ravel(), theta.ravel()])
+    fit = np.linalg.lstsq(design, run.actions[:, 1:].ravel(), rcond=None)
+    return fit[0][0]
+
+
+passed = check_exercise_6_2(my_copy_coefficient)
+
+# %% [markdown]
+# Solution:
+
+# %% tags=["hide-cell"]
+# evaluate.copy_coefficient, shown above, keeps only the steps 1 .. L - 1 of
+# each episode with a mask
+assert check_exercise_6_2(evaluate.copy_coefficient)
+
+# %% [markdown]
+# **Exercise 6.3: ask for nothing.** Asked for 600 the model cannot do better than 500, the task's cap.
+# What if it is asked for 0? Predict the mean return, in steps, of the 60 evaluation episodes at a target
+# of 0, then let the check play them; it wants your prediction within 20%. A look at the shortest
+# episodes of the log (`np.sort(ds.returns)`) is allowed before you guess.
+
+# %%
+zero_target_steps = None  # your predicted mean return at target 0 [steps]
+passed = check_exercise_6_3(zero_target_steps, dt_model)
+
+# %% [markdown]
+# ```{admonition} Solution
+# :class: dropdown
+#
+# Not 0: asked for 0, the model plays about as short as the shortest episodes in its log (the shortest
+# lasts 30 steps, and 63 of the 1000 end before step 50). Nothing in the log shows how to end an episode
+# sooner, so the model cannot: the lower end of "it cannot do better than the behaviours in its log".
+# The cell below asks for 0 and checks a prediction of 45 steps.
+# ```
+
+# %% tags=["hide-cell"]
+assert ds.returns.min() == 30 and np.sum(ds.returns < 50) == 63
+assert check_exercise_6_3(45.0, dt_model)
