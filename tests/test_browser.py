@@ -247,8 +247,8 @@ MATH_STATE = """() => {
 }"""
 
 # What renders raw or cut. Text outside code and typeset math must hold no markdown-table rows and no
-# `$...$` (a Markdown output rendered as CommonMark leaves both raw); a code block or a displayed equation
-# must not be wider than its box (its end would be cut off or need scrolling at 1280 px).
+# `$...$` (a Markdown output rendered as CommonMark leaves both raw); a code block, a displayed equation
+# or a table must not be wider than its box (its end would be cut off or need scrolling at 1280 px).
 RAW_OR_CUT = r"""() => {
   const main = document.querySelector('main') || document.body;
   const walker = document.createTreeWalker(main, NodeFilter.SHOW_TEXT, {
@@ -267,7 +267,11 @@ RAW_OR_CUT = r"""() => {
     .map(p => `${p.scrollWidth} > ${p.clientWidth} px: ${p.textContent.trim().slice(0, 60)}`);
   const maths = Array.from(main.querySelectorAll('mjx-container[display="true"]')).filter(shown).filter(wide)
     .map(m => `${m.scrollWidth} > ${m.clientWidth} px: ${(m.closest('.math') || m).id || m.textContent.slice(0, 40)}`);
-  return {table, dollar, code, maths};
+  const tables = Array.from(main.querySelectorAll('table')).filter(shown)
+    .filter(t => t.getBoundingClientRect().width > t.parentElement.clientWidth + 1)
+    .map(t => `${Math.round(t.getBoundingClientRect().width)} > ${t.parentElement.clientWidth} px: `
+              + t.textContent.trim().slice(0, 40));
+  return {table, dollar, code, maths, tables};
 }"""
 
 # Figures whose text would be too small to read. A PNG records its resolution (matplotlib writes the
@@ -367,6 +371,8 @@ def test_page_reads_offline(reader, page):
         problems.append(f"{len(raw['code'])} code blocks wider than their box: {raw['code'][:5]}")
     if raw["maths"]:
         problems.append(f"displayed equations wider than their box: {raw['maths'][:3]}")
+    if raw["tables"]:
+        problems.append(f"tables wider than the text: {raw['tables'][:3]}")
 
     smallest = smallest_font_pt(page)
     for figure in reader.page.evaluate(FIGURE_SCALES):
