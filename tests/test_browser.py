@@ -283,7 +283,8 @@ MIN_TEXT_PX = 8.0
 FIGURE_SCALES = """async () => {
   const dpi = async src => {
     const bytes = new Uint8Array(await (await fetch(src)).arrayBuffer());
-    for (let i = 8; i + 8 < bytes.length;) {
+    const png = [137, 80, 78, 71, 13, 10, 26, 10].every((b, i) => bytes[i] === b);
+    for (let i = 8; png && i + 8 < bytes.length;) {
       const view = new DataView(bytes.buffer, i);
       const length = view.getUint32(0), type = String.fromCharCode(...bytes.slice(i + 4, i + 8));
       if (type === 'pHYs') return bytes[i + 16] === 1 ? view.getUint32(8) * 0.0254 : null;
@@ -293,7 +294,7 @@ FIGURE_SCALES = """async () => {
     return null;
   };
   const images = Array.from((document.querySelector('main') || document.body).querySelectorAll('img'))
-    .filter(img => img.offsetParent !== null && img.naturalWidth > 0 && /png/.test(img.currentSrc + img.src));
+    .filter(img => img.offsetParent !== null && img.naturalWidth > 0);
   return Promise.all(images.map(async img => ({src: img.currentSrc.split('/').pop().slice(0, 24),
     natural: img.naturalWidth, shown: img.getBoundingClientRect().width, dpi: await dpi(img.currentSrc)})));
 }"""
