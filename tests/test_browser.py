@@ -6,8 +6,7 @@ that build once (the notebooks' executions land in `_build/.jupyter_cache`, so a
 cheap). It serves the pages from a local HTTP server, aborts every request that leaves this machine,
 and checks each page: no JavaScript error, every equation typeset by MathJax (no raw `\\[`), every image
 loaded, every figure numbered and captioned, the launch and repository buttons present, widgets
-rendered, nothing raw or cut (markdown tables or `$...$` left as text, `<... at 0x...>` reprs, code blocks
-or equations wider than their box) and no figure text below 8 px as shown; on the two slider pages, moving the slider (keyboard and mouse) changes the figure with no
+rendered; on the two slider pages, moving the slider (keyboard and mouse) changes the figure with no
 kernel. Screenshots go to `_build/screenshots/`.
 
 Skipped, with the reason, when Playwright or a Chromium binary is missing (CI installs Debian's
@@ -321,6 +320,9 @@ IMAGES = """() => Array.from(document.images).map(img => ({src: img.currentSrc.s
 
 @pytest.mark.parametrize("page", PAGES)
 def test_page_reads_offline(reader, page):
+    """Each page reads offline, and nothing on it renders raw or cut: no markdown table or `$...$` left
+    as text, no `<... at 0x...>` repr or "Figure size" in an output, no code block, equation or table
+    wider than its box at 1280 px, and no figure whose text shows below MIN_TEXT_PX."""
     reader.open(page)
     screenshot_whole_page(reader.page, shot_name(page))
     problems = []
