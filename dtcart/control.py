@@ -44,10 +44,10 @@ def critical_gain(params: CartPoleParams = DEFAULT_PARAMS) -> float:
 
 
 def linear_coefficient(K, params: CartPoleParams = DEFAULT_PARAMS):
-    """lambda [1/s^2] of the pole linearised near upright under u = K theta: theta_ddot = lambda theta.
+    """alpha [1/s^2] of the pole linearised near upright under u = K theta: theta_ddot = alpha theta.
 
-    lambda = (g - K/(M+m)) / (l (4/3 - m/(M+m))). Positive below :func:`critical_gain` (the tilt grows like
-    exp(sqrt(lambda) t)), negative above it (an undamped swing at angular frequency sqrt(-lambda)).
+    alpha = (g - K/(M+m)) / (l (4/3 - m/(M+m))). Positive below :func:`critical_gain` (the tilt grows like
+    exp(sqrt(alpha) t)), negative above it (an undamped swing at angular frequency sqrt(-alpha)).
     ``K`` is a gain [N/rad] or an array of them; the result has its shape.
     """
     p, gain = _check_params(params), _as_gains(K)

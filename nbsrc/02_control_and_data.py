@@ -9,7 +9,7 @@
 # {doc}`01_physics`, finds out exactly where "about 20" comes from, and discovers a second way to fail that
 # the post does not mention. Then it turns the controller's episodes into the offline dataset the
 # Decision Transformer of {doc}`06_decision_transformer` learns from, and introduces the quantity that
-# dataset is built around: the return-to-go.
+# dataset is built around: the return-to-go. (Symbols and units: {doc}`notation`.)
 
 # %%
 import dataclasses
@@ -122,13 +122,14 @@ show_source(control.heuristic, docstring=False)
 # product of small numbers that we drop. With $u = K\theta$ everything left is proportional to $\theta$:
 #
 # $$
-# \ddot\theta \approx \lambda\,\theta, \qquad
-# \lambda = \frac{g - K/(M+m)}{l\left(\frac43 - \frac{m}{M+m}\right)} .
+# \ddot\theta \approx \alpha\,\theta, \qquad
+# \alpha = \frac{g - K/(M+m)}{l\left(\frac43 - \frac{m}{M+m}\right)} .
 # $$ (ch2-linear)
 #
-# The sign of $\lambda$ decides everything. If $\lambda > 0$ the solutions grow like $e^{\sqrt\lambda\,t}$:
-# the pole falls, only more slowly than without control. If $\lambda < 0$ they oscillate at the angular
-# frequency $\omega = \sqrt{-\lambda}$, forever, because nothing in {eq}`ch2-control` takes energy out of the
+# The coefficient $\alpha$ is in 1/s², and its sign decides everything. If $\alpha > 0$ the solutions grow
+# like $e^{\lambda t}$ at the rate $\lambda = \sqrt\alpha$, in 1/s (with no control, $K = 0$, this is the
+# $\lambda = 4.85$ s⁻¹ of {doc}`01_physics`): the pole falls, only more slowly than without control. If
+# $\alpha < 0$ they oscillate at the angular frequency $\omega = \sqrt{-\alpha}$, forever, because nothing in {eq}`ch2-control` takes energy out of the
 # swing. The boundary is the **critical gain**
 #
 # $$
@@ -155,31 +156,31 @@ assert 0 < control.linear_coefficient(10.0) < physics.linear_rate() ** 2
 # %% [markdown]
 # A linearisation is a claim about small angles, so we test it on a small angle. Start the pole at
 # $\theta_0 = 0.001$ rad and at rest. With $K = 15$, below $K^*$, equation {eq}`ch2-linear` predicts growth
-# at the rate $\sqrt\lambda$; with $K = 25$, above, an oscillation of period $2\pi/\omega$. `control`
-# computes $\lambda$ for us, and the simulation agrees with both predictions to within 1 %:
+# at the rate $\lambda = \sqrt\alpha$; with $K = 25$, above, an oscillation of period $2\pi/\omega$.
+# `control` computes $\alpha$ for us, and the simulation agrees with both predictions to within 1 %:
 
 # %%
 show_source(control.linear_coefficient, docstring=False)
 
 # %%
-lam = control.linear_coefficient
+alpha = control.linear_coefficient
 tiny = [[1e-3, 0.0, 0.0, 0.0]]
 falling = control.rollout(control.heuristic(15.0), tiny, max_steps=100).states[
     0, :, 0
 ]
 # between t = 1 s and t = 2 s
 growth_rate = np.log(falling[100] / falling[50]) / (50 * params.dt)
-assert abs(growth_rate / np.sqrt(lam(15.0)) - 1) < 0.01
+assert abs(growth_rate / np.sqrt(alpha(15.0)) - 1) < 0.01
 
 swinging = control.rollout(control.heuristic(25.0), tiny).states[0, :, 0]
 i = np.nonzero(np.sign(swinging[1:]) != np.sign(swinging[:-1]))[0]
 # zero crossings [s]
 crossings = (i + swinging[i] / (swinging[i] - swinging[i + 1])) * params.dt
 period = 2 * np.diff(crossings).mean()
-assert abs(period / (2 * np.pi / np.sqrt(-lam(25.0))) - 1) < 0.01
+assert abs(period / (2 * np.pi / np.sqrt(-alpha(25.0))) - 1) < 0.01
 print(
-    f"growth rate {growth_rate:.3f} 1/s (linear {np.sqrt(lam(15.0)):.3f}); "
-    f"period {period:.3f} s (linear {2 * np.pi / np.sqrt(-lam(25.0)):.3f})"
+    f"growth rate {growth_rate:.3f} 1/s (linear {np.sqrt(alpha(15.0)):.3f});\n"
+    f"period {period:.3f} s (linear {2 * np.pi / np.sqrt(-alpha(25.0)):.3f})"
 )
 
 # %% [markdown]
@@ -255,8 +256,8 @@ fig
 #   at the worst gain) ends with **the cart leaving the track**: the controller looks only at $\theta$, and
 #   nothing in it cares where the cart is. Only from about 22 N/rad do all 200 starts last the full 500 steps.
 #
-# The two failure modes also trade places *below* $K^*$: there $\lambda$ is small and positive, the pole
-# falls very slowly (the growth rate $\sqrt\lambda$ goes to zero at $K^*$), and the drifting cart often gets
+# The two failure modes also trade places *below* $K^*$: there $\alpha$ is small and positive, the pole
+# falls very slowly (the growth rate $\lambda = \sqrt\alpha$ goes to zero at $K^*$), and the drifting cart often gets
 # to the edge first. The post's observation, falling below 20 and swinging above, holds for the pole; what
 # it leaves out is the cart.
 
@@ -280,7 +281,7 @@ assert (
 ).all() and 21.5 < k_all_solved < 23.0
 print(
     f"K* = {K_STAR:.2f}; half of the starts fall at K = {k_half:.2f} "
-    f"({k_half / K_STAR - 1:+.1%}); no falls from K = {k_no_fall:.2f}; "
+    f"({k_half / K_STAR - 1:+.1%});\nno falls from K = {k_no_fall:.2f}; "
     f"all 200 starts last 500 steps from K = {k_all_solved:.2f}"
 )
 
@@ -370,7 +371,7 @@ print(
 #
 # Another way to see the threshold is to drop time and plot the pole's angular velocity against its angle,
 # the phase portrait. Equation {eq}`ch2-linear` says what to expect: below $K^*$ the upright position is a
-# saddle, and trajectories run off along the lines $\dot\theta = \pm\sqrt\lambda\,\theta$; above $K^*$ it is
+# saddle, and trajectories run off along the lines $\dot\theta = \pm\lambda\,\theta$; above $K^*$ it is
 # a centre, and each start traces its own closed ellipse
 # $\theta^2 + (\dot\theta/\omega)^2 = \theta_0^2 + (\dot\theta_0/\omega)^2$.
 
@@ -398,11 +399,12 @@ for ax, K, run in ((axes[0], below, run_below), (axes[1], above, run_above)):
         f"K = {K:g} N/rad ({'below' if K < K_STAR else 'above'} K* ="
         f" {K_STAR:g})"
     )
-slope = np.sqrt(lam(below))
+slope = np.sqrt(alpha(below))
 th = np.radians(np.array([-12.0, 12.0]))
 for sign in (-1, 1):
     axes[0].plot(np.degrees(th), sign * slope * th, "k--", lw=0.8)
-axes[0].set_ylabel("angular velocity θ̇ [rad/s]")
+for ax in axes:
+    ax.set_ylabel("angular velocity θ̇ [rad/s]")
 axes[0].set_ylim(-0.5, 0.5)
 fig.tight_layout()
 glue("fig-ch2-phase", fig, display=False)
@@ -414,7 +416,7 @@ fig
 #
 # Phase portraits of the pole, angular velocity against angle, for the same 12 starts (dots). Left, below
 # the critical gain: every trajectory is pushed out along the unstable direction
-# $\dot\theta = \sqrt\lambda\,\theta$ (dashed) until the pole passes 12 degrees (dotted). Right, above it:
+# $\dot\theta = \lambda\,\theta$ (dashed) until the pole passes 12 degrees (dotted). Right, above it:
 # closed ellipses, one per start, traced again and again for the whole 10 s.
 # ```
 #
@@ -423,7 +425,7 @@ fig
 
 # %%
 assert run_below.fell.all()
-omega = np.sqrt(-lam(above))
+omega = np.sqrt(-alpha(above))
 amplitude = np.sqrt(few[:, 0] ** 2 + (few[:, 1] / omega) ** 2)
 assert run_above.solved.all()
 assert np.allclose(
@@ -548,10 +550,11 @@ panels = control.rollout(
 )
 
 # %% tags=["remove-output", "hide-input"]
-fig, axes = plt.subplots(2, 5, figsize=(12, 4.4), sharex=True, sharey="row")
+# one row per gain: pole angle (left), cart position (right)
+fig, axes = plt.subplots(5, 2, figsize=(8, 9.5), sharex=True, sharey="col")
 for j, K in enumerate(panel_gains):
     drawing.plot_episode(
-        axes[:, j],
+        axes[j],
         panels.states[j],
         panels.lengths[j],
         color=(
@@ -561,12 +564,13 @@ for j, K in enumerate(panel_gains):
         ),
         labels=False,
     )
-    title = f"K = {K:g}:\n" + drawing.outcome(panels, j)
-    axes[0, j].set_title(title, fontsize=9)
-    axes[1, j].set_xlabel("time [s]")
-    axes[1, j].set_xticks([0, 5, 10])
-axes[0, 0].set_ylabel("pole angle θ [deg]")
-axes[1, 0].set_ylabel("cart position x [m]")
+    axes[j, 0].set_title(
+        f"K = {K:g} N/rad: {drawing.outcome(panels, j)}", loc="left"
+    )
+    axes[j, 0].set_ylabel("pole angle θ [deg]")
+    axes[j, 1].set_ylabel("cart position x [m]")
+for ax in axes[-1]:
+    ax.set_xlabel("time [s]")
 fig.tight_layout()
 glue("fig-ch2-multiples", fig, display=False)
 fig
@@ -575,8 +579,8 @@ fig
 # ```{glue:figure} fig-ch2-multiples
 # :name: fig-ch2-multiples
 #
-# One start ($\theta_0 = 0.05$ rad, $\dot\theta_0 = 0.05$ rad/s) under five gains: pole angle (top) and cart
-# position (bottom) against time; dotted lines are the limits that end an episode. Below $K^* = 19.6$ the
+# One start ($\theta_0 = 0.05$ rad, $\dot\theta_0 = 0.05$ rad/s) under five gains, one per row: pole angle
+# (left) and cart position (right) against time; dotted lines are the limits that end an episode. Below $K^* = 19.6$ the
 # pole falls, sooner the smaller the gain; just above, the pole swings but the cart drifts off; at higher
 # gains both stay inside for the full 10 s.
 # ```
@@ -638,7 +642,7 @@ assert np.median(ds.gains[short]) < K_STAR < np.median(ds.gains[solved])
 print({k: round(float(v), 3) for k, v in shares.items()})
 
 # %% tags=["remove-output", "hide-input"]
-fig, (ax_hist, ax_scatter) = plt.subplots(1, 2, figsize=(10, 3.6))
+fig, (ax_hist, ax_scatter) = plt.subplots(1, 2, figsize=(9, 3.6))
 ax_hist.hist(
     returns, bins=np.arange(0, 525, 25), color="tab:blue", edgecolor="white"
 )
@@ -708,11 +712,13 @@ fig
 # to come:
 #
 # $$
-# R_t = \sum_{t'=t}^{T-1} r_{t'} .
+# \hat R_t = \sum_{t'=t}^{T-1} r_{t'} ,
 # $$ (ch2-rtg)
 #
+# for an episode of $T$ steps, $t = 0, 1, \dots, T-1$ (the hat is the Decision Transformer paper's mark for
+# a return still to come {cite}`chen2021`).
 # At $t = 0$ it is the episode's return; each step it falls by the reward just collected. With $+1$ per step,
-# $R_t$ is just *the number of steps the episode still lasts*, $L - t$ for an episode of length $L$. In code it
+# $\hat R_t$ is just *the number of steps the episode still lasts*, $T - t$. In code it
 # is a reverse cumulative sum:
 
 # %%
@@ -729,7 +735,7 @@ i = examples[1]
 n = ds.lengths[i]
 t = np.arange(ds.max_steps) * params.dt
 fig, (ax_r, ax_th, ax_x) = plt.subplots(3, 1, figsize=(7, 5.4), sharex=True)
-ax_r.plot(t, rtg[i], color="tab:purple", label="return-to-go $R_t$")
+ax_r.plot(t, rtg[i], color="tab:purple", label=r"return-to-go $\hat R_t$")
 ax_r.plot(
     t,
     100 * ds.rewards[i],
@@ -755,9 +761,9 @@ fig
 # ```
 #
 # This is what each step of the dataset will look like to the Decision Transformer: a triple
-# $(R_t, s_t, a_t)$, the return still to collect, the state, and the force the controller applied. During
+# $(\hat R_t, s_t, a_t)$, the return still to collect, the state, and the force the controller applied. During
 # training it learns to predict $a_t$ from the triples up to $s_t$. At test time we write the return we want
-# into $R_0$, subtract each reward as it arrives, and let the model choose the forces.
+# into $\hat R_0$, subtract each reward as it arrives, and let the model choose the forces.
 #
 # Finally, a dataset can be stored and shared as a plain `.npz` archive with no pickled objects (so loading
 # one cannot run code); it reads back exactly, bit for bit, and a damaged file is refused with a clear error.

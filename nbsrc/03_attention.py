@@ -6,6 +6,7 @@
 # decision is attention {cite}`vaswani2017`, and this chapter builds it from nothing, on the cart-pole
 # states of {doc}`02_control_and_data`, following the path of the post {cite}`post2025`: first the naive
 # idea, then why it fails, then queries, keys and values, the softmax, the scale, and the causal mask.
+# (Symbols: {doc}`notation`; in this chapter and the next, $K$ is the matrix of keys, not a gain.)
 
 # %% tags=["hide-input"]
 import numpy as np
@@ -23,7 +24,8 @@ STATE_NAMES = ["theta", "theta_dot", "x", "x_dot"]
 # %% [markdown]
 # ## Five states, and the question attention asks
 #
-# Take a real episode: the heuristic controller $u = K\theta$ with $K = 24$ N/rad from a random start, and
+# Take a real episode: the heuristic controller of {doc}`02_control_and_data`, with a gain of 24 N/rad,
+# from a random start, and
 # keep every tenth state, so that we hold a short sequence $[s_0, s_1, s_2, s_3, s_4]$ spanning 0.8 s.
 # Each state is $[\theta, \dot\theta, x, \dot x]$ in rad, rad/s, m and m/s.
 #
@@ -58,8 +60,8 @@ def dominant_term(states, current):
 
 
 in_degrees = s * np.array([180 / np.pi, 180 / np.pi, 1.0, 1.0])
-print("SI units:      ", dominant_term(s, 3))
-print("angle in deg:  ", dominant_term(in_degrees, 3))
+print("SI units:  ", dominant_term(s, 3))
+print("in degrees:", dominant_term(in_degrees, 3))
 assert set(dominant_term(s, 3)) != set(dominant_term(in_degrees, 3))
 assert (
     np.argmax(raw) == 4
@@ -107,7 +109,8 @@ show_source(attention, docstring=False)
 # percentages that are positive and add up to one:
 #
 # $$
-# \operatorname{softmax}(z)_j = \frac{e^{z_j}}{\sum_l e^{z_l}} = \frac{e^{z_j - \max z}}{\sum_l e^{z_l - \max z}} .
+# \operatorname{softmax}(z)_j = \frac{e^{z_j}}{\sum_{j'} e^{z_{j'}}}
+# = \frac{e^{z_j - \max z}}{\sum_{j'} e^{z_{j'} - \max z}} .
 # $$ (eq-ch3-softmax)
 #
 # The two forms are equal; the second never overflows, which is what the code uses (`_check_logits` refuses
@@ -217,7 +220,7 @@ lookup = V_t[hard.argmax()][1]
 print(
     "d sourness / d scores, soft:",
     soft_grad.numpy(),
-    " hard lookup differentiable:",
+    "\nhard lookup differentiable:",
     lookup.requires_grad,
 )
 assert (
@@ -264,9 +267,9 @@ for d_k in d_ks:
             score_std,
         ))
 stats = {k: np.array(v) for k, v in stats.items()}
-print("d_k        :", d_ks)
-print("max w  raw :", stats[False][:, 0])
-print("max w  1/sqrt(d_k):", stats[True][:, 0])
+print("d_k:", d_ks)
+print("largest weight, raw scores:\n", stats[False][:, 0])
+print("largest weight, scores / sqrt(d_k):\n", stats[True][:, 0])
 
 # %%
 uniform_entropy = np.log(n_keys)
@@ -288,7 +291,7 @@ assert (
 ), "saturation kills the softmax's gradient"
 
 # %% tags=["remove-output", "hide-input"]
-fig, axes = plt.subplots(1, 3, figsize=(11, 3.2))
+fig, axes = plt.subplots(3, 1, figsize=(7, 7.5), sharex=True)
 for scaled, style, label in (
     (False, "o-", r"softmax$(QK^\top)$"),
     (True, "s-", r"softmax$(QK^\top/\sqrt{d_k})$"),
@@ -306,9 +309,10 @@ for ax, ylabel in zip(
     ],
 ):
     ax.set_xscale("log", base=2)
-    ax.set_xlabel(r"key width $d_k$")
     ax.set_ylabel(ylabel)
-axes[0].legend(fontsize=8)
+    ax.grid(alpha=0.3)
+axes[-1].set_xlabel(r"key width $d_k$")
+axes[0].legend(fontsize=9)
 fig.tight_layout()
 glue("fig-ch3-scale", fig, display=False)
 fig
@@ -348,7 +352,7 @@ out_causal, w_causal = attention(Q_s, K_s, V_s, causal=True)
 print(
     "weights:",
     w_full.shape,
-    " largest weight in each of the first rows:",
+    "\nlargest weight in each of the first rows:",
     w_full.max(axis=1)[:5],
 )
 assert w_full.shape == (T, T) and out_full.shape == (T, 8)
@@ -364,7 +368,7 @@ assert future_share[5] > 0.9 and (future_share > 0.5).sum() >= T // 2
 # %% tags=["remove-output", "hide-input"]
 t_s = np.arange(T) * 5 * 0.02
 fig, (ax0, ax1) = plt.subplots(
-    1, 2, figsize=(10, 4), gridspec_kw={"width_ratios": [1, 1.15]}
+    1, 2, figsize=(9, 4), gridspec_kw={"width_ratios": [1, 1.15]}
 )
 ax0.plot(t_s, traj[:, 0], label=r"$\theta$ [rad]")
 ax0.plot(t_s, traj[:, 2], label="$x$ [m]")
@@ -391,7 +395,7 @@ fig
 # ```{glue:figure} fig-ch3-trajectory
 # :name: fig-ch3-trajectory
 #
-# Attention over a cart-pole trajectory (heuristic $K = 24$ N/rad, seed 3). Left: the 24 states, 0.1 s
+# Attention over a cart-pole trajectory (heuristic controller, gain 24 N/rad, seed 3). Left: the 24 states, 0.1 s
 # apart. Right: row $i$ holds the weights with which the state at time $i$ mixes the values of all states;
 # each row sums to 1. The projections are random, not learned, so the structure is arbitrary. Most
 # rows put much of their weight on *later* states (the state at 0.5 s, more than 90 %), which a
@@ -454,7 +458,7 @@ fig
 #
 # ## Checked against PyTorch
 #
-# Our twenty lines must agree with PyTorch's fused kernel, `torch.nn.functional.scaled_dot_product_attention`,
+# Our `attention` must agree with PyTorch's fused kernel, `torch.nn.functional.scaled_dot_product_attention`,
 # in float64, with and without the mask:
 
 # %%

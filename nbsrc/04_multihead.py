@@ -6,7 +6,7 @@
 # at least two questions at once, *how is the pole tilted?* and *how is everything moving?*, and a single
 # softmax row can only answer one of them, because its weights must sum to one over a single score.
 # The Transformer's answer {cite}`vaswani2017` is to run several attentions side by side, each in its own
-# small subspace, and combine what they find.
+# small subspace, and combine what they find. (Symbols: {doc}`notation`.)
 
 # %% tags=["hide-input"]
 import numpy as np
@@ -16,11 +16,12 @@ from IPython.display import Markdown
 from myst_nb import glue
 from torch.utils.flop_counter import FlopCounterMode
 
+from dtcart import train
 from dtcart.attention import MultiHeadAttention, attention_cost, causal_mask
 from dtcart.control import heuristic, random_initial_states, rollout
 from dtcart.display import show_source
 
-torch.manual_seed(0)
+_ = torch.manual_seed(0)
 
 # %% [markdown]
 # ## Several heads, several subspaces
@@ -30,8 +31,11 @@ torch.manual_seed(0)
 # matrix $W_O$:
 #
 # $$
-# \operatorname{head}_i = \operatorname{Attention}(X W_Q^{i}, X W_K^{i}, X W_V^{i}), \qquad
-# \operatorname{MultiHead}(X) = [\operatorname{head}_1, \dots, \operatorname{head}_h]\, W_O ,
+# \begin{aligned}
+# \operatorname{head}_i &= \operatorname{Attention}(X W_Q^{i},\, X W_K^{i},\, X W_V^{i}),
+# \qquad i = 1, \dots, h, \\
+# \operatorname{MultiHead}(X) &= \big[\operatorname{head}_1, \dots, \operatorname{head}_h\big]\, W_O ,
+# \end{aligned}
 # $$ (eq-ch4-multihead)
 #
 # with $W_Q^{i}, W_K^{i}, W_V^{i}$ of shape $d \times d/h$ and $W_O$ of shape $d \times d$. In code, the $h$
@@ -143,13 +147,8 @@ assert [round(100 * a) for a in agree] == [9, 65]
 # %% tags=["remove-output", "hide-input"]
 t_s = np.arange(T) * 0.1
 extent = (-0.05, t_s[-1] + 0.05, t_s[-1] + 0.05, -0.05)
-fig, axes = plt.subplots(
-    1,
-    4,
-    figsize=(14, 3.8),
-    layout="constrained",
-    gridspec_kw={"width_ratios": [1.2, 1, 1, 1]},
-)
+fig, grid = plt.subplots(2, 2, figsize=(8.5, 7.6), layout="constrained")
+axes = grid.ravel()  # tokens, head 1, head 2, one head
 axes[0].plot(t_s, z[:, 0], label=r"$\theta$")
 axes[0].plot(t_s, z[:, 1], label=r"$\dot\theta$")
 axes[0].plot(t_s, z[:, 3], label=r"$\dot x$")
@@ -172,10 +171,10 @@ for ax, (weights, title) in zip(axes[1:], panels):
     )
     ax.set_title(title)
     ax.set_xlabel("key time [s]")
-axes[1].set_ylabel("query time [s]")
+    ax.set_ylabel("query time [s]")
 for i, ax in enumerate(axes[1:3]):
     ax.plot(t_s[favourite[i]], t_s, "r.", ms=4)
-fig.colorbar(im, ax=axes[1:], label="attention weight", shrink=0.8)
+fig.colorbar(im, ax=grid[:, 1], label="attention weight", shrink=0.8)
 glue("fig-ch4-heads", fig, display=False)
 fig
 
@@ -183,10 +182,10 @@ fig
 # ```{glue:figure} fig-ch4-heads
 # :name: fig-ch4-heads
 #
-# Two hand-built heads over the same 24 cart-pole states (heuristic $K = 24$ N/rad). Left: the normalised
-# tilt, tilt rate and cart velocity. Middle: causal attention weights of head 1 (reads only $\theta$) and
-# head 2 (reads $\dot\theta$ and $\dot x$); red dots mark each query's favourite key. Right: a single head
-# given both readings must blend them into one pattern.
+# Two hand-built heads over the same 24 cart-pole states (heuristic controller, gain 24 N/rad). Top left: the
+# normalised tilt, tilt rate and cart velocity. Top right and bottom left: causal attention weights of
+# head 1 (reads only $\theta$) and head 2 (reads $\dot\theta$ and $\dot x$); red dots mark each query's
+# favourite key. Bottom right: a single head given both readings must blend them into one pattern.
 # ```
 #
 # Trained heads are not this tidy (nobody tells them which component to read), but the mechanism is the
@@ -245,14 +244,18 @@ assert all(e < 1e-9 for pair in errors.values() for e in pair)
 # independent of $h$. What does grow with $h$ is the number of scores, $hT^2$: the softmax's work and the
 # attention weights kept in memory for the backward pass. `attention_cost` counts all this; we check its
 # count against the parameters of the real module and against PyTorch's own FLOP counter, for the width
-# and context the Decision Transformer uses (an illustrative $d = 128$ and $T = 60$ tokens, 20 steps of
-# three tokens each).
+# and context of the book's Decision Transformer in {doc}`06_decision_transformer`, read from its
+# configuration `train.DEFAULT_MODEL`: $d = 32$, and a context of 10 time steps of three tokens each, so
+# $T = 30$ tokens. (The paper's model is wider and looks further back, $d = 128$ over 20 steps
+# {cite}`chen2021`; {doc}`appendix_performance` times a model of that size.)
 
 # %%
 show_source(attention_cost)
 
 # %%
-d, T_ctx = 128, 60
+book_model = train.DEFAULT_MODEL
+d, T_ctx = book_model.d_model, 3 * book_model.context  # 3 tokens per step
+assert (d, book_model.context, T_ctx, book_model.n_heads) == (32, 10, 30, 1)
 rows = []
 for h in (1, 2, 4, 8, 16):
     cost = attention_cost(d, h, T_ctx)
@@ -274,6 +277,7 @@ assert all(
 assert all(c["score_entries"] == h * base["score_entries"] for h, _, c in rows)
 assert base["flops"] == 8 * T_ctx * d**2 + 4 * T_ctx**2 * d
 
+# %% mystnb={"markdown_format": "myst"}
 table = [
     (
         "| heads $h$ | head size $d/h$ | parameters | projection FLOPs |"
@@ -290,15 +294,20 @@ for h, dh, c in rows:
 Markdown("\n".join(table))
 
 # %% [markdown]
-# The table is the whole argument of this section: for $d = 128$ and $T = 60$, one head of size 128 and
-# sixteen heads of size 8 have the same 66,048 parameters and the same 9,707,520 FLOPs; sixteen heads
-# compute sixteen times as many scores (57,600 instead of 3,600), which is cheap next to the projections
-# at this context length. Several heads are almost free; what they buy is several patterns instead of one.
+# The table is the whole argument of this section: for $d = 32$ and $T = 30$, one head of size 32 and
+# sixteen heads of size 2 have the same 4,224 parameters and the same 360,960 FLOPs. Sixteen heads
+# compute sixteen times as many scores (14,400 instead of 900), and each score costs the softmax an
+# exponential and a division; but even at sixteen heads the scores number only 4% of the FLOPs of the
+# matrix products. Several heads are cheap; what they buy is several patterns instead of one. The book's
+# model nevertheless uses a single head in each of its two blocks, as the paper's code does by default
+# {cite}`chen2021`.
 
 # %%
-assert base["params"] == 66_048 and base["flops"] == 9_707_520
-assert rows[-1][2]["score_entries"] == 57_600 and base["score_entries"] == 3_600
-assert rows[-1][2]["score_entries"] < 0.01 * base["flops"]
+assert base["params"] == 4_224 and base["flops"] == 360_960
+assert rows[-1][2]["score_entries"] == 14_400 and base["score_entries"] == 900
+share = rows[-1][2]["score_entries"] / base["flops"]
+assert 0.03 < share < 0.05
+assert book_model.n_heads == 1 and book_model.n_layers == 2
 
 # %% [markdown]
 # Attention gathers; it does not yet reason about what it gathered. The next chapter puts an MLP after it,

@@ -251,12 +251,84 @@ MATH_STATE = """() => {
   return {count: maths.length, typeset: document.querySelectorAll('mjx-container').length, untypeset, raw};
 }"""
 
+# What renders raw or cut. Text outside code and typeset math must hold no markdown-table rows and no
+# `$...$` (a Markdown output rendered as CommonMark leaves both raw); a code block, a displayed equation
+# or a table must not be wider than its box (its end would be cut off or need scrolling at 1280 px).
+RAW_OR_CUT = r"""() => {
+  const main = document.querySelector('main') || document.body;
+  const walker = document.createTreeWalker(main, NodeFilter.SHOW_TEXT, {
+    acceptNode: n => n.parentElement.closest('pre, code, script, style, textarea, mjx-container, .math')
+      ? NodeFilter.FILTER_REJECT : NodeFilter.FILTER_ACCEPT});
+  const table = [], dollar = [];
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    const text = n.textContent;
+    if (/\|\s*:?-{3,}:?\s*\|/.test(text) || /^\s*\|[^|\n]*\|[^|\n]*\|/m.test(text))
+      table.push(text.trim().slice(0, 80));
+    if (/\$[^$\s][^$]*\$/.test(text)) dollar.push(text.trim().slice(0, 80));
+  }
+  const shown = el => el.offsetParent !== null;
+  const wide = el => el.scrollWidth > el.clientWidth + 1;
+  const code = Array.from(main.querySelectorAll('pre')).filter(shown).filter(wide)
+    .map(p => `${p.scrollWidth} > ${p.clientWidth} px: ${p.textContent.trim().slice(0, 60)}`);
+  const maths = Array.from(main.querySelectorAll('mjx-container[display="true"]')).filter(shown).filter(wide)
+    .map(m => `${m.scrollWidth} > ${m.clientWidth} px: ${(m.closest('.math') || m).id || m.textContent.slice(0, 40)}`);
+  const tables = Array.from(main.querySelectorAll('table')).filter(shown)
+    .filter(t => t.getBoundingClientRect().width > t.parentElement.clientWidth + 1)
+    .map(t => `${Math.round(t.getBoundingClientRect().width)} > ${t.parentElement.clientWidth} px: `
+              + t.textContent.trim().slice(0, 40));
+  return {table, dollar, code, maths, tables};
+}"""
+
+# Figures whose text would be too small to read. A PNG records its resolution (matplotlib writes the
+# pHYs chunk), so its text of size `pt` points is drawn pt * dpi / 72 pixels high, and the page shows it
+# at that times (displayed width / natural width). The smallest size on a page's figures is taken from
+# the code that draws them (see smallest_font_pt); at that size, text must come out at least
+# MIN_TEXT_PX CSS pixels high.
+MIN_TEXT_PX = 8.0
+FIGURE_SCALES = """async () => {
+  const dpi = async src => {
+    const bytes = new Uint8Array(await (await fetch(src)).arrayBuffer());
+    const png = [137, 80, 78, 71, 13, 10, 26, 10].every((b, i) => bytes[i] === b);
+    for (let i = 8; png && i + 8 < bytes.length;) {
+      const view = new DataView(bytes.buffer, i);
+      const length = view.getUint32(0), type = String.fromCharCode(...bytes.slice(i + 4, i + 8));
+      if (type === 'pHYs') return bytes[i + 16] === 1 ? view.getUint32(8) * 0.0254 : null;
+      if (type === 'IDAT') return null;
+      i += 12 + length;
+    }
+    return null;
+  };
+  const images = Array.from((document.querySelector('main') || document.body).querySelectorAll('img'))
+    .filter(img => img.offsetParent !== null && img.naturalWidth > 0);
+  return Promise.all(images.map(async img => ({src: img.currentSrc.split('/').pop().slice(0, 24),
+    natural: img.naturalWidth, shown: img.getBoundingClientRect().width, dpi: await dpi(img.currentSrc)})));
+}"""
+# matplotlib's named font sizes, in points at its default 10 pt
+NAMED_SIZES = {"xx-small": 5.79, "x-small": 6.94, "small": 8.33}
+FONT_SIZE = re.compile(r"\b(?:fontsize|labelsize|size)['\"]?\s*[=:]\s*['\"]?([0-9]+(?:\.[0-9]+)?|xx-small|x-small|small)\b")
+
+
+def smallest_font_pt(page: str) -> float:
+    """The smallest text size [pt] the figures of a page can hold: matplotlib's 10 pt default, or the
+    smallest size written as a literal (`fontsize=7`, `labelsize="small"`, `size=8`) in the page's
+    source nbsrc/<page>.py or in any dtcart module (the drawing helpers the pages call)."""
+    sources = [ROOT / "nbsrc" / f"{Path(page).name}.py", *sorted((ROOT / "dtcart").glob("*.py"))]
+    sizes = [10.0]
+    for source in sources:
+        if source.is_file():
+            sizes += [NAMED_SIZES.get(m, None) or float(m) for m in FONT_SIZE.findall(source.read_text())]
+    return min(sizes)
+
+
 IMAGES = """() => Array.from(document.images).map(img => ({src: img.currentSrc.slice(0, 120), width: img.naturalWidth,
   alt: img.alt}))"""
 
 
 @pytest.mark.parametrize("page", PAGES)
 def test_page_reads_offline(reader, page):
+    """Each page reads offline, and nothing on it renders raw or cut: no markdown table or `$...$` left
+    as text, no `<... at 0x...>` repr or "Figure size" in an output, no code block, equation or table
+    wider than its box at 1280 px, and no figure whose text shows below MIN_TEXT_PX."""
     reader.open(page)
     screenshot_whole_page(reader.page, shot_name(page))
     problems = []
@@ -292,9 +364,34 @@ def test_page_reads_offline(reader, page):
                 problems.append(f"no {name} launch button")
 
     text = reader.page.inner_text("main")
-    for leak in ("<Figure size", "Traceback (most recent call last)", "Error displaying widget"):
+    for leak in ("Figure size", "Traceback (most recent call last)", "Error displaying widget"):
         if leak in text:
             problems.append(f"{leak!r} shows on the page")
+    reprs = re.findall(r"<[^<>\n]{1,120} at 0x[0-9a-fA-F]+>", text)
+    if reprs:
+        problems.append(f"object reprs in the output: {reprs[:3]}")
+
+    raw = reader.page.evaluate(RAW_OR_CUT)
+    if raw["table"]:
+        problems.append(f"raw markdown table in the text: {raw['table'][:3]}")
+    if raw["dollar"]:
+        problems.append(f"raw $...$ in the text: {raw['dollar'][:3]}")
+    if raw["code"]:
+        problems.append(f"{len(raw['code'])} code blocks wider than their box: {raw['code'][:5]}")
+    if raw["maths"]:
+        problems.append(f"displayed equations wider than their box: {raw['maths'][:3]}")
+    if raw["tables"]:
+        problems.append(f"tables wider than the text: {raw['tables'][:3]}")
+
+    smallest = smallest_font_pt(page)
+    for figure in reader.page.evaluate(FIGURE_SCALES):
+        if figure["dpi"] is None:
+            continue  # no recorded resolution: not a matplotlib figure, nothing to judge
+        text_px = smallest * figure["dpi"] / 72 * figure["shown"] / figure["natural"]
+        if text_px < MIN_TEXT_PX:
+            problems.append(
+                f"figure {figure['src']}: {smallest:g} pt text shows at {text_px:.1f} px (natural width"
+                f" {figure['natural']} px at {figure['dpi']:.0f} dpi, shown {figure['shown']:.0f} px wide)")
 
     problems += reader.errors + [f"broken: {b}" for b in reader.broken]
     problems += [f"off-site request: {url}" for url in reader.offsite]
