@@ -448,7 +448,7 @@ frame_slider(
 # of the targets on one start:
 
 # %% tags=["remove-output", "hide-input"]
-fig, axes = plt.subplots(1, 3, figsize=(11, 3.4))
+fig, axes = plt.subplots(1, 3, figsize=(9, 3.4))
 for target, color in zip(
     [100, 200, 300, 500], ["tab:red", "tab:orange", "tab:olive", "tab:green"]
 ):
