@@ -908,8 +908,8 @@ mean = {k: v.mean(axis=1) for k, v in attends.items()}  # per block
 uniform = {"R": 10 / 29, "s": 10 / 29, "a": 9 / 29}
 for block in range(n_layers):
     print(
-        f"block {block + 1}: R {mean['R'][block]:.2f}, s {mean['s'][block]:.2f},"
-        f" a {mean['a'][block]:.2f}, previous action"
+        f"block {block + 1}: R {mean['R'][block]:.2f},"
+        f" s {mean['s'][block]:.2f}, a {mean['a'][block]:.2f}, previous action"
         f" {mean['a_prev'][block]:.3f}; largest single weight"
         f" {attends['largest'][block].max():.2f}"
     )
