@@ -125,110 +125,170 @@ def _check_attention(Q, K, V, causal, scale):
     return Q, K, V, scale
 
 
-def attention_cost(d_model: int, n_heads: int, T: int) -> dict:
-    """What one forward pass of :class:`MultiHeadAttention` over a sequence of ``T`` tokens costs.
+def check_heads(d_model, n_heads, owner: str = "") -> tuple[int, int]:
+    """``(d_model, n_heads)`` as ints, or ``ValueError`` naming them (prefixed
+    with ``owner``, e.g. ``"DTConfig."``) unless both are positive integers and
+    ``n_heads`` divides ``d_model``."""
+    d_model = positive_int(d_model, f"{owner}d_model")
+    n_heads = positive_int(n_heads, f"{owner}n_heads")
+    if d_model % n_heads:
+        raise ValueError(f"{owner}d_model ({d_model}) must be divisible by "
+                         f"{owner}n_heads ({n_heads})")
+    return d_model, n_heads
 
-    FLOPs count 2 per multiply-accumulate in the matrix products (biases, scaling and softmax excluded),
-    as ``torch.utils.flop_counter`` does.
+
+def attention_cost(d_model: int, n_heads: int, T: int) -> dict:
+    """What one forward pass of :class:`MultiHeadAttention` over ``T`` tokens
+    costs.
+
+    FLOPs count 2 per multiply-accumulate in the matrix products (biases,
+    scaling and softmax excluded), as ``torch.utils.flop_counter`` does.
 
     Returns:
-        A dict with ``params`` (weights and biases of the four projections), ``projection_flops``
-        (Q, K, V and output projections: ``4 * 2 T d^2``), ``score_flops`` (``Q K^T`` in every head:
-        ``h * 2 T^2 d/h = 2 T^2 d``), ``mix_flops`` (weights times V, the same), ``flops`` (their sum) and
-        ``score_entries`` (``h T^2``: the softmax's inputs, and the attention weights kept for backward).
+        A dict with ``params`` (weights and biases of the four projections),
+        ``projection_flops`` (Q, K, V and output projections: ``4 * 2 T d^2``),
+        ``score_flops`` (``Q K^T`` in every head: ``h * 2 T^2 d/h = 2 T^2 d``),
+        ``mix_flops`` (weights times V, the same), ``flops`` (their sum) and
+        ``score_entries`` (``h T^2``: the softmax's inputs, and the attention
+        weights kept for backward).
     """
-    d_model, n_heads, T = positive_int(d_model, "d_model"), positive_int(n_heads, "n_heads"), positive_int(T, "T")
-    if d_model % n_heads:
-        raise ValueError(f"d_model ({d_model}) must be divisible by n_heads ({n_heads})")
+    d_model, n_heads = check_heads(d_model, n_heads)
+    T = positive_int(T, "T")
     d_head = d_model // n_heads
     cost = {
         "params": 4 * (d_model * d_model + d_model),
-        "projection_flops": 4 * 2 * T * d_model * d_model,
-        "score_flops": n_heads * 2 * T * T * d_head,
-        "mix_flops": n_heads * 2 * T * T * d_head,
+        "projection_flops": 4 * 2 * T * d_model * d_model,  # W_Q, W_K, W_V, W_O
+        "score_flops": n_heads * 2 * T * T * d_head,  # Q K^T in every head
+        "mix_flops": n_heads * 2 * T * T * d_head,  # weights times V
         "score_entries": n_heads * T * T,
     }
-    cost["flops"] = cost["projection_flops"] + cost["score_flops"] + cost["mix_flops"]
+    cost["flops"] = sum(cost[k] for k in ("projection_flops", "score_flops",
+                                          "mix_flops"))
     return cost
 
 
 class MultiHeadAttention(nn.Module):
-    """Multi-head self-attention written out: project, split into heads, attend, concatenate, project.
+    """Multi-head self-attention: project, split into heads, attend,
+    concatenate, project.
 
     Args:
         d_model: width of each token.
-        n_heads: number of heads h; each works in a subspace of size d_model / h.
+        n_heads: number of heads h; each works in a subspace of size
+            d_model / h.
         causal: if True, token t attends to tokens <= t only.
         dropout: dropout on the attention weights (training only).
 
-    ``forward(x (B, T, d_model))`` returns ``(B, T, d_model)``, or with ``return_weights=True``
-    also the per-head weights ``(B, h, T, T)`` (before dropout). ``key_padding_mask (B, T)`` bool, True
-    where a token is padding, hides those keys from every query (torch's convention); a query that is
-    left with no key at all gets zero weights, so its output is ``out_proj``'s bias.
+    ``forward(x (B, T, d_model))`` returns ``(B, T, d_model)``, or with
+    ``return_weights=True`` also the per-head weights ``(B, h, T, T)`` (before
+    dropout). ``queries`` (a slice, default all) keeps the outputs of some
+    tokens only, ``(B, T_q, d_model)``: each still attends to every token it may
+    see, and the others' outputs, which nothing reads, are never computed. ``key_padding_mask (B, T)`` bool, True where a token is padding,
+    hides those keys from every query (torch's convention); a query that is left
+    with no key at all gets zero weights, so its output is ``out_proj``'s bias.
 
-    The parameters are ``nn.Linear`` layers ``q_proj``, ``k_proj``, ``v_proj``, ``out_proj`` (the names torch
-    and Hugging Face use); :meth:`to_torch` packs them into an equivalent ``torch.nn.MultiheadAttention``.
+    :meth:`attend` is the computation without checks; :meth:`weights` the
+    attention weights of every head.
+
+    The parameters are ``nn.Linear`` layers ``q_proj``, ``k_proj``, ``v_proj``,
+    ``out_proj`` (the names torch and Hugging Face use); :meth:`to_torch` packs
+    them into an equivalent ``torch.nn.MultiheadAttention``.
     """
 
-    def __init__(self, d_model: int, n_heads: int, causal: bool = True, dropout: float = 0.0):
+    def __init__(self, d_model: int, n_heads: int, causal: bool = True,
+                 dropout: float = 0.0):
         super().__init__()
-        d_model, n_heads = positive_int(d_model, "d_model"), positive_int(n_heads, "n_heads")
-        if d_model % n_heads:
-            raise ValueError(f"d_model ({d_model}) must be divisible by n_heads ({n_heads})")
-        dropout = dropout_rate(dropout)
-        self.d_model, self.n_heads, self.d_head, self.causal = d_model, n_heads, d_model // n_heads, bool(causal)
+        d_model, n_heads = check_heads(d_model, n_heads)
+        self.d_model, self.n_heads = d_model, n_heads
+        self.d_head, self.causal = d_model // n_heads, bool(causal)
         self.q_proj = nn.Linear(d_model, d_model)
         self.k_proj = nn.Linear(d_model, d_model)
         self.v_proj = nn.Linear(d_model, d_model)
         self.out_proj = nn.Linear(d_model, d_model)
-        self.attn_dropout = nn.Dropout(dropout)
+        self.attn_dropout = nn.Dropout(dropout_rate(dropout))
 
-    def _split(self, x: torch.Tensor) -> torch.Tensor:
+    def heads(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """Queries, keys and values of ``x``, split into heads."""
         B, T, _ = x.shape
-        return x.view(B, T, self.n_heads, self.d_head).transpose(1, 2)  # (B, h, T, d_head)
+        return tuple(  # (B, T, d) -> (B, T, h, d_head) -> (B, h, T, d_head)
+            proj(x).view(B, T, self.n_heads, self.d_head).transpose(1, 2)
+            for proj in (self.q_proj, self.k_proj, self.v_proj))
 
-    def _allowed(self, B: int, T: int, key_padding_mask, device) -> torch.Tensor | None:
-        """Bool, broadcastable to ``(B, h, T, T)``: True where query i may look at key j."""
-        allowed = torch.ones(T, T, dtype=torch.bool, device=device).tril() if self.causal else None
-        if key_padding_mask is None:
-            return allowed
-        if not isinstance(key_padding_mask, torch.Tensor) or key_padding_mask.dtype != torch.bool \
-                or tuple(key_padding_mask.shape) != (B, T):
-            raise ValueError(f"key_padding_mask must be a bool tensor of shape ({B}, {T})")
-        keys = ~key_padding_mask.to(device)[:, None, None, :]  # (B, 1, 1, T)
-        return keys if allowed is None else keys & allowed
-
-    def forward(self, x: torch.Tensor, return_weights: bool = False, key_padding_mask=None):
-        if not isinstance(x, torch.Tensor) or x.dim() != 3 or x.shape[-1] != self.d_model:
-            raise ValueError(f"x must be a tensor of shape (B, T, {self.d_model}), got "
-                             f"{tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__}")
+    def attend(self, x: torch.Tensor, queries=slice(None)) -> torch.Tensor:
+        """``(B, T, d_model) -> (B, T_q, d_model)``, without checks: the outputs
+        at the tokens ``queries`` indexes (default: all), each attending to every
+        token it may see."""
         B, T, _ = x.shape
-        q, k, v = self._split(self.q_proj(x)), self._split(self.k_proj(x)), self._split(self.v_proj(x))
-        scores = q @ k.transpose(-2, -1) / math.sqrt(self.d_head)  # (B, h, T, T)
-        allowed = self._allowed(B, T, key_padding_mask, x.device)
+        q, k, v = self.heads(x)
+        allowed = self.mask(T, x.device)[queries]  # (T_q, T)
+        weights = self.weights(q[:, :, queries], k, allowed)  # (B, h, T_q, T)
+        out = self.attn_dropout(weights) @ v  # (B, h, T_q, d_head)
+        # concatenate the heads: (B, h, T_q, d_head) -> (B, T_q, h * d_head)
+        return self.out_proj(out.transpose(1, 2).flatten(2))
+
+    def weights(self, q: torch.Tensor, k: torch.Tensor, allowed=None):
+        """``softmax(q k^T / sqrt(d_head))``, ``(B, h, T, T)``: weight 0 where
+        ``allowed`` (bool, broadcastable; default: the causal mask) is False."""
+        # (B, h, T, d_head) @ (B, h, d_head, T) -> (B, h, T, T)
+        scores = q @ k.transpose(-2, -1) / math.sqrt(self.d_head)
         if allowed is None:
-            weights = torch.softmax(scores, dim=-1)
-        else:
-            empty = ~allowed.any(dim=-1, keepdim=True)  # queries with no key left: no -inf row, no NaN
-            weights = torch.softmax(scores.masked_fill(~allowed & ~empty, float("-inf")), dim=-1)
-            weights = weights.masked_fill(empty, 0.0)
-        out = self.attn_dropout(weights) @ v  # (B, h, T, d_head)
-        out = self.out_proj(out.transpose(1, 2).reshape(B, T, self.d_model))
+            allowed = self.mask(q.shape[-2], q.device)
+        return torch.softmax(scores.masked_fill(~allowed, -math.inf), dim=-1)
+
+    def mask(self, T: int, device=None) -> torch.Tensor:
+        """``(T, T)`` bool, True where query i may look at key j."""
+        allowed = torch.ones(T, T, dtype=torch.bool, device=device)
+        return allowed.tril() if self.causal else allowed
+
+    def forward(self, x: torch.Tensor, return_weights: bool = False,
+                key_padding_mask=None, queries=slice(None)):
+        if not isinstance(x, torch.Tensor) or x.dim() != 3 \
+                or x.shape[-1] != self.d_model:
+            got = tuple(x.shape) if isinstance(x, torch.Tensor) \
+                else type(x).__name__
+            raise ValueError(f"x must be a tensor of shape (B, T, "
+                             f"{self.d_model}), got {got}")
+        if not isinstance(queries, slice):
+            raise TypeError(f"queries must be a slice, got {queries!r}")
+        if not return_weights and key_padding_mask is None:
+            return self.attend(x, queries)
+        B, T, _ = x.shape
+        allowed = self.mask(T, x.device)
+        if key_padding_mask is not None:
+            if not isinstance(key_padding_mask, torch.Tensor) \
+                    or key_padding_mask.dtype != torch.bool \
+                    or tuple(key_padding_mask.shape) != (B, T):
+                raise ValueError("key_padding_mask must be a bool tensor of "
+                                 f"shape ({B}, {T})")
+            # (B, T) -> (B, 1, 1, T): hidden from every query of every head
+            allowed = allowed & ~key_padding_mask.to(x.device)[:, None, None]
+        allowed = allowed[..., queries, :]
+        empty = ~allowed.any(dim=-1, keepdim=True)  # queries left with no key
+        q, k, v = self.heads(x)
+        weights = self.weights(q[:, :, queries], k, allowed | empty)
+        weights = weights.masked_fill(empty, 0.0)  # (B, h, T_q, T)
+        out = self.attn_dropout(weights) @ v  # (B, h, T_q, d_head)
+        out = self.out_proj(out.transpose(1, 2).flatten(2))
         return (out, weights) if return_weights else out
 
     def to_torch(self) -> nn.MultiheadAttention:
-        """An ``nn.MultiheadAttention`` (``batch_first=True``) holding these weights, same dtype and device.
+        """An ``nn.MultiheadAttention`` (``batch_first=True``) holding these
+        weights, same dtype and device.
 
-        Torch packs the three input projections into one matrix, ``in_proj_weight = cat(W_q, W_k, W_v)``
-        of shape ``(3 d_model, d_model)``. Torch's module does not store ``causal``: pass
-        ``attn_mask=torch.from_numpy(~causal_mask(T))`` (True = not allowed) when calling it.
+        Torch packs the three input projections into one matrix,
+        ``in_proj_weight = cat(W_q, W_k, W_v)`` of shape
+        ``(3 d_model, d_model)``. Torch's module does not store ``causal``: pass
+        ``attn_mask=torch.from_numpy(~causal_mask(T))`` (True = not allowed)
+        when calling it.
         """
         ref = self.q_proj.weight
-        mha = nn.MultiheadAttention(self.d_model, self.n_heads, dropout=self.attn_dropout.p, batch_first=True,
-                                    device=ref.device, dtype=ref.dtype)
+        mha = nn.MultiheadAttention(self.d_model, self.n_heads,
+                                    dropout=self.attn_dropout.p,
+                                    batch_first=True, device=ref.device,
+                                    dtype=ref.dtype)
+        projections = (self.q_proj, self.k_proj, self.v_proj)
         with torch.no_grad():
-            mha.in_proj_weight.copy_(torch.cat([self.q_proj.weight, self.k_proj.weight, self.v_proj.weight]))
-            mha.in_proj_bias.copy_(torch.cat([self.q_proj.bias, self.k_proj.bias, self.v_proj.bias]))
+            mha.in_proj_weight.copy_(torch.cat([p.weight for p in projections]))
+            mha.in_proj_bias.copy_(torch.cat([p.bias for p in projections]))
             mha.out_proj.weight.copy_(self.out_proj.weight)
             mha.out_proj.bias.copy_(self.out_proj.bias)
         return mha.train(self.training)

@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass, fields
 import torch
 from torch import nn
 
+from .attention import check_heads
 from .blocks import Block
 from .checks import dropout_rate, positive_int
 
@@ -58,10 +59,11 @@ class DTConfig:
     action_scale: float = 1.0
 
     def __post_init__(self):
-        for name in ("state_dim", "act_dim", "d_model", "n_layers", "n_heads", "context", "max_timestep"):
+        for name in ("state_dim", "act_dim", "n_layers", "context", "max_timestep"):
             object.__setattr__(self, name, positive_int(getattr(self, name), f"DTConfig.{name}"))
-        if self.d_model % self.n_heads:
-            raise ValueError(f"DTConfig.d_model ({self.d_model}) must be divisible by n_heads ({self.n_heads})")
+        d_model, n_heads = check_heads(self.d_model, self.n_heads, "DTConfig.")
+        object.__setattr__(self, "d_model", d_model)
+        object.__setattr__(self, "n_heads", n_heads)
         object.__setattr__(self, "dropout", dropout_rate(self.dropout, "DTConfig.dropout"))
         for name in ("state_mean", "state_std"):
             v = tuple(float(c) for c in getattr(self, name))
@@ -104,6 +106,39 @@ def _init_weights(module: nn.Module) -> None:
         nn.init.zeros_(module.bias)
 
 
+def _config(config, state_dim, act_dim, kwargs: dict) -> DTConfig:
+    """The model's config: ``config``, or one made of the keyword hyper-parameters."""
+    if config is None:
+        return DTConfig(state_dim=state_dim, act_dim=act_dim, **kwargs)
+    if not isinstance(config, DTConfig):
+        raise TypeError(f"config must be a DTConfig, got {type(config).__name__}")
+    if kwargs or (state_dim, act_dim) != (config.state_dim, config.act_dim):
+        raise ValueError("pass either a config or keyword hyper-parameters, not both")
+    return config
+
+
+def _check_inputs(c: DTConfig, returns_to_go, states, actions, timesteps) -> None:
+    """``ValueError``/``TypeError`` naming the input unless the four inputs fit
+    ``c`` (see :class:`DecisionTransformer`)."""
+    for name, x in (("returns_to_go", returns_to_go), ("states", states), ("actions", actions),
+                    ("timesteps", timesteps)):
+        if not isinstance(x, torch.Tensor):
+            raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
+    if states.dim() != 3 or states.shape[-1] != c.state_dim:
+        raise ValueError(f"states must have shape (B, T, {c.state_dim}), got {tuple(states.shape)}")
+    B, T, _ = states.shape
+    if T < 1 or T > c.context:
+        raise ValueError(f"the sequence length T must be in 1..{c.context} (the context), got {T}")
+    expected = {"returns_to_go": (B, T, 1), "actions": (B, T, c.act_dim), "timesteps": (B, T)}
+    for name, x in (("returns_to_go", returns_to_go), ("actions", actions), ("timesteps", timesteps)):
+        if tuple(x.shape) != expected[name]:
+            raise ValueError(f"{name} must have shape {expected[name]}, got {tuple(x.shape)}")
+    if timesteps.dtype != torch.long:
+        raise ValueError(f"timesteps must be a long (int64) tensor, got {timesteps.dtype}")
+    if timesteps.numel() and (timesteps.min() < 0 or timesteps.max() >= c.max_timestep):
+        raise ValueError(f"timesteps must lie in 0..{c.max_timestep - 1}")
+
+
 class DecisionTransformer(nn.Module):
     """A causal transformer over interleaved (return-to-go, state, action) tokens.
 
@@ -116,72 +151,53 @@ class DecisionTransformer(nn.Module):
     ``DecisionTransformer(state_dim=4, act_dim=1, d_model=64)``.
     """
 
-    def __init__(self, state_dim: int = 4, act_dim: int = 1, config: DTConfig | None = None, **kwargs):
+    def __init__(self, state_dim: int = 4, act_dim: int = 1,
+                 config: DTConfig | None = None, **kwargs):
         super().__init__()
-        if config is None:
-            config = DTConfig(state_dim=state_dim, act_dim=act_dim, **kwargs)
-        elif not isinstance(config, DTConfig):
-            raise TypeError(f"config must be a DTConfig, got {type(config).__name__}")
-        elif kwargs or (state_dim, act_dim) != (config.state_dim, config.act_dim):
-            raise ValueError("pass either a config or keyword hyper-parameters, not both")
-        self.config = c = config
-        self.embed_rtg = nn.Linear(1, c.d_model)
-        self.embed_state = nn.Linear(c.state_dim, c.d_model)
-        self.embed_action = nn.Linear(c.act_dim, c.d_model)
-        self.embed_timestep = nn.Embedding(c.max_timestep, c.d_model)
-        self.embed_ln = nn.LayerNorm(c.d_model)
+        self.config = c = _config(config, state_dim, act_dim, kwargs)
+        d = c.d_model
+        self.embed_rtg = nn.Linear(1, d)  # one embedding per kind of token
+        self.embed_state = nn.Linear(c.state_dim, d)
+        self.embed_action = nn.Linear(c.act_dim, d)
+        self.embed_timestep = nn.Embedding(c.max_timestep, d)  # added to all three
+        self.embed_ln = nn.LayerNorm(d)
         self.embed_dropout = nn.Dropout(c.dropout)
-        self.blocks = nn.ModuleList(Block(c.d_model, c.n_heads, c.dropout, norm="pre") for _ in range(c.n_layers))
-        self.ln_f = nn.LayerNorm(c.d_model)
-        self.predict_action = nn.Linear(c.d_model, c.act_dim)
-        self.register_buffer("state_mean", torch.tensor(c.state_mean, dtype=torch.float32))
-        self.register_buffer("state_std", torch.tensor(c.state_std, dtype=torch.float32))
+        self.blocks = nn.ModuleList(Block(d, c.n_heads, c.dropout, norm="pre")
+                                    for _ in range(c.n_layers))
+        self.ln_f = nn.LayerNorm(d)  # GPT-2's final LayerNorm after a pre-LN stack
+        self.predict_action = nn.Linear(d, c.act_dim)
+        self.register_buffer("state_mean", torch.tensor(c.state_mean))
+        self.register_buffer("state_std", torch.tensor(c.state_std))
         self.apply(_init_weights)
 
-    def _check(self, returns_to_go, states, actions, timesteps) -> None:
-        c = self.config
-        for name, x in (("returns_to_go", returns_to_go), ("states", states), ("actions", actions),
-                        ("timesteps", timesteps)):
-            if not isinstance(x, torch.Tensor):
-                raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
-        if states.dim() != 3 or states.shape[-1] != c.state_dim:
-            raise ValueError(f"states must have shape (B, T, {c.state_dim}), got {tuple(states.shape)}")
-        B, T, _ = states.shape
-        if T < 1 or T > c.context:
-            raise ValueError(f"the sequence length T must be in 1..{c.context} (the context), got {T}")
-        expected = {"returns_to_go": (B, T, 1), "actions": (B, T, c.act_dim), "timesteps": (B, T)}
-        for name, x in (("returns_to_go", returns_to_go), ("actions", actions), ("timesteps", timesteps)):
-            if tuple(x.shape) != expected[name]:
-                raise ValueError(f"{name} must have shape {expected[name]}, got {tuple(x.shape)}")
-        if timesteps.dtype != torch.long:
-            raise ValueError(f"timesteps must be a long (int64) tensor, got {timesteps.dtype}")
-        if timesteps.numel() and (timesteps.min() < 0 or timesteps.max() >= c.max_timestep):
-            raise ValueError(f"timesteps must lie in 0..{c.max_timestep - 1}")
-
     def embed(self, returns_to_go, states, actions, timesteps) -> torch.Tensor:
-        """The token sequence ``(B, 3T, d_model)``: R_1, s_1, a_1, R_2, ... (scaled, embedded, interleaved)."""
+        """The token sequence ``(B, 3T, d_model)``: R_1, s_1, a_1, R_2, ...
+        (scaled, embedded, interleaved)."""
         c = self.config
         B, T, _ = states.shape
         time = self.embed_timestep(timesteps)  # (B, T, d)
         r = self.embed_rtg(returns_to_go / c.rtg_scale) + time
         s = self.embed_state((states - self.state_mean) / self.state_std) + time
         a = self.embed_action(actions / c.action_scale) + time
-        tokens = torch.stack((r, s, a), dim=2).reshape(B, 3 * T, c.d_model)  # (B, T, 3, d) -> (B, 3T, d)
+        # interleave: (B, T, 3, d) -> (B, 3T, d)
+        tokens = torch.stack((r, s, a), dim=2).reshape(B, 3 * T, c.d_model)
         return self.embed_dropout(self.embed_ln(tokens))
 
-    def forward(self, returns_to_go: torch.Tensor, states: torch.Tensor, actions: torch.Tensor,
-                timesteps: torch.Tensor) -> torch.Tensor:
-        self._check(returns_to_go, states, actions, timesteps)
-        B, T, _ = states.shape
-        h = self.embed(returns_to_go, states, actions, timesteps)
-        for block in self.blocks:
-            h = block(h)
-        h = self.ln_f(h).reshape(B, T, 3, self.config.d_model)
-        return self.predict_action(h[:, :, 1]) * self.config.action_scale  # read at the state tokens
+    def forward(self, returns_to_go: torch.Tensor, states: torch.Tensor,
+                actions: torch.Tensor, timesteps: torch.Tensor) -> torch.Tensor:
+        _check_inputs(self.config, returns_to_go, states, actions, timesteps)
+        h = self.embed(returns_to_go, states, actions, timesteps)  # (B, 3T, d)
+        for block in self.blocks[:-1]:
+            h = block(h)  # causal: token i sees tokens 0..i
+        # a_t is read at the state token s_t (tokens 1, 4, 7, ...), which has
+        # seen R_<=t, s_<=t, a_<t: not a_t itself, and nothing later. The last
+        # block computes those outputs only: (B, 3T, d) -> (B, T, d)
+        h = self.blocks[-1](h, queries=slice(1, None, 3))
+        return self.predict_action(self.ln_f(h)) * self.config.action_scale
 
     def attention_weights(self, returns_to_go, states, actions, timesteps) -> list[torch.Tensor]:
         """Each block's attention weights ``(B, n_heads, 3T, 3T)`` for one input, a list of n_layers tensors."""
-        self._check(returns_to_go, states, actions, timesteps)
+        _check_inputs(self.config, returns_to_go, states, actions, timesteps)
         h = self.embed(returns_to_go, states, actions, timesteps)
         weights = []
         for block in self.blocks:

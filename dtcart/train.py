@@ -127,14 +127,17 @@ class WindowSampler:
 
 
 def dt_loss(model: DecisionTransformer, batch: Batch) -> torch.Tensor:
-    """Mean squared error between predicted and logged actions, in units of ``action_scale``."""
-    predicted = model(batch["returns_to_go"], batch["states"], batch["actions"], batch["timesteps"])
-    return (((predicted - batch["actions"]) / model.config.action_scale) ** 2).mean()
+    """Mean squared error of the predicted actions, in ``action_scale`` units."""
+    predicted = model(batch["returns_to_go"], batch["states"], batch["actions"],
+                      batch["timesteps"])
+    error = (predicted - batch["actions"]) / model.config.action_scale
+    return (error**2).mean()
 
 
-def training_step(model: nn.Module, optimizer: torch.optim.Optimizer, scheduler, batch: Batch,
-                  loss_fn: Callable, grad_clip: float) -> float:
-    """One update: loss, backpropagation, clip the gradient's norm, AdamW step, learning-rate step."""
+def training_step(model: nn.Module, optimizer: torch.optim.Optimizer, scheduler,
+                  batch: Batch, loss_fn: Callable, grad_clip: float) -> float:
+    """One update: loss, backpropagation, clip the gradient's norm, AdamW step,
+    learning-rate step."""
     model.train()
     loss = loss_fn(model, batch)
     optimizer.zero_grad(set_to_none=True)
@@ -167,7 +170,7 @@ def fit(model: nn.Module, sample: Callable, loss_fn: Callable, train: TrainConfi
     no_decay = [p for p in model.parameters() if p.dim() < 2]
     optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": train.weight_decay},
                                    {"params": no_decay, "weight_decay": 0.0}], lr=train.lr,
-                                  foreach=True)  # one fused update for all tensors (CPU defaults to a loop)
+                                  fused=True)  # one kernel updates every tensor
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: lr_factor(s, train))
     losses = np.empty(train.steps)
     steps = range(train.steps)

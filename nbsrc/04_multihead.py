@@ -12,7 +12,7 @@
 import numpy as np
 import matplotlib.pyplot as plt
 import torch
-from IPython.display import Markdown
+from IPython.display import Markdown, display
 from myst_nb import glue
 from torch.utils.flop_counter import FlopCounterMode
 
@@ -43,7 +43,31 @@ _ = torch.manual_seed(0)
 # values. That is the whole trick: "split into heads" is a reshape.
 
 # %%
-show_source(MultiHeadAttention)
+display(show_source(MultiHeadAttention.__init__))
+display(show_source(MultiHeadAttention.heads))
+show_source(MultiHeadAttention.weights)
+
+# %% [markdown]
+# Each head's weights are {doc}`03_attention`'s
+# $\operatorname{softmax}(QK^\top/\sqrt{d/h})$ with the causal mask, now for all
+# heads and all sequences of a batch at once. `attend` puts the pieces together:
+# project and split, weigh, mix the values, and concatenate the heads back into
+# tokens of width $d$ for $W_O$. Its `queries` argument picks the tokens whose
+# outputs are wanted (by default all of them); {doc}`06_decision_transformer`
+# uses it to skip outputs that nothing reads.
+
+# %%
+show_source(MultiHeadAttention.attend)
+
+# %%
+check = MultiHeadAttention(8, 2).double()
+x_check = torch.randn(3, 7, 8, dtype=torch.float64)
+q, k, v = check.heads(x_check)
+# (B, h, T, d_head) -> (B, T, d): the heads side by side, then W_O
+by_hand = check.out_proj((check.weights(q, k) @ v).transpose(1, 2).flatten(2))
+assert (check(x_check) - by_hand).abs().max() < 1e-12
+some = check(x_check, queries=slice(2, 4))  # outputs 2 and 3 only
+assert (some - check(x_check)[:, 2:4]).abs().max() < 1e-12
 
 # %% [markdown]
 # ## Two heads that look at different things
@@ -199,7 +223,7 @@ fig
 # packing, and the two modules then agree, output and per-head weights, in float64:
 
 # %%
-show_source(MultiHeadAttention.to_torch)
+show_source(MultiHeadAttention.to_torch, docstring=False)
 
 # %%
 ours = MultiHeadAttention(16, 4).double()
@@ -250,7 +274,7 @@ assert all(e < 1e-9 for pair in errors.values() for e in pair)
 # {cite}`chen2021`; {doc}`appendix_performance` times a model of that size.)
 
 # %%
-show_source(attention_cost)
+show_source(attention_cost, docstring=False)
 
 # %%
 book_model = train.DEFAULT_MODEL

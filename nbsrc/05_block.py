@@ -136,7 +136,7 @@ fig
 # switch are for later in this chapter.
 
 # %%
-show_source(Block)
+show_source(Block, docstring=False)
 
 # %% [markdown]
 # A first check: a block maps a sequence of $T$ tokens to a sequence of $T$ tokens of the same width, so
@@ -176,7 +176,7 @@ assert (Y_future[:, 6:] - Y[:, 6:]).abs().max() > 0.1
 # where $W_1$ is $4d \times d$ and $W_2$ is $d \times 4d$.
 
 # %%
-show_source(MLP)
+show_source(MLP, docstring=False)
 
 # %% [markdown]
 # "Separately" is literal: nudge token 3 and only output 3 moves.
@@ -330,7 +330,7 @@ fig
 # network's output and reports how much of it arrives at the input:
 
 # %%
-show_source(input_gradient_norm)
+show_source(input_gradient_norm, docstring=False)
 
 # %% [markdown]
 # Now stacks of 2 to 32 blocks ($d = 16$, 2 heads, batches of 16 sequences of 8 tokens), with and without

@@ -21,6 +21,7 @@ import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from IPython.display import display
 from myst_nb import glue
 
 from dtcart import baselines, control, data, drawing, evaluate, model, train
@@ -107,6 +108,7 @@ assert lag1 > 0.99
 # flattening it, so the order is exactly that of {eq}`eq-ch6-tokens`:
 
 # %%
+display(show_source(model.DecisionTransformer.__init__))
 show_source(model.DecisionTransformer.embed)
 
 # %% [markdown]
@@ -278,7 +280,7 @@ for config in (train.DEFAULT_MODEL, train.DEFAULT_TRAIN):
 # is asked to.
 
 # %%
-show_source(train.book_dataset)
+show_source(train.book_dataset, docstring=False)
 
 # %%
 dropped = ds.drop_steps < ds.max_steps

@@ -192,7 +192,7 @@ def test_mha_matches_numpy_attention_per_head():
     x = torch.randn(2, 6, 12, dtype=torch.float64)
     _, w = ours(x, return_weights=True)
     with torch.no_grad():
-        q, k, v = (ours._split(p(x)).numpy() for p in (ours.q_proj, ours.k_proj, ours.v_proj))
+        q, k, v = (a.numpy() for a in ours.heads(x))
     _, w_np = attention(q, k, v, causal=True)
     assert np.abs(w.detach().numpy() - w_np).max() < TOL
 
@@ -207,7 +207,22 @@ def test_mha_shapes_weights_and_causality():
     torch.testing.assert_close(w.sum(-1), torch.ones(3, 4, 7, dtype=torch.float64), atol=1e-14, rtol=0)
     x2 = x.clone()
     x2[:, 4:] += 5.0
-    torch.testing.assert_close(ours(x2)[:, :4], out[:, :4], atol=0, rtol=0)
+    torch.testing.assert_close(ours(x2)[:, :4], ours(x)[:, :4], atol=0, rtol=0)
+    _, w2 = ours(x2, return_weights=True)
+    torch.testing.assert_close(w2[:, :, :4], w[:, :, :4], atol=0, rtol=0)
+
+
+@pytest.mark.parametrize("causal", [False, True])
+def test_attend_is_the_weights_path_without_checks(causal):
+    """forward = attend = out_proj(concat(weights(q, k) @ v))."""
+    ours = _module(causal=causal)
+    x = torch.randn(3, 8, 12, dtype=torch.float64)
+    out, w = ours(x, return_weights=True)
+    assert (ours(x) - out).abs().max().item() < TOL
+    q, k, v = ours.heads(x)
+    torch.testing.assert_close(ours.weights(q, k), w, atol=0, rtol=0)
+    by_hand = ours.out_proj((w @ v).transpose(1, 2).reshape(3, 8, 12))
+    assert (ours.attend(x) - by_hand).abs().max().item() < TOL
 
 
 def test_mha_key_padding_mask():
@@ -275,3 +290,16 @@ def test_mha_on_gpu_matches_cpu():
     cpu = ours(x, key_padding_mask=pad)
     gpu = ours.cuda()(x.cuda(), key_padding_mask=pad.cuda())
     assert (gpu.cpu() - cpu).abs().max().item() < TOL
+
+
+def test_mha_queries_keep_some_outputs_and_weights():
+    ours = _module()
+    x = torch.randn(2, 9, 12, dtype=torch.float64)
+    out, w = ours(x, return_weights=True)
+    for queries in (slice(1, None, 3), slice(4, 6)):
+        torch.testing.assert_close(ours(x, queries=queries), out[:, queries],
+                                   atol=1e-12, rtol=0)
+        part, w_part = ours(x, return_weights=True, queries=queries)
+        torch.testing.assert_close(w_part, w[:, :, queries], atol=0, rtol=0)
+    with pytest.raises(TypeError, match="queries"):
+        ours(x, queries=3)

@@ -169,3 +169,14 @@ def test_input_gradient_norm_rejects_non_tensors():
         input_gradient_norm(nn.Identity(), [1.0, 2.0])
     with pytest.raises(TypeError):
         input_gradient_norm(nn.Identity(), torch.ones(3, dtype=torch.int64))
+
+
+@pytest.mark.parametrize("norm", ["post", "pre"])
+@pytest.mark.parametrize("residual", [True, False])
+def test_queries_compute_some_outputs_only_and_the_same_ones(norm, residual):
+    b, x = block(norm, residual=residual).double(), tokens().double()
+    for queries in (slice(1, None, 3), slice(-1, None), slice(None)):
+        torch.testing.assert_close(b(x, queries=queries), b(x)[:, queries],
+                                   atol=1e-12, rtol=0)
+    with pytest.raises(TypeError, match="queries"):
+        b(x, queries=[1, 2])
