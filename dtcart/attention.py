@@ -208,10 +208,14 @@ class MultiHeadAttention(nn.Module):
 
     def heads(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
         """Queries, keys and values of ``x``, split into heads."""
+        return tuple(self._split(proj(x))
+                     for proj in (self.q_proj, self.k_proj, self.v_proj))
+
+    def _split(self, x: torch.Tensor) -> torch.Tensor:
+        """Split into heads: ``(B, T, d) -> (B, h, T, d_head)``."""
         B, T, _ = x.shape
-        return tuple(  # (B, T, d) -> (B, T, h, d_head) -> (B, h, T, d_head)
-            proj(x).view(B, T, self.n_heads, self.d_head).transpose(1, 2)
-            for proj in (self.q_proj, self.k_proj, self.v_proj))
+        # (B, T, d) -> (B, T, h, d_head) -> (B, h, T, d_head)
+        return x.view(B, T, self.n_heads, self.d_head).transpose(1, 2)
 
     def attend(self, x: torch.Tensor, queries=slice(None)) -> torch.Tensor:
         """``(B, T, d_model) -> (B, T_q, d_model)``, without checks: the outputs

@@ -127,7 +127,7 @@ class WindowSampler:
 
 
 def dt_loss(model: DecisionTransformer, batch: Batch) -> torch.Tensor:
-    """Mean squared error of the predicted actions, in ``action_scale`` units."""
+    """Mean squared error of the predicted actions, in units of action_scale."""
     predicted = model(batch["returns_to_go"], batch["states"], batch["actions"],
                       batch["timesteps"])
     error = (predicted - batch["actions"]) / model.config.action_scale

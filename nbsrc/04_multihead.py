@@ -45,6 +45,7 @@ _ = torch.manual_seed(0)
 # %%
 display(show_source(MultiHeadAttention.__init__))
 display(show_source(MultiHeadAttention.heads))
+display(show_source(MultiHeadAttention._split))
 show_source(MultiHeadAttention.weights)
 
 # %% [markdown]

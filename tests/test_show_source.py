@@ -21,19 +21,7 @@ MIN_SHARE = 0.70
 MAX_WIDTH = 80
 # Displayed objects whose owner (another helper of issue 13) has not yet made
 # them pass; each entry fails the test once it passes, so that it is removed.
-PENDING = {
-    "04_multihead.py:MultiHeadAttention",
-    "04_multihead.py:MultiHeadAttention.to_torch",
-    "04_multihead.py:attention_cost",
-    "05_block.py:Block",
-    "05_block.py:MLP",
-    "05_block.py:input_gradient_norm",
-    "06_decision_transformer.py:model.DecisionTransformer.embed",
-    "06_decision_transformer.py:model.DecisionTransformer.forward",
-    "06_decision_transformer.py:train.training_step",
-    "06_decision_transformer.py:train.dt_loss",
-    "06_decision_transformer.py:train.book_dataset",
-}
+PENDING = set()
 
 
 def _dtcart_namespace(tree: ast.Module) -> dict:
