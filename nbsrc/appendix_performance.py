@@ -38,6 +38,7 @@ from myst_nb import glue
 from dtcart.control import heuristic, random_initial_states, rollout
 from dtcart.data import make_dataset
 from dtcart.model import DecisionTransformer
+from dtcart import physics
 from dtcart.physics import step
 from dtcart.train import (
     DEFAULT_MODEL,
@@ -224,11 +225,8 @@ big = np.zeros((16384, 4))
 big[:, 0] = theta
 
 
-def sin_cos_from_tan(theta):
-    t = np.tan(0.5 * theta)
-    return 2 * t / (1 + t * t), (1 - t * t) / (1 + t * t)
-
-
+# the physics' own sin and cos, from one tan of the half angle
+sin_cos_from_tan = physics._sin_cos
 pieces = {
     "np.sin + np.cos": best_time(lambda: (np.sin(theta), np.cos(theta))),
     "one np.tan, then + - * /": best_time(lambda: sin_cos_from_tan(theta)),
@@ -484,7 +482,17 @@ def show_recorded(r):
                 f" thread(s): {row['episodes_per_s']:.2f} episodes/s, mean"
                 f" return {row['mean_return']:.0f}"
             )
-    if "notebooks" in r:
+    books = sorted(p.name for p in Path(physics.__file__).resolve().parents[1]
+                   .joinpath("book").glob("*.ipynb"))
+    measured = sorted(row["notebook"] for row in r.get("notebooks", []))
+    if "notebooks" in r and (
+        measured != books or any("seconds" not in row for row in r["notebooks"])
+    ):
+        print(
+            "notebooks: the record is refused (a notebook failed, or it"
+            " measured another set of notebooks than the book's)"
+        )
+    elif "notebooks" in r:
         print("notebooks, each in a fresh kernel:", r["notebooks_load"][0])
         for row in r["notebooks"]:
             print(
@@ -497,11 +505,13 @@ def show_recorded(r):
                 )
             )
     for part, label in (("suite", "test suite"), ("build", "fresh book build")):
-        if part in r:
+        if part in r and r[part]["returncode"] == 0:
             print(
-                f"{label}: {r[part]['seconds']:.0f} s, exit status"
-                f" {r[part]['returncode']}, {r[part + '_load'][0]}"
+                f"{label}: {r[part]['seconds']:.0f} s (it passed),"
+                f" {r[part + '_load'][0]}"
             )
+        elif part in r:
+            print(f"{label}: the recorded run failed, so it is not shown")
 
 
 recorded = find_results()
