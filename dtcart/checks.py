@@ -15,6 +15,16 @@ def positive_int(value, name: str) -> int:
     return int(value)
 
 
+def nonnegative(value, name: str) -> float:
+    """Return ``value`` as a ``float``, or raise ``ValueError`` naming ``name``
+    unless it is a finite real number >= 0 (``bool`` is not)."""
+    if isinstance(value, bool) or not isinstance(
+            value, (int, float, np.integer, np.floating)) or not (
+            np.isfinite(value) and value >= 0):
+        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+    return float(value)
+
+
 def check_type(value, cls: type, name: str):
     """Return ``value``, or raise ``TypeError`` naming ``name`` unless it is an
     instance of ``cls``."""

@@ -19,7 +19,7 @@ from typing import Callable
 
 import numpy as np
 
-from .checks import float_array, positive_int
+from .checks import float_array, nonnegative, positive_int
 from .physics import (
     DEFAULT_PARAMS,
     THETA,
@@ -226,12 +226,15 @@ class EpisodeBatch:
         """``(N, 4)`` states before the next action (ended episodes hold their last state); a copy."""
         return self._states[self.t].copy()
 
-    def advance(self, forces) -> None:
+    def advance(self, forces, pushes=None) -> None:
         """Apply ``forces`` ``(N,)`` [N] to the carts still running, and score
         the step.
 
         Forces of ended episodes are ignored (recorded as 0) and may be
-        anything, NaN included.
+        anything, NaN included. ``pushes`` ``(N,)`` [N], if given, are the
+        world's random shoves: added to the force the cart feels, but not
+        recorded as the action (the policy did not choose them). The caller
+        checks them (:func:`check_pushes`).
 
         Raises:
             ValueError: if ``forces`` has not N entries or a running cart's
@@ -243,7 +246,8 @@ class EpisodeBatch:
         t, alive = self.t, self.alive
         forces = np.where(alive, forces, 0.0)  # ended episodes: no force
         before = self._states[t]  # (N, 4)
-        after = _step(before, forces, self.params)
+        felt = forces if pushes is None else forces + pushes
+        after = _step(before, felt, self.params)
         self._states[t + 1] = np.where(alive[:, None], after, before)
         self._actions[t] = forces
         self._rewards[t] = alive  # +1 for every step taken, the last included
@@ -289,7 +293,7 @@ def _read_only(view: np.ndarray) -> np.ndarray:
 
 
 def rollout(policy: Policy, initial_states, params: CartPoleParams = DEFAULT_PARAMS,
-            max_steps: int = MAX_STEPS) -> Rollout:
+            max_steps: int = MAX_STEPS, pushes=None) -> Rollout:
     """Run a batch of episodes at once under the task's rules.
 
     Args:
@@ -297,6 +301,9 @@ def rollout(policy: Policy, initial_states, params: CartPoleParams = DEFAULT_PAR
         initial_states: ``(N, 4)`` start states.
         params: the physical constants.
         max_steps: the step at which an episode is cut (500 in CartPole-v1).
+        pushes: optional ``(N, max_steps)`` random shoves [N] the world adds
+            to the cart's force at each step, unrecorded (see
+            :func:`random_pushes`); None for none.
 
     Returns:
         A :class:`Rollout` with ``states (N, max_steps+1, 4)``, ``actions``, ``rewards (N, max_steps)``
@@ -308,14 +315,43 @@ def rollout(policy: Policy, initial_states, params: CartPoleParams = DEFAULT_PAR
     """
     if not callable(policy):
         raise TypeError(f"policy must be callable, got {type(policy).__name__}")
-    return _play(policy, EpisodeBatch(initial_states, params, max_steps))
+    episodes = EpisodeBatch(initial_states, params, max_steps)
+    pushes = check_pushes(pushes, episodes)
+    return _play(policy, episodes, pushes)
 
 
-def _play(policy: Policy, episodes: EpisodeBatch) -> Rollout:
-    """Drive ``episodes`` with ``policy`` to the end."""
+def _play(policy: Policy, episodes: EpisodeBatch, pushes=None) -> Rollout:
+    """Drive ``episodes`` with ``policy`` to the end (``pushes``: see
+    :func:`rollout`)."""
     while not episodes.done:
-        episodes.advance(policy(episodes.current()))
+        shove = None if pushes is None else pushes[:, episodes.t]
+        episodes.advance(policy(episodes.current()), shove)
     return episodes.result()
+
+
+def check_pushes(pushes, episodes: EpisodeBatch):
+    """``pushes`` as a finite float64 ``(N, max_steps)`` array for
+    ``episodes``, or None; raise ``ValueError`` naming ``pushes`` otherwise."""
+    if pushes is None:
+        return None
+    shape = (len(episodes.alive), episodes.max_steps)
+    pushes = float_array(pushes, "pushes", f"a {shape} array of forces [N]")
+    if pushes.shape != shape or not np.isfinite(pushes).all():
+        raise ValueError(f"pushes must be a finite array of shape {shape} "
+                         f"(N episodes, max_steps), got shape {pushes.shape}")
+    return pushes
+
+
+def random_pushes(n: int, scale: float, seed=None,
+                  max_steps: int = MAX_STEPS) -> np.ndarray:
+    """``(n, max_steps)`` random shoves [N]: Gaussian, standard deviation
+    ``scale`` [N], a fresh one every step (``seed``: an int, None or a
+    ``numpy.random.Generator``)."""
+    n, max_steps = positive_int(n, "n"), check_max_steps(max_steps)
+    scale = nonnegative(scale, "scale")
+    rng = seed if isinstance(seed, np.random.Generator) \
+        else np.random.default_rng(seed)
+    return scale * rng.standard_normal((n, max_steps))
 
 
 @dataclass(frozen=True, eq=False)  # arrays inside: compare fields with numpy, not ==

@@ -10,7 +10,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from .checks import check_type, positive_int
+from .checks import check_type, nonnegative, positive_int
 from .control import (
     MAX_STEPS,
     EpisodeBatch,
@@ -131,7 +131,8 @@ def make_dataset(seed: int = 0, n_episodes: int = 1000,
                  action_noise: float = 0.0,
                  params: CartPoleParams = DEFAULT_PARAMS,
                  max_steps: int = MAX_STEPS, drop_share: float = 0.0,
-                 drop_gain_range=(0.0, 10.0)) -> Dataset:
+                 drop_gain_range=(0.0, 10.0),
+                 push_noise: float = 0.0) -> Dataset:
     """Roll out the heuristic u = K theta over a spread of gains to get data of mixed quality.
 
     Each episode draws its gain K uniformly from ``gain_range`` (straddling K* = 19.6 N/rad)
@@ -157,6 +158,9 @@ def make_dataset(seed: int = 0, n_episodes: int = 1000,
         max_steps: the episode cut.
         drop_share: share of the episodes, in [0, 1], whose gain drops (each episode independently).
         drop_gain_range: ``(low, high)`` gains [N/rad] after a drop; high must be below K*.
+        push_noise: standard deviation [N] of the world's random shoves, a fresh
+            Gaussian one every step, added to the force the cart feels but not
+            recorded (see :func:`dtcart.control.random_pushes`); 0 for none.
 
     Returns:
         A :class:`Dataset` of ``n_episodes`` episodes.
@@ -166,7 +170,7 @@ def make_dataset(seed: int = 0, n_episodes: int = 1000,
     (low, high), (drop_low, drop_high) = _check_gain_ranges(
         gain_range, drop_gain_range, params)
     _check_scales(start_scale=start_scale, action_noise=action_noise,
-                  drop_share=drop_share)
+                  drop_share=drop_share, push_noise=push_noise)
     rng = np.random.default_rng(seed)
     gains = rng.uniform(low, high, size=n)  # (N,) [N/rad]
     starts = random_initial_states(n, rng, -start_scale, start_scale)
@@ -183,7 +187,9 @@ def make_dataset(seed: int = 0, n_episodes: int = 1000,
         forces = heuristic(gain_now)(episodes.current())
         if action_noise > 0:  # the log records the forces applied
             forces = forces + action_noise * rng.standard_normal(n)
-        episodes.advance(forces)
+        # the world's shoves: felt by the cart, not logged
+        pushes = push_noise * rng.standard_normal(n) if push_noise else None
+        episodes.advance(forces, pushes)
     run = episodes.result()
     return Dataset(run.states, run.actions, run.rewards, run.lengths, gains,
                    drop_steps, drop_gains)
@@ -206,11 +212,7 @@ def _check_scales(**values) -> None:
     """Each of ``values`` a finite number >= 0 (``drop_share`` at most 1),
     or raise ``ValueError`` naming it."""
     for name, value in values.items():
-        if isinstance(value, bool) or not isinstance(
-                value, (int, float, np.integer, np.floating)) or not (
-                math.isfinite(value) and value >= 0):
-            raise ValueError(
-                f"{name} must be a finite number >= 0, got {value!r}")
+        nonnegative(value, name)
     if values["drop_share"] > 1:
         raise ValueError(
             f"drop_share must be in [0, 1], got {values['drop_share']!r}")

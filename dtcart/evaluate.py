@@ -12,6 +12,7 @@ from .control import (
     Rollout,
     check_initial_states,
     check_max_steps,
+    check_pushes,
 )
 from .model import DecisionTransformer
 from .physics import DEFAULT_PARAMS, CartPoleParams, _check_params
@@ -30,7 +31,7 @@ def check_targets(target_return, n: int) -> np.ndarray:
 
 def rollout_dt(model: DecisionTransformer, target_return, initial_states,
                params: CartPoleParams = DEFAULT_PARAMS,
-               max_steps: int = MAX_STEPS) -> Rollout:
+               max_steps: int = MAX_STEPS, pushes=None) -> Rollout:
     """Run a batch of episodes with the Decision Transformer as the policy,
     under the task's rules.
 
@@ -49,6 +50,8 @@ def rollout_dt(model: DecisionTransformer, target_return, initial_states,
         params: the physical constants.
         max_steps: the step at which an episode is cut; at most
             ``model.config.max_timestep``.
+        pushes: optional ``(N, max_steps)`` random shoves [N] from the world,
+            as in :func:`dtcart.control.rollout`.
 
     Returns:
         A :class:`dtcart.control.Rollout`, as :func:`dtcart.control.rollout`
@@ -63,7 +66,7 @@ def rollout_dt(model: DecisionTransformer, target_return, initial_states,
     episodes = EpisodeBatch(initial_states, params, max_steps)
     _check_horizon(model, episodes.max_steps)
     target = check_targets(target_return, len(episodes.alive))
-    return _play_dt(model, target, episodes)
+    return _play_dt(model, target, episodes, check_pushes(pushes, episodes))
 
 
 def _check_horizon(model: DecisionTransformer, max_steps: int) -> None:
@@ -74,9 +77,9 @@ def _check_horizon(model: DecisionTransformer, max_steps: int) -> None:
 
 @torch.inference_mode()
 def _play_dt(model: DecisionTransformer, target: np.ndarray,
-             episodes: EpisodeBatch) -> Rollout:
+             episodes: EpisodeBatch, pushes=None) -> Rollout:
     """The core of :func:`rollout_dt`: play ``episodes`` asking for the
-    ``(N,)`` returns ``target``."""
+    ``(N,)`` returns ``target`` (``pushes``: the world's shoves, or None)."""
     model.eval()
     device = next(model.parameters()).device
     rtg = np.empty((len(target), episodes.max_steps))  # (N, T) returns-to-go
@@ -87,7 +90,7 @@ def _play_dt(model: DecisionTransformer, target: np.ndarray,
         predicted = model(*(torch.as_tensor(w, device=device) for w in window))
         forces = np.zeros(len(target))
         forces[alive] = predicted[:, -1, 0].double().cpu().numpy()  # a_t [N]
-        episodes.advance(forces)
+        episodes.advance(forces, None if pushes is None else pushes[:, t])
         if t + 1 < episodes.max_steps:  # R_{t+1} = R_t - r_t
             rtg[:, t + 1] = rtg[:, t] - episodes.rewards[:, t]
     return episodes.result()
@@ -134,13 +137,15 @@ def played_returns_to_go(target_return, run: Rollout) -> np.ndarray:
 
 def target_sweep(model: DecisionTransformer, targets, initial_states,
                  params: CartPoleParams = DEFAULT_PARAMS,
-                 max_steps: int = MAX_STEPS) -> Rollout:
+                 max_steps: int = MAX_STEPS, pushes=None) -> Rollout:
     """Each of the ``(G,)`` targets played from each of the ``(N, 4)`` starts,
     as one batch of :func:`rollout_dt`.
 
     Episode ``g * N + i`` is target g from start i, so
     ``run.returns.reshape(G, N)`` are the achieved returns by target, and
     ``run.select(slice(g * N, (g + 1) * N))`` is target g's rollout.
+    ``pushes``, ``(N, max_steps)`` [N] or None: start i meets the same shoves
+    whatever the target.
     """
     check_type(model, DecisionTransformer, "model")
     targets = np.asarray(targets, dtype=np.float64)
@@ -154,7 +159,11 @@ def target_sweep(model: DecisionTransformer, targets, initial_states,
                            len(targets) * len(starts))
     episodes = EpisodeBatch._checked(np.tile(starts, (len(targets), 1)),
                                      params, max_steps)
-    return _play_dt(model, target, episodes)
+    if pushes is not None:  # (N, T) checked, then one copy per target
+        pushes = check_pushes(pushes, EpisodeBatch._checked(
+            starts, params, max_steps))
+        pushes = np.tile(pushes, (len(targets), 1))  # (G N, T)
+    return _play_dt(model, target, episodes, pushes)
 
 
 def tracking_error(targets, achieved) -> float:
