@@ -24,8 +24,9 @@ SRC, OUT = ROOT / "nbsrc", ROOT / "book"
 REPOSITORY = "https://github.com/dtcart/dtcart"  # also _config.yml's repository.url (a test compares)
 BRANCH = "main"
 # What a reader's kernel needs beyond dtcart's own dependencies: myst_nb for glue(), Gymnasium for
-# Chapter 1's cross-check. binder/requirements.txt lists the same (a test compares).
-READER_EXTRAS = ("myst-nb>=1.1", "gymnasium==1.4.0")
+# Chapter 1's cross-check and dtcart.env, stable-baselines3 for dtcart.online's PPO.
+# binder/requirements.txt lists the same (a test compares).
+READER_EXTRAS = ("myst-nb>=1.1", "gymnasium==1.4.0", "stable-baselines3==2.9.2")
 
 _EXTRAS = " ".join(f'"{extra}"' for extra in READER_EXTRAS)
 COLAB_CELL = f"""\
