@@ -1,8 +1,11 @@
-"""Baselines on the same data: behaviour cloning (BC) and filtered BC on the best episodes.
+"""Baselines on the same data: behaviour cloning (BC), filtered BC on the best
+episodes, and a return-conditioned MLP (RvS).
 
 BC is the plainest offline learner: regress the logged force on the current state, with no
 notion of return. Filtered BC (the paper's "%BC") does the same on the top fraction of episodes
-by return. Both train with :func:`dtcart.train.fit`, the loop the Decision Transformer uses.
+by return. RvS (Emmons et al. 2021) is BC with the return-to-go as a fifth input: the
+Decision Transformer's conditioning, without a transformer and without any history. All three
+train with :func:`dtcart.train.fit`, the loop the Decision Transformer uses.
 """
 
 from __future__ import annotations
@@ -11,36 +14,74 @@ import numpy as np
 import torch
 from torch import nn
 
+from .checks import check_type, float_array
 from .control import Policy
 from .data import Dataset
 from .train import DEFAULT_TRAIN, Batch, TrainConfig, episode_mask, fit
 
 
 class StateMLP(nn.Module):
-    """A policy network from states ``(B, 4)`` [SI units] to forces ``(B,)`` [N].
+    """A policy network from inputs ``(B, n)`` [SI units] to forces ``(B,)`` [N].
 
-    Two hidden layers of ``hidden`` GELU units; inputs are standardised with the training data's
-    state mean and standard deviation, outputs scaled by the logged forces' standard deviation
-    (the same scalings as the Decision Transformer's).
+    The inputs are a state (n = 4), or a state and a return-to-go (n = 5, for
+    RvS). Two hidden layers of ``hidden`` GELU units; inputs are standardised
+    with the training data's mean and standard deviation, outputs scaled by the
+    logged forces' standard deviation (the Decision Transformer's scalings).
     """
 
     def __init__(self, state_mean, state_std, action_scale: float, hidden: int = 64):
         super().__init__()
-        self.net = nn.Sequential(nn.Linear(4, hidden), nn.GELU(), nn.Linear(hidden, hidden), nn.GELU(),
+        n = len(state_mean)
+        self.net = nn.Sequential(nn.Linear(n, hidden), nn.GELU(), nn.Linear(hidden, hidden), nn.GELU(),
                                  nn.Linear(hidden, 1))
         self.register_buffer("state_mean", torch.as_tensor(state_mean, dtype=torch.float32))
         self.register_buffer("state_std", torch.as_tensor(state_std, dtype=torch.float32))
         self.action_scale = float(action_scale)
 
+    @property
+    def conditioned(self) -> bool:
+        """True for RvS: the network reads a return-to-go after the state."""
+        return self.state_mean.shape[0] == 5
+
     def forward(self, states: torch.Tensor) -> torch.Tensor:
         return self.net((states - self.state_mean) / self.state_std)[..., 0] * self.action_scale
 
-    def policy(self) -> Policy:
-        """The network as a :data:`dtcart.control.Policy` (numpy states ``(N, 4)`` -> forces ``(N,)``)."""
+    def policy(self, target_return=None) -> Policy:
+        """The network as a :data:`dtcart.control.Policy` (numpy states ``(N, 4)`` -> forces ``(N,)``).
+
+        An RvS network needs ``target_return`` (a scalar or ``(N,)``): the
+        return-to-go starts there and drops by each step's reward, 1 per call
+        (every call is a step of the episodes still running), as in
+        :func:`dtcart.evaluate.rollout_dt`.
+        """
+        if self.conditioned == (target_return is None):
+            raise ValueError("target_return must be given for an RvS network "
+                             "and only for one")
+        target = None if target_return is None else _check_target(
+            target_return)
+        t = 0  # steps taken
+
         def act(states: np.ndarray) -> np.ndarray:
+            nonlocal t
+            if target is not None:  # R_t = target - t, one reward per step
+                rtg = np.broadcast_to(target - t, (len(states),))  # (N,)
+                states = np.column_stack([states, rtg])  # (N, 5)
+                t += 1
             with torch.inference_mode():
-                return self(torch.as_tensor(states, dtype=torch.float32)).double().numpy()
+                inputs = torch.as_tensor(states, dtype=torch.float32)
+                return self(inputs).double().numpy()  # (N,) forces [N]
         return act
+
+
+def _check_target(target_return) -> np.ndarray:
+    """``target_return`` as finite float64 numbers, a scalar or ``(N,)``, or
+    raise ``ValueError`` naming it."""
+    target = float_array(target_return, "target_return",
+                         "a real number or an array of them")
+    if target.ndim > 1 or not np.isfinite(target).all():
+        raise ValueError(f"target_return must be a finite scalar or (N,) "
+                         f"array, got {target_return!r}")
+    return target
 
 
 def top_episodes(ds: Dataset, fraction: float) -> np.ndarray:
@@ -64,19 +105,35 @@ def train_bc(ds: Dataset, fraction: float = 1.0,
     Every logged step of the kept episodes is a training pair (state, force), drawn uniformly.
     Returns ``(model, losses (train.steps,))``.
     """
-    if not isinstance(ds, Dataset):
-        raise TypeError(f"ds must be a Dataset, got {type(ds).__name__}")
+    check_type(ds, Dataset, "ds")
     keep = top_episodes(ds, fraction)
     mask = episode_mask(ds)[keep]
-    states = torch.as_tensor(ds.states[keep, :-1][mask],
-                             dtype=torch.float32)  # (n steps, 4)
-    actions = torch.as_tensor(ds.actions[keep][mask],
-                              dtype=torch.float32)  # (n steps,)
+    return _fit_rows(ds.states[keep, :-1][mask], ds.actions[keep][mask],
+                     train, seed, progress)
+
+
+def train_rvs(ds: Dataset, train: TrainConfig = DEFAULT_TRAIN, seed: int = 0,
+              progress: bool = False) -> tuple[StateMLP, np.ndarray]:
+    """RvS: behaviour cloning on every logged step, with the step's
+    return-to-go as a fifth input. Returns ``(model, losses (train.steps,))``;
+    act with ``model.policy(target_return)``."""
+    check_type(ds, Dataset, "ds")
+    mask = episode_mask(ds)
+    inputs = np.concatenate([ds.states[:, :-1], ds.rtg[..., None]], axis=-1)
+    return _fit_rows(inputs[mask], ds.actions[mask], train, seed, progress)
+
+
+def _fit_rows(inputs: np.ndarray, forces: np.ndarray, train: TrainConfig,
+              seed: int, progress: bool) -> tuple[StateMLP, np.ndarray]:
+    """A :class:`StateMLP` fitted to rows ``inputs (n, 4 or 5)`` -> ``forces
+    (n,)`` [N], each update on rows drawn uniformly."""
+    inputs = torch.as_tensor(inputs, dtype=torch.float32)  # (n steps, 4 or 5)
+    forces = torch.as_tensor(forces, dtype=torch.float32)  # (n steps,)
     torch.manual_seed(seed)
-    model = StateMLP(states.mean(0), states.std(0), float(actions.std()))
+    model = StateMLP(inputs.mean(0), inputs.std(0), float(forces.std()))
 
     def sample(rng: np.random.Generator, batch_size: int) -> Batch:
-        i = torch.as_tensor(rng.integers(0, len(states), size=batch_size))
-        return {"states": states[i], "actions": actions[i]}
+        i = torch.as_tensor(rng.integers(0, len(inputs), size=batch_size))
+        return {"states": inputs[i], "actions": forces[i]}
 
     return model, fit(model, sample, bc_loss, train, seed, progress)

@@ -10,7 +10,7 @@ expected, say) raises ``TypeError`` or ``ValueError``. A prediction left at
 ``None`` is a FAIL that gives nothing away.
 
 Chapters 1 and 2 do not use torch, so this module imports it (and the
-modules that need it) only inside the checks of Chapters 3 to 6.
+modules that need it) only inside the checks of Chapters 3 to 7.
 
 The reference solutions (``hinge_friction_accelerations``, ...) are what the
 chapters' collapsed solution cells show and what the tests feed the checks.
@@ -33,7 +33,8 @@ from .physics import DEFAULT_PARAMS
 # reader's arguments and validate nothing a check does not.
 __all__ = [f"check_exercise_{c}_{n}" for c, n in (
     (1, 1), (1, 2), (2, 1), (2, 2), (2, 3), (2, 4), (3, 1), (3, 2), (3, 3),
-    (4, 1), (4, 2), (4, 3), (5, 1), (5, 2), (5, 3), (6, 1), (6, 2), (6, 3))]
+    (4, 1), (4, 2), (4, 3), (5, 1), (5, 2), (5, 3), (6, 1), (6, 2), (6, 3),
+    (7, 1), (7, 2))]
 
 
 class _Wrong(Exception):
@@ -750,3 +751,82 @@ def check_exercise_6_3(mean_return, model) -> str:
                      f"needed)")
     return (f"you predicted {mean_return:.4g} steps; asked for 0, the model's "
             f"episodes last {measured:.4g} steps on average")
+
+
+def rvs_policy(model, target_return):
+    """Exercise 7.1: an RvS network as a policy asking for ``target_return``:
+    it reads ``[state, R_t]``, and R_t drops by 1 (the step's reward) after
+    every step."""
+    import torch
+
+    rtg = np.array(target_return, dtype=np.float64)  # R_0, a scalar or (N,)
+
+    def act(states):
+        nonlocal rtg
+        rtg = np.broadcast_to(rtg, (len(states),))
+        inputs = np.column_stack([states, rtg])  # (N, 5)
+        rtg = rtg - 1.0  # R_{t+1} = R_t - r_t
+        with torch.inference_mode():
+            return model(torch.as_tensor(inputs, dtype=torch.float32)).numpy()
+
+    return act
+
+
+@_exercise
+def check_exercise_7_1(my_rvs_policy, model) -> str:
+    """Exercise 7.1: ``my_rvs_policy(model, target_return)`` plays the RvS
+    ``model`` as ``model.policy(target_return)`` does."""
+    from .baselines import StateMLP
+
+    fn = _function(my_rvs_policy, "my_rvs_policy")
+    if not isinstance(model, StateMLP) or not model.conditioned:
+        raise TypeError(f"model must be an RvS StateMLP (from "
+                        f"baselines.train_rvs), got {type(model).__name__}")
+    starts = control.random_initial_states(20, seed=777)
+    for target in (100.0, 300.0):
+        call = f"my_rvs_policy(model, {target:g}) on 20 starts (seed 777)"
+        policy = _call(fn, (model, target), call)
+        if not callable(policy):
+            raise _Wrong(f"{call} returned {type(policy).__name__}, not a "
+                         f"policy (a function of states)")
+        mine = _call(control.rollout, (policy, starts), f"rollout of {call}")
+        expected = control.rollout(model.policy(target), starts)
+        if not np.allclose(mine.actions, expected.actions, atol=1e-4):
+            t = int(np.argmax(np.abs(mine.actions - expected.actions).max(0)
+                              > 1e-4))
+            raise _Wrong(f"{call}: the forces first differ from "
+                         f"model.policy({target:g})'s at step {t} (does "
+                         f"R_t start at the target and drop by 1 each step?)")
+    return ("your policy plays the RvS network exactly as model.policy does, "
+            "asked for 100 and for 300")
+
+
+PUSH_SCALE = 0.5  # Exercise 7.2: the world's shoves [N], std
+
+
+def pushed_share(policy=centring_controller, scale=PUSH_SCALE):
+    """Exercise 7.2: the share of 100 episodes of ``policy`` (by default the
+    centring controller of Exercise 2.4) from the starts of seed 777 that
+    hold 500 steps while the world shoves the cart with ``scale`` [N]
+    (``random_pushes(100, scale, seed=1)``)."""
+    starts = control.random_initial_states(100, seed=777)
+    pushes = control.random_pushes(100, scale, seed=1)
+    return float(control.rollout(policy, starts, pushes=pushes).solved.mean())
+
+
+@_exercise
+def check_exercise_7_2(share) -> str:
+    """Exercise 7.2: the predicted share of pushed episodes that the centring
+    controller holds for 500 steps (within 0.1)."""
+    share = _number(share, "predicted share")
+    measured = pushed_share()
+    heuristic = pushed_share(control.heuristic(26.0))
+    if not abs(share - measured) <= 0.1:
+        raise _Wrong(f"you predicted {share:.2f}; with 0.5 N shoves the "
+                     f"centring controller holds {measured:.2f} of the 100 "
+                     f"starts, heuristic(26) {heuristic:.2f} (within 0.1 "
+                     f"needed)")
+    return (f"you predicted {share:.2f}; with 0.5 N shoves the centring "
+            f"controller holds {measured:.2f} of the 100 starts, "
+            f"heuristic(26) {heuristic:.2f}: its failures were its drift, "
+            f"not bad luck alone")

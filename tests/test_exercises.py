@@ -217,6 +217,50 @@ def test_6_3_zero_target():
         ex.check_exercise_6_3(mean_return, "model")
 
 
+def _small_rvs():
+    """An RvS network trained briefly on a small log: enough to act on its
+    return-to-go."""
+    from dtcart import baselines, train
+
+    ds = data.make_dataset(n_episodes=100, **train.BOOK_DATA)
+    quick = train.TrainConfig(steps=200, batch_size=256, warmup=20)
+    return baselines.train_rvs(ds, quick)[0]
+
+
+def test_7_1_rvs_policy():
+    rvs = _small_rvs()
+    assert passes(ex.check_exercise_7_1, ex.rvs_policy, rvs)
+    assert passes(ex.check_exercise_7_1, lambda m, t: m.policy(t), rvs)
+
+    def no_countdown(model, target):  # R_t stays at the target
+        return lambda states: model(torch.as_tensor(np.column_stack(
+            [states, np.full(len(states), target)]),
+            dtype=torch.float32)).detach().numpy()
+
+    def late_countdown(model, target):  # drops before the first step
+        return ex.rvs_policy(model, target - 1.0)
+
+    assert fails(ex.check_exercise_7_1, no_countdown, rvs)
+    assert fails(ex.check_exercise_7_1, late_countdown, rvs)
+    assert fails(ex.check_exercise_7_1, lambda m, t: 3.0, rvs)
+    assert fails(ex.check_exercise_7_1, raising, rvs)
+    with pytest.raises(TypeError):
+        ex.check_exercise_7_1(ex.rvs_policy, "model")
+
+
+def test_7_2_pushed_share():
+    share = ex.pushed_share()
+    assert share == 1.0  # the centring controller shrugs the shoves off
+    heuristic = ex.pushed_share(ex.control.heuristic(26.0))
+    assert 0.5 < heuristic < 0.85  # the heuristic drifts off a third of them
+    assert ex.pushed_share(ex.control.heuristic(26.0), scale=0.0) == 1.0
+    assert passes(ex.check_exercise_7_2, share)
+    assert passes(ex.check_exercise_7_2, 0.91)
+    assert fails(ex.check_exercise_7_2, heuristic)
+    assert fails(ex.check_exercise_7_2, 0.0)
+    assert fails(ex.check_exercise_7_2, None)
+
+
 @pytest.mark.parametrize("check, misuse", [
     (ex.check_exercise_1_1, 3.0), (ex.check_exercise_1_2, "fast"),
     (ex.check_exercise_2_1, None), (ex.check_exercise_2_2, lambda: 14.7),
@@ -224,6 +268,7 @@ def test_6_3_zero_target():
     (ex.check_exercise_3_3, "attention"), (ex.check_exercise_4_2, len),
     (ex.check_exercise_4_3, True), (ex.check_exercise_5_1, 1e-5),
     (ex.check_exercise_6_1, "0.3"), (ex.check_exercise_6_2, 0.3),
+    (ex.check_exercise_7_2, "half"),
 ])
 def test_misuse_raises(check, misuse):
     with pytest.raises((TypeError, ValueError)):

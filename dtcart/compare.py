@@ -1,0 +1,104 @@
+"""Chapter 7's comparisons: the Decision Transformer against simpler learners
+on the same log, and return conditioning where returns are partly luck.
+
+Every learner here is trained by :func:`dtcart.train.fit` on one
+:class:`~dtcart.data.Dataset` and scored the same way (:func:`score`): played
+from the same starts, asked for each of ``TARGETS``, with the same pushes from
+the world if any. The settings are up front, so that the benchmark that
+records five seeds (``python -m benchmarks --only worth``) and the chapter
+that trains one run exactly the same experiment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, replace
+
+import numpy as np
+
+from .baselines import StateMLP, train_bc, train_rvs
+from .checks import check_type
+from .control import Rollout, check_initial_states, rollout
+from .data import Dataset
+from .evaluate import target_sweep, tracking_error
+from .model import DecisionTransformer
+from .train import BOOK_DATA, DEFAULT_MODEL, DEFAULT_TRAIN, train_dt
+
+TARGETS = (100.0, 200.0, 300.0, 400.0, 500.0)  # returns asked for [steps]
+# The learners that see one step at a time get as many logged actions per
+# update as the Decision Transformer's 64 windows of 10 steps hold.
+ROW_TRAIN = replace(DEFAULT_TRAIN, batch_size=DEFAULT_TRAIN.batch_size
+                    * DEFAULT_MODEL.context)
+TOP_SHARE = 0.1  # filtered BC keeps the best 10% of the episodes
+LEARNERS = ("DT", "DT, context 1", "RvS MLP", "filtered BC", "BC")
+# A log in which few episodes reach 500: 80% of the controllers give out.
+SCARCE_DATA = {**BOOK_DATA, "drop_share": 0.8}
+PUSH_SCALES = (0.0, 0.25, 0.5, 1.0)  # the world's random shoves [N], std
+START_SEEDS = (777, 12345, 4242)  # three sets of 60 unseen starts (Chapter 6's)
+
+
+def settings() -> dict:
+    """Everything a recorded comparison depends on, as plain values: a record
+    made with other settings is stale."""
+    return {"model": DEFAULT_MODEL.to_dict(), "train": asdict(DEFAULT_TRAIN),
+            "row_train": asdict(ROW_TRAIN), "book_data": dict(BOOK_DATA),
+            "scarce_data": dict(SCARCE_DATA),
+            "push_scales": list(PUSH_SCALES), "targets": list(TARGETS),
+            "top_share": TOP_SHARE, "start_seeds": list(START_SEEDS)}
+
+
+def train_learner(name: str, ds: Dataset, seed: int = 0,
+                  progress: bool = False):
+    """One of :data:`LEARNERS` trained on ``ds`` with ``seed``: a
+    :class:`~dtcart.model.DecisionTransformer` or a
+    :class:`~dtcart.baselines.StateMLP` (``progress``: a progress bar)."""
+    check_type(ds, Dataset, "ds")
+    if name == "DT":
+        return train_dt(ds, DEFAULT_MODEL, DEFAULT_TRAIN, seed, progress)[0]
+    if name == "DT, context 1":
+        one_step = replace(DEFAULT_MODEL, context=1)
+        return train_dt(ds, one_step, ROW_TRAIN, seed, progress)[0]
+    if name == "RvS MLP":
+        return train_rvs(ds, ROW_TRAIN, seed, progress)[0]
+    if name in ("filtered BC", "BC"):
+        share = TOP_SHARE if name == "filtered BC" else 1.0
+        return train_bc(ds, share, ROW_TRAIN, seed, progress)[0]
+    raise ValueError(f"name must be one of {LEARNERS}, got {name!r}")
+
+
+def play(model, targets, initial_states, pushes=None) -> Rollout:
+    """Each of the ``(G,)`` targets from each of the ``(N, 4)`` starts, as one
+    batch: episode ``g * N + i`` is target g from start i (as
+    :func:`~dtcart.evaluate.target_sweep`). A learner that takes no target
+    (BC) plays the same policy for every target. ``pushes``: ``(N, 500)``
+    shoves [N] that start i meets whatever the target, or None."""
+    targets = np.asarray(targets, dtype=np.float64)
+    if isinstance(model, DecisionTransformer):
+        return target_sweep(model, targets, initial_states, pushes=pushes)
+    check_type(model, StateMLP, "model")
+    starts = check_initial_states(initial_states)
+    if targets.ndim != 1 or targets.size == 0:
+        raise ValueError(f"targets must be a non-empty 1-D array, "
+                         f"got shape {targets.shape}")
+    G, N = len(targets), len(starts)
+    policy = model.policy(np.repeat(targets, N) if model.conditioned
+                          else None)
+    tiled = None if pushes is None else np.tile(pushes, (G, 1))  # (G N, T)
+    return rollout(policy, np.tile(starts, (G, 1)), pushes=tiled)
+
+
+def score(model, initial_states, pushes=None) -> dict:
+    """A learner asked for each of :data:`TARGETS` from every start.
+
+    Returns ``solved_500`` (share of starts reaching 500 when asked for
+    500), ``means`` (mean return at each target) and ``tracking`` (mean
+    ``|achieved - target| / target`` over 100..400; None for a learner that
+    takes no target).
+    """
+    starts = check_initial_states(initial_states)
+    run = play(model, TARGETS, starts, pushes)
+    achieved = run.returns.reshape(len(TARGETS), len(starts))
+    conditioned = isinstance(model, DecisionTransformer) or model.conditioned
+    return {"solved_500": float(np.mean(achieved[-1] == 500)),
+            "means": achieved.mean(axis=1).tolist(),
+            "tracking": tracking_error(TARGETS[:-1], achieved[:-1])
+            if conditioned else None}

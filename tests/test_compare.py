@@ -1,0 +1,85 @@
+"""dtcart.compare: every learner trains and is scored the same way; RvS's
+countdown; the settings a record must match."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from dtcart import baselines, compare, control, data, train
+from dtcart.model import DecisionTransformer
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def ds():
+    return data.make_dataset(n_episodes=60, **train.BOOK_DATA)
+
+
+def test_rvs_reads_the_return_to_go_and_counts_it_down(ds):
+    quick = train.TrainConfig(steps=20, batch_size=64, warmup=2)
+    rvs, losses = baselines.train_rvs(ds, quick)
+    assert rvs.conditioned and losses.shape == (20,)
+    seen = []
+    forward = rvs.forward
+    rvs.forward = lambda x: (seen.append(x[:, 4].clone()), forward(x))[1]
+    control.rollout(rvs.policy(np.array([7.0, 9.0])), np.zeros((2, 4)),
+                    max_steps=3)
+    assert [s.tolist() for s in seen] == [[7, 9], [6, 8], [5, 7]]
+    with pytest.raises(ValueError, match="target_return"):
+        rvs.policy()
+    bc, _ = baselines.train_bc(ds, 1.0, quick)
+    with pytest.raises(ValueError, match="target_return"):
+        bc.policy(100.0)
+
+
+def test_play_is_target_sweep_for_every_learner(ds):
+    starts = control.random_initial_states(4, seed=5)
+    quick = train.TrainConfig(steps=10, batch_size=32, warmup=2)
+    rvs, _ = baselines.train_rvs(ds, quick)
+    run = compare.play(rvs, [50.0, 80.0], starts)
+    alone = control.rollout(rvs.policy(80.0), starts)
+    assert np.array_equal(run.select(slice(4, 8)).actions, alone.actions)
+    bc, _ = baselines.train_bc(ds, 1.0, quick)
+    run = compare.play(bc, [50.0, 80.0], starts)
+    assert np.array_equal(run.select(slice(0, 4)).states,
+                          run.select(slice(4, 8)).states)
+    score = compare.score(bc, starts)
+    assert score["tracking"] is None and len(score["means"]) == 5
+    assert compare.score(rvs, starts)["tracking"] >= 0
+    with pytest.raises(TypeError, match="model"):
+        compare.play("model", [50.0], starts)
+    with pytest.raises(ValueError, match="targets"):
+        compare.play(rvs, [], starts)
+
+
+def test_every_learner_trains(ds, monkeypatch):
+    quick = train.TrainConfig(steps=4, batch_size=16, warmup=1)
+    monkeypatch.setattr(compare, "DEFAULT_TRAIN", quick)
+    monkeypatch.setattr(compare, "ROW_TRAIN", quick)
+    kinds = {name: type(compare.train_learner(name, ds))
+             for name in compare.LEARNERS}
+    assert kinds["DT"] is kinds["DT, context 1"] is DecisionTransformer
+    assert kinds["BC"] is kinds["RvS MLP"] is baselines.StateMLP
+    with pytest.raises(ValueError, match="name"):
+        compare.train_learner("PPO", ds)
+    with pytest.raises(TypeError, match="ds"):
+        compare.train_learner("BC", "log")
+
+
+def test_settings_are_plain_values_and_the_learners_see_as_much():
+    settings = compare.settings()
+    assert json.loads(json.dumps(settings)) == json.loads(
+        json.dumps(settings))
+    assert compare.ROW_TRAIN.batch_size == (
+        train.DEFAULT_TRAIN.batch_size * train.DEFAULT_MODEL.context)
+    scarce = data.make_dataset(**compare.SCARCE_DATA)
+    assert np.mean(scarce.returns == 500) <= 0.05  # "at most 5%"
