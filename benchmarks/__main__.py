@@ -6,6 +6,7 @@
     python -m benchmarks --suite --build # also: the whole test suite and a fresh book build (slow)
     python -m benchmarks --seeds         # also: Chapter 6's figures for training seeds 0-4 (about 7 minutes)
     python -m benchmarks --seeds --ablation  # ... and for two other logs (about 20 minutes)
+    python -m benchmarks --only worth    # Chapter 7's record: PPO, learners, scarce data, pushes (12 min)
     python -m benchmarks --only physics  # one section (physics, rollouts, dt, seeds, notebooks, suite, build)
     python -m benchmarks --json out.json # also save every number
 
@@ -21,7 +22,7 @@ from pathlib import Path
 
 from .timing import load, si, table
 
-SECTIONS = ("physics", "rollouts", "dt", "seeds", "notebooks", "suite", "build")
+SECTIONS = ("physics", "rollouts", "dt", "seeds", "worth", "notebooks", "suite", "build")
 
 
 def report_physics(r: dict) -> str:
@@ -80,6 +81,23 @@ def report_seeds(r: dict) -> str:
         f"\nthe book's data meets every figure for every seed and start set: {'yes' if r['ok'] else 'NO'}"
 
 
+def report_worth(r: dict) -> str:
+    text = ""
+    if "ppo" in r:
+        rows = [[row["seed"], row["steps_to_solve"], row["episodes_to_solve"], f"{row['seconds']:.1f}"]
+                for row in r["ppo"]]
+        text += table(["seed", "steps to solve", "episodes", "seconds"], rows,
+                      "PPO (stable-baselines3 defaults) until it holds all 20 evaluation starts") + "\n"
+    for part in ("learners", "scarce", "pushes"):
+        if part in r:
+            rows = [[row["learner"], row["pushes"], row["seed"], row["starts"], f"{row['solved_500']:.0%}",
+                     " ".join(f"{m:.0f}" for m in row["means"]),
+                     "-" if row["tracking"] is None else f"{row['tracking']:.1%}"] for row in r[part]]
+            text += table(["learner", "pushes [N]", "seed", "starts", "500 reached", "mean at 100..500",
+                           "tracking"], rows, f"{part}") + "\n"
+    return text
+
+
 def report_notebooks(rows: list) -> str:
     body = [[row["notebook"], f"{row['seconds']:.1f}", f"{row.get('kernel_cpu_seconds', float('nan')):.1f}",
              f"{row['kernel_peak_rss_mb']:.0f}"] if "seconds" in row
@@ -131,6 +149,10 @@ def main(argv=None) -> int:
             from . import seeds_bench
             results[section] = seeds_bench.run(ablation=args.ablation)
             text = report_seeds(results[section])
+        elif section == "worth":
+            from . import worth_bench
+            results[section] = worth_bench.run()
+            text = report_worth(results[section])
         elif section == "notebooks":
             from . import book_bench
             results[section] = book_bench.notebooks()

@@ -16,8 +16,14 @@ from dataclasses import asdict, replace
 import numpy as np
 
 from .baselines import StateMLP, train_bc, train_rvs
-from .checks import check_type
-from .control import Rollout, check_initial_states, rollout
+from .checks import check_type, positive_int
+from .control import (
+    Rollout,
+    check_initial_states,
+    heuristic,
+    random_pushes,
+    rollout,
+)
 from .data import Dataset
 from .evaluate import target_sweep, tracking_error
 from .model import DecisionTransformer
@@ -102,3 +108,25 @@ def score(model, initial_states, pushes=None) -> dict:
             "means": achieved.mean(axis=1).tolist(),
             "tracking": tracking_error(TARGETS[:-1], achieved[:-1])
             if conditioned else None}
+
+
+def replayed_share(ds: Dataset, scale: float, seed: int = 0,
+                   repeats: int = 10) -> float:
+    """How much of a 500 was the policy's doing: the share of replays that
+    reach 500 again, when each episode of ``ds`` that reached 500 has its
+    controller, ``u = K theta`` with the episode's gain, played ``repeats``
+    times from the same start (without the log's exploration noise) while
+    the world shoves with ``scale`` [N] afresh
+    (``random_pushes(..., seed=seed)``)."""
+    check_type(ds, Dataset, "ds")
+    kept = ds.returns == ds.max_steps  # (N,) the episodes that reached 500
+    if not kept.any():
+        raise ValueError("ds has no episode that reached max_steps")
+    repeats = positive_int(repeats, "repeats")
+    gains = np.tile(ds.gains[kept], repeats)  # (n R,)
+    starts = np.tile(ds.states[kept, 0], (repeats, 1))  # (n R, 4)
+    pushes = random_pushes(len(gains), scale, seed, ds.max_steps) \
+        if scale else None
+    again = rollout(heuristic(gains), starts, max_steps=ds.max_steps,
+                    pushes=pushes)
+    return float(again.solved.mean())

@@ -33,8 +33,9 @@ K_STAR = control.critical_gain(params)
 # ## Why a heuristic, and why a deterministic one
 #
 # We could train a reinforcement-learning agent to balance the pole and log what it does. But that is the
-# very thing the Decision Transformer is meant to avoid: millions of trials to produce the data. A
-# hand-written rule costs one line and no training, and, as we will see, it can be made to play well or
+# very thing the Decision Transformer is meant to avoid: trial and error to produce the data (how much
+# of it this cart-pole needs is measured in {doc}`07_worth`). A hand-written rule costs one line and no
+# training, and, as we will see, it can be made to play well or
 # badly on purpose, which is exactly what a dataset for return conditioning needs.
 #
 # The rule is also **deterministic**: it has no dice in it, and neither has the physics. The same start and

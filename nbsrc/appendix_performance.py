@@ -10,7 +10,8 @@
 # every notebook, of the test suite and of the book build, is one command from the repository's root:
 #
 # ```bash
-# python -m benchmarks            # add --notebooks --suite --build for the slow parts; --help for more
+# python -m benchmarks                              # --help lists the options
+# python -m benchmarks --notebooks --suite --build  # and the slow parts
 # ```
 #
 # Timings on a shared machine are noisy: other processes steal the CPU, and only ever make things slower.
@@ -128,10 +129,9 @@ for n, r, ours, theirs in zip(
         f"batch {n:6d}: dtcart {ours / 1e6:7.3f} M/s, CartPoleVectorEnv"
         f" {theirs / 1e6:7.3f} M/s, ratio {r:.2f}"
     )
-print(
-    f"CartPole-v1, one cart per call: {classic_rate / 1e3:.1f} k/s; dtcart step"
-    f" per cart in a loop: {loop_rate / 1e3:.1f} k/s | {load_average()}"
-)
+print(f"CartPole-v1, one cart per call: {classic_rate / 1e3:.1f} k/s")
+print(f"dtcart step per cart in a loop: {loop_rate / 1e3:.1f} k/s")
+print(load_average())
 glue("ratio-1", float(ratio[0]), display=False)
 glue("ratio-1024", float(ratio[2]), display=False)
 glue("ratio-16384", float(ratio[3]), display=False)
@@ -263,11 +263,10 @@ for n in (1, 100):
     )
 assert rollout(heuristic(24.0), random_initial_states(100, seed=0)).solved.all()
 dataset_s = best_time(make_dataset, min_time=0.0, repeat=2)
-print(
-    {n: f"{r:.0f} episodes/s" for n, r in rollout_rates.items()},
-    f"| make_dataset(): {dataset_s:.2f} s |",
-    load_average(),
-)
+for n, r in rollout_rates.items():
+    print(f"batch {n:3d}: {r:.0f} episodes/s")
+print(f"make_dataset(): {dataset_s:.2f} s")
+print(load_average())
 glue("rollout-1", float(rollout_rates[1]), display=False)
 glue("rollout-100", float(rollout_rates[100]), display=False)
 glue("dataset-s", float(dataset_s), display=False)
@@ -348,9 +347,9 @@ for k in CONTEXTS:
     print(
         f"K = {k:2d}: {by_context[k]:6.1f} updates/s, {tokens[k] / 1e3:7.1f} k"
         f" tokens/s, {achieved[k] / 1e9:5.2f} GFLOP/s ="
-        f" {100 * achieved[k] / peak:4.1f}% of the matmul's {peak / 1e9:.1f}"
+        f" {100 * achieved[k] / peak:4.1f}%"
     )
-print(load_average())
+print(f"(% of the matmul's {peak / 1e9:.1f} GFLOP/s) {load_average()}")
 print(
     f"the book's model: d = {DEFAULT_MODEL.d_model}, {DEFAULT_MODEL.n_layers}"
     f" blocks, K = {K_BOOK}, batch {DEFAULT_TRAIN.batch_size} ="
@@ -429,13 +428,14 @@ def find_results(name=Path("benchmarks") / "results.json"):
 
 def show_recorded(r):
     if "physics" in r:
-        print("physics, cart-steps/s:", r["physics_load"][0])
+        print("physics, cart-steps/s, dtcart vs CartPoleVectorEnv:")
+        print(" ", r["physics_load"][0])
         for row in r["physics"]["rows"]:
             print(
-                f"  batch {row['batch']:6d}: dtcart {row['dtcart'] / 1e6:7.3f}"
-                f" M/s, vector env {row['vector_env'] / 1e6:7.3f} M/s, ratio"
-                f" {row['ratio_vector']:.2f}, vs CartPole-v1"
-                f" {row['ratio_gym']:.3g}x"
+                f"  batch {row['batch']:5d}: {row['dtcart'] / 1e6:6.2f} vs"
+                f" {row['vector_env'] / 1e6:6.2f} M/s"
+                f" ({row['ratio_vector']:.2f}x), {row['ratio_gym']:.3g}x"
+                " CartPole-v1"
             )
     if "rollouts" in r:
         print("rollouts:", r["rollouts_load"][0])
@@ -456,11 +456,10 @@ def show_recorded(r):
             row = dt[name]
             peak = dt.get(peak_name, dt["matmul_flops"])
             print(
-                f"  {name:>16s} (d={row['d_model']}, {row['n_layers']} blocks,"
-                f" K={row['context']}): {row['steps_per_s']:6.1f} updates/s,"
-                f" {row['tokens_per_s'] / 1e3:6.1f} k tokens/s,"
-                f" {100 * row['flops_per_s'] / peak:4.1f}%"
-                " of the matmul"
+                f"  {name} (d={row['d_model']}, {row['n_layers']} blocks,"
+                f" K={row['context']}):\n    {row['steps_per_s']:6.1f}"
+                f" updates/s, {row['tokens_per_s'] / 1e3:6.1f} k tokens/s,"
+                f" {100 * row['flops_per_s'] / peak:4.1f}% of the matmul"
             )
         if "train_default_s" in dt:
             print(
@@ -479,7 +478,7 @@ def show_recorded(r):
         for row, threads in rollouts:
             print(
                 f"  rollout_dt, {row['batch']:2d} starts at once, {threads}"
-                f" thread(s): {row['episodes_per_s']:.2f} episodes/s, mean"
+                f" thread(s): {row['episodes_per_s']:.2f} episodes/s,"
                 f" return {row['mean_return']:.0f}"
             )
     books = sorted(p.name for p in Path(physics.__file__).resolve().parents[1]
@@ -489,8 +488,8 @@ def show_recorded(r):
         measured != books or any("seconds" not in row for row in r["notebooks"])
     ):
         print(
-            "notebooks: the record is refused (a notebook failed, or it"
-            " measured another set of notebooks than the book's)"
+            "notebooks: the record is refused (a notebook failed, or it\n"
+            "  measured another set of notebooks than the book's)"
         )
     elif "notebooks" in r:
         print("notebooks, each in a fresh kernel:", r["notebooks_load"][0])

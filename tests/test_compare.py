@@ -83,3 +83,16 @@ def test_settings_are_plain_values_and_the_learners_see_as_much():
         train.DEFAULT_TRAIN.batch_size * train.DEFAULT_MODEL.context)
     scarce = data.make_dataset(**compare.SCARCE_DATA)
     assert np.mean(scarce.returns == 500) <= 0.05  # "at most 5%"
+
+
+def test_replayed_share():
+    still = data.make_dataset(n_episodes=200, **train.BOOK_DATA)
+    assert compare.replayed_share(still, 0.0) > 0.9  # no luck to lose
+    shoved = data.make_dataset(n_episodes=200, push_noise=1.0,
+                               **train.BOOK_DATA)
+    assert compare.replayed_share(shoved, 1.0) < 0.5  # mostly luck
+    with pytest.raises(ValueError, match="max_steps"):
+        compare.replayed_share(data.make_dataset(n_episodes=3,
+                                                 gain_range=(5, 6)), 0.5)
+    with pytest.raises(TypeError, match="ds"):
+        compare.replayed_share("log", 0.5)
