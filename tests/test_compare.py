@@ -5,18 +5,12 @@ import json
 
 import numpy as np
 import pytest
-import torch
 
 from dtcart import baselines, compare, control, data, train
 from dtcart.model import DecisionTransformer
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")

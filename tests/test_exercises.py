@@ -10,14 +10,7 @@ from dtcart import attention, data, evaluate, exercises as ex, model
 from dtcart.attention import MultiHeadAttention
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """The checks run tiny models: one torch thread is fastest (and several
-    crawl on a busy machine)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def passes(check, *args):

@@ -16,14 +16,7 @@ from dtcart.online import OnlineRun, sb3_policy, train_ppo
 STARTS = control.random_initial_states(5, seed=1)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Tiny models: one torch thread is fastest (and several crawl on a busy
-    machine)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def seed_globals():
