@@ -316,7 +316,7 @@ def rollout(policy: Policy, initial_states, params: CartPoleParams = DEFAULT_PAR
     if not callable(policy):
         raise TypeError(f"policy must be callable, got {type(policy).__name__}")
     episodes = EpisodeBatch(initial_states, params, max_steps)
-    pushes = check_pushes(pushes, episodes)
+    pushes = check_pushes(pushes, len(episodes.alive), episodes.max_steps)
     return _play(policy, episodes, pushes)
 
 
@@ -329,12 +329,12 @@ def _play(policy: Policy, episodes: EpisodeBatch, pushes=None) -> Rollout:
     return episodes.result()
 
 
-def check_pushes(pushes, episodes: EpisodeBatch):
-    """``pushes`` as a finite float64 ``(N, max_steps)`` array for
-    ``episodes``, or None; raise ``ValueError`` naming ``pushes`` otherwise."""
+def check_pushes(pushes, n: int, max_steps: int):
+    """``pushes`` as a finite float64 ``(n, max_steps)`` array, or None; raise
+    ``ValueError`` naming ``pushes`` otherwise."""
     if pushes is None:
         return None
-    shape = (len(episodes.alive), episodes.max_steps)
+    shape = (n, max_steps)
     pushes = float_array(pushes, "pushes", f"a {shape} array of forces [N]")
     if pushes.shape != shape or not np.isfinite(pushes).all():
         raise ValueError(f"pushes must be a finite array of shape {shape} "

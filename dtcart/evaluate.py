@@ -66,7 +66,8 @@ def rollout_dt(model: DecisionTransformer, target_return, initial_states,
     episodes = EpisodeBatch(initial_states, params, max_steps)
     _check_horizon(model, episodes.max_steps)
     target = check_targets(target_return, len(episodes.alive))
-    return _play_dt(model, target, episodes, check_pushes(pushes, episodes))
+    pushes = check_pushes(pushes, len(target), episodes.max_steps)
+    return _play_dt(model, target, episodes, pushes)
 
 
 def _check_horizon(model: DecisionTransformer, max_steps: int) -> None:
@@ -160,8 +161,7 @@ def target_sweep(model: DecisionTransformer, targets, initial_states,
     episodes = EpisodeBatch._checked(np.tile(starts, (len(targets), 1)),
                                      params, max_steps)
     if pushes is not None:  # (N, T) checked, then one copy per target
-        pushes = check_pushes(pushes, EpisodeBatch._checked(
-            starts, params, max_steps))
+        pushes = check_pushes(pushes, len(starts), max_steps)
         pushes = np.tile(pushes, (len(targets), 1))  # (G N, T)
     return _play_dt(model, target, episodes, pushes)
 
