@@ -92,6 +92,11 @@ def run(parts=PARTS) -> dict:
     if "pushes" in parts:
         record["pushes"] = []
         for scale in compare.PUSH_SCALES:
+            if not scale and "learners" in record:  # the book's DT, trained
+                record["pushes"] += [{**r, "log": "pushes"} for r in
+                                     record["learners"] if r["learner"] ==
+                                     "DT" and r["seed"] < 3]
+                continue
             ds = make_dataset(**BOOK_DATA, push_noise=scale)
             record["pushes"] += learners(ds, ("DT",), range(3), "pushes",
                                          scale)

@@ -14,9 +14,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from .checks import check_type, float_array
+from .checks import check_type
 from .control import Policy
 from .data import Dataset
+from .evaluate import check_targets
 from .train import DEFAULT_TRAIN, Batch, TrainConfig, episode_mask, fit
 
 
@@ -57,8 +58,8 @@ class StateMLP(nn.Module):
         if self.conditioned == (target_return is None):
             raise ValueError("target_return must be given for an RvS network "
                              "and only for one")
-        target = None if target_return is None else _check_target(
-            target_return)
+        target = None if target_return is None else check_targets(
+            target_return, None)
         t = 0  # steps taken
 
         def act(states: np.ndarray) -> np.ndarray:
@@ -71,17 +72,6 @@ class StateMLP(nn.Module):
                 inputs = torch.as_tensor(states, dtype=torch.float32)
                 return self(inputs).double().numpy()  # (N,) forces [N]
         return act
-
-
-def _check_target(target_return) -> np.ndarray:
-    """``target_return`` as finite float64 numbers, a scalar or ``(N,)``, or
-    raise ``ValueError`` naming it."""
-    target = float_array(target_return, "target_return",
-                         "a real number or an array of them")
-    if target.ndim > 1 or not np.isfinite(target).all():
-        raise ValueError(f"target_return must be a finite scalar or (N,) "
-                         f"array, got {target_return!r}")
-    return target
 
 
 def top_episodes(ds: Dataset, fraction: float) -> np.ndarray:

@@ -18,15 +18,19 @@ from .model import DecisionTransformer
 from .physics import DEFAULT_PARAMS, CartPoleParams, _check_params
 
 
-def check_targets(target_return, n: int) -> np.ndarray:
-    """``(n,)`` float64 targets from a scalar or an ``(n,)`` array, or raise ``ValueError``."""
+def check_targets(target_return, n: int | None) -> np.ndarray:
+    """``(n,)`` float64 targets from a scalar or an ``(n,)`` array, or raise ``ValueError``.
+
+    With ``n=None`` any scalar or 1-D array passes, and keeps its shape.
+    """
     target = float_array(target_return, "target_return",
                          "a real number or an array of them")
-    if target.ndim > 1 or (target.ndim == 1 and target.shape[0] != n):
-        raise ValueError(f"target_return must be a scalar or shaped ({n},), got shape {target.shape}")
+    if target.ndim > 1 or (n is not None and target.ndim == 1 and target.shape[0] != n):
+        raise ValueError(f"target_return must be a scalar or shaped ({n or 'N'},), "
+                         f"got shape {target.shape}")
     if not np.isfinite(target).all():
         raise ValueError(f"target_return must be finite, got {target_return!r}")
-    return np.broadcast_to(target, (n,)).copy()
+    return target.copy() if n is None else np.broadcast_to(target, (n,)).copy()
 
 
 def rollout_dt(model: DecisionTransformer, target_return, initial_states,

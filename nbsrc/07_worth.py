@@ -269,6 +269,10 @@ def row_of(rows, learner, seed=TRAIN_SEED, starts=777):
                 and r["seed"] == seed and r["starts"] == starts)
 
 
+# 2,000 updates each; 640 logged actions per update for every learner
+assert compare.ROW_TRAIN.steps == train.DEFAULT_TRAIN.steps == 2000
+assert compare.ROW_TRAIN.batch_size == 640 == (
+    train.DEFAULT_TRAIN.batch_size * train.DEFAULT_MODEL.context)
 seed0 = {name: row_of(record["learners"], name) for name in compare.LEARNERS}
 live = {}
 for name in ("RvS MLP", "filtered BC", "BC"):
@@ -399,6 +403,7 @@ glue("c1-at-400", f"{context_1_at_400:.0f}", display=False)
 
 # %%
 scarce = data.make_dataset(**compare.SCARCE_DATA)
+assert compare.SCARCE_DATA["drop_share"] == 0.8  # 80% give out
 top = baselines.top_episodes(scarce, compare.TOP_SHARE)
 share_500 = np.mean(scarce.returns == 500)
 print(f"scarce log: {len(scarce)} episodes, {share_500:.1%} reach 500;"
@@ -500,6 +505,7 @@ glue("fig-ch7-luck", fig, display=False)
 
 # %%
 still = control.rollout(control.heuristic(26.0), starts_100)
+assert 25.9 < ds.gains.max() <= 26.0  # u = 26 theta: the log's best gain
 assert still.solved.all()  # in a still world, every start holds
 assert luck[0.25].solved.mean() > luck[1.0].solved.mean()
 print("reach 500 with shoves of", ", ".join(
@@ -570,6 +576,7 @@ for s, again in zip(scales, replayed):
           f" {again:8.0%} {push_mean[s]['solved_500']:14.0%}"
           f" {push_mean[s]['tracking']:11.1%}")
 dt_500 = np.array([push_mean[s]["solved_500"] for s in scales])
+assert 0.95 < replayed[0] < 1.0  # still world: the noise helped a few
 assert (np.diff(dt_500) < 0).all()  # fewer starts held as the shoves grow
 # asked for 500, it delivers about what the behaviour behind the 500s does
 assert (np.abs(dt_500 - np.array(replayed)) < 0.15).all()
