@@ -7,6 +7,7 @@
     python -m benchmarks --seeds         # also: Chapter 6's figures for training seeds 0-4 (about 7 minutes)
     python -m benchmarks --seeds --ablation  # ... and for two other logs (about 20 minutes)
     python -m benchmarks --only worth    # Chapter 7's record: PPO, learners, scarce data, pushes (12 min)
+    python -m benchmarks --only recipes  # could training take half the time? (15 min)
     python -m benchmarks --only physics  # one section (physics, rollouts, dt, seeds, notebooks, suite, build)
     python -m benchmarks --json out.json # also save every number
 
@@ -22,7 +23,7 @@ from pathlib import Path
 
 from .timing import load, si, table
 
-SECTIONS = ("physics", "rollouts", "dt", "seeds", "worth", "notebooks", "suite", "build")
+SECTIONS = ("physics", "rollouts", "dt", "seeds", "worth", "recipes", "notebooks", "suite", "build")
 
 
 def report_physics(r: dict) -> str:
@@ -98,6 +99,16 @@ def report_worth(r: dict) -> str:
     return text
 
 
+def report_recipes(r: dict) -> str:
+    rows = [[name, f"{s['update_ms']:.1f}", s["updates"], f"{s['time_share']:.0%}",
+             f"{s['solved_min']:.0%} / {s['solved_mean']:.0%}",
+             f"{s['tracking_mean']:.1%} / {s['tracking_max']:.1%}", "yes" if s["all_hold"] else "no"]
+            for name, s in r["summary"].items()]
+    return table(["recipe", "ms/update", "updates", "time", "500 reached min/mean", "tracking mean/max",
+                  "all hold"], rows, f"Recipes, seeds 0-4 x {len(r['rows']) // (5 * len(r['summary']))} start sets "
+                                     f"(goals: >= 95%, rising, <= 15%)")
+
+
 def report_notebooks(rows: list) -> str:
     body = [[row["notebook"], f"{row['seconds']:.1f}", f"{row.get('kernel_cpu_seconds', float('nan')):.1f}",
              f"{row['kernel_peak_rss_mb']:.0f}"] if "seconds" in row
@@ -153,6 +164,10 @@ def main(argv=None) -> int:
             from . import worth_bench
             results[section] = worth_bench.run()
             text = report_worth(results[section])
+        elif section == "recipes":
+            from . import recipes_bench
+            results[section] = recipes_bench.everything()
+            text = report_recipes(results[section])
         elif section == "notebooks":
             from . import book_bench
             results[section] = book_bench.notebooks()
