@@ -105,7 +105,7 @@ def report_recipes(r: dict) -> str:
              f"{s['tracking_mean']:.1%} / {s['tracking_max']:.1%}", "yes" if s["all_hold"] else "no"]
             for name, s in r["summary"].items()]
     return table(["recipe", "ms/update", "updates", "time", "500 reached min/mean", "tracking mean/max",
-                  "all hold"], rows, f"Recipes, seeds 0-4 x {len(r['rows']) // (5 * len(r['summary']))} start sets "
+                  "all hold"], rows, f"Recipes, seeds 0-4, {r['n_starts']} unseen starts per set "
                                      f"(goals: >= 95%, rising, <= 15%)")
 
 

@@ -3,7 +3,7 @@ halve its compute, scored like Chapter 6's seeds.
 
 Each recipe changes the book's model (``DEFAULT_MODEL``) or its training
 (``DEFAULT_TRAIN``); each is trained with seeds 0-4 on the book's log and
-scored on the three start sets by :func:`seeds_bench.score`, and its training
+scored on the three start sets by :func:`seeds_bench.run_log`, and its training
 time is predicted from the time of one update (on one thread, every recipe
 timed in the same process, the best of several rounds) times its updates.
 ``book`` is the recipe as it stands. About 15 minutes on one core;
@@ -15,12 +15,10 @@ from __future__ import annotations
 
 from dataclasses import asdict, replace
 
-from dtcart.compare import START_SEEDS
-from dtcart.control import random_initial_states
-from dtcart.train import DEFAULT_MODEL, DEFAULT_TRAIN, book_dataset, train_dt
+from dtcart.train import BOOK_DATA, DEFAULT_MODEL, DEFAULT_TRAIN, book_dataset
 
 from .dt_bench import train_rate, with_threads
-from .seeds_bench import holds, score
+from .seeds_bench import holds, run_log
 
 # name -> (changes to DEFAULT_MODEL, changes to DEFAULT_TRAIN)
 RECIPES = {
@@ -57,28 +55,17 @@ def timing(rounds: int = 5, steps: int = 50) -> dict:
             model, train = recipe(name)
             rate = with_threads(1, lambda: train_rate(ds, model, train, steps,
                                                       repeat=1))
-            best[name] = min(best.get(name, 1.0), 1 / rate["steps_per_s"])
+            best[name] = min(best.get(name, float("inf")),
+                             1 / rate["steps_per_s"])
     return {"update_s": best, "rounds": rounds, "steps": steps}
 
 
 def run(names=tuple(RECIPES), seeds=range(5), n_starts: int = 60) -> dict:
-    """Each recipe in ``names`` trained with ``seeds``, scored on every start
-    set: one row per recipe, seed and start set."""
-    ds = book_dataset()
-    rows = []
-    for name in names:
-        model, train = recipe(name)
-        for seed in seeds:
-            trained, _ = with_threads(1, lambda: train_dt(ds, model, train,
-                                                          int(seed)))
-            for start_seed in START_SEEDS:
-                starts = random_initial_states(n_starts, seed=start_seed)
-                row = with_threads(1, lambda: score(trained, starts))
-                rows.append({"recipe": name, "seed": int(seed),
-                             "starts": start_seed, **row, "holds": holds(row)})
-            print(f"  {name}, seed {seed}: " + ", ".join(
-                f"{r['tracking']:.1%}/{r['solved_500']:.0%}"
-                for r in rows[-len(START_SEEDS):]), flush=True)
+    """Each recipe in ``names`` trained on the book's log with ``seeds``,
+    scored on every start set: rows as :func:`seeds_bench.run_log`'s, with
+    the recipe's name as their ``data``."""
+    rows = [row for name in names
+            for row in run_log(name, BOOK_DATA, seeds, n_starts, *recipe(name))]
     return {"rows": rows, "n_starts": n_starts, "settings": settings()}
 
 
@@ -88,7 +75,7 @@ def summary(rows: list, update_s: dict) -> dict:
     book = update_s["book"] * recipe("book")[1].steps
     out = {}
     for name in RECIPES:
-        mine = [r for r in rows if r["recipe"] == name]
+        mine = [r for r in rows if r["data"] == name]
         solved = [r["solved_500"] for r in mine]
         tracking = [r["tracking"] for r in mine]
         out[name] = {"update_ms": 1e3 * update_s[name],
@@ -98,7 +85,7 @@ def summary(rows: list, update_s: dict) -> dict:
                      "solved_mean": sum(solved) / len(solved),
                      "tracking_mean": sum(tracking) / len(tracking),
                      "tracking_max": max(tracking),
-                     "all_hold": all(r["holds"] for r in mine)}
+                     "all_hold": all(holds(r) for r in mine)}
     return out
 
 

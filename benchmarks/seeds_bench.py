@@ -44,8 +44,10 @@ def holds(row: dict) -> bool:
     return row["solved_500"] >= LIMITS["solved_500"] and row["rising"] and row["tracking"] <= LIMITS["tracking"]
 
 
-def run_log(name: str, options: dict, seeds=range(5), n_starts: int = 60) -> list[dict]:
-    """Rows for one log, ``make_dataset(**options)``: each seed trained on it, scored on every start set.
+def run_log(name: str, options: dict, seeds=range(5), n_starts: int = 60, config=DEFAULT_MODEL,
+            train=DEFAULT_TRAIN) -> list[dict]:
+    """Rows for one log, ``make_dataset(**options)``: each seed trained on it (``config``, ``train``),
+    scored on every start set.
 
     ``train_dt(make_dataset(**BOOK_DATA), DEFAULT_MODEL, DEFAULT_TRAIN, seed)`` is exactly ``train_default(seed)``.
     """
@@ -54,7 +56,7 @@ def run_log(name: str, options: dict, seeds=range(5), n_starts: int = 60) -> lis
     threads = torch.get_num_threads()
     for seed in seeds:
         start = time.perf_counter()
-        model, _ = train_dt(ds, DEFAULT_MODEL, DEFAULT_TRAIN, int(seed))
+        model, _ = train_dt(ds, config, train, int(seed))
         seconds = time.perf_counter() - start
         torch.set_num_threads(1)
         try:

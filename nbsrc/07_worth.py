@@ -23,7 +23,6 @@
 # from it. (Symbols: {doc}`notation`.)
 
 # %%
-import dataclasses
 import json
 import time
 import warnings

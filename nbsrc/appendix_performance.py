@@ -23,7 +23,6 @@
 
 # %% tags=["hide-input"]
 import json
-import math
 import os
 import timeit
 from dataclasses import asdict, replace
@@ -578,9 +577,9 @@ assert summary["d = 16"]["update_ms"] > 0.5 * book["update_ms"]
 assert not any(v["all_hold"] for v in others.values())
 assert all(v["tracking_mean"] > book["tracking_mean"]
            for v in others.values())
-missed = [r for r in recipes["rows"] if r["recipe"] != "book"
+missed = [r for r in recipes["rows"] if r["data"] != "book"
           and (r["solved_500"] < 0.95 or r["tracking"] > 0.15)]
-assert {r["recipe"] for r in missed} == set(others)
+assert {r["data"] for r in missed} == set(others)
 # a larger learning rate: 500 reached more often, tracking worse
 lrs = [summary[k] for k in ("1000 updates", "1000 updates, lr 2e-3",
                             "1000 updates, lr 3e-3")]
