@@ -15,8 +15,9 @@ from dataclasses import asdict
 import numpy as np
 import torch
 
-# START_SEEDS: 777 is Chapter 6's start set; none is the dataset's (seed 0)
-from dtcart.compare import START_SEEDS, TARGETS
+# SCORED_SEEDS: the three tuning sets (777 is Chapter 6's) and the test set;
+# none is the dataset's (seed 0)
+from dtcart.compare import SCORED_SEEDS, TARGETS
 from dtcart.control import random_initial_states
 from dtcart.data import make_dataset
 from dtcart.evaluate import copy_coefficient, target_sweep, tracking_error
@@ -60,13 +61,13 @@ def run_log(name: str, options: dict, seeds=range(5), n_starts: int = 60, config
         seconds = time.perf_counter() - start
         torch.set_num_threads(1)
         try:
-            for start_seed in START_SEEDS:
+            for start_seed in SCORED_SEEDS:
                 row = score(model, random_initial_states(n_starts, seed=start_seed))
                 rows.append({"data": name, "seed": int(seed), "starts": start_seed, "train_s": seconds, **row})
         finally:
             torch.set_num_threads(threads)
         print(f"  {name} seed {seed}: " + ", ".join(f"{r['tracking']:.1%}/{r['solved_500']:.0%}/c={r['copy']:.2f}"
-                                                  for r in rows[-len(START_SEEDS):]), flush=True)
+                                                  for r in rows[-len(SCORED_SEEDS):]), flush=True)
     return rows
 
 

@@ -33,7 +33,7 @@ PARTS = ("ppo", "learners", "scarce", "pushes")
 def _scored(model, seed: int, pushes_scale: float = 0.0, **labels) -> list:
     """One row per start set for a trained ``model``."""
     rows = []
-    for start_seed in compare.START_SEEDS:
+    for start_seed in compare.SCORED_SEEDS:
         starts = random_initial_states(60, seed=start_seed)
         pushes = random_pushes(60, pushes_scale, seed=start_seed + 1) \
             if pushes_scale else None

@@ -187,12 +187,11 @@ class DecisionTransformer(nn.Module):
                 actions: torch.Tensor, timesteps: torch.Tensor) -> torch.Tensor:
         _check_inputs(self.config, returns_to_go, states, actions, timesteps)
         h = self.embed(returns_to_go, states, actions, timesteps)  # (B, 3T, d)
-        for block in self.blocks[:-1]:
+        for block in self.blocks:
             h = block(h)  # causal: token i sees tokens 0..i
         # a_t is read at the state token s_t (tokens 1, 4, 7, ...), which has
-        # seen R_<=t, s_<=t, a_<t: not a_t itself, and nothing later. The last
-        # block computes those outputs only: (B, 3T, d) -> (B, T, d)
-        h = self.blocks[-1](h, queries=slice(1, None, 3))
+        # seen R_<=t, s_<=t, a_<t: not a_t itself, and nothing later.
+        h = h[:, 1::3]  # (B, 3T, d) -> (B, T, d)
         return self.predict_action(self.ln_f(h)) * self.config.action_scale
 
     def attention_weights(self, returns_to_go, states, actions, timesteps) -> list[torch.Tensor]:

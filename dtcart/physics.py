@@ -119,26 +119,13 @@ def _check_inputs(state, force, params):
     return state, _as_force(force, state.shape[:-1]), _check_params(params)
 
 
-def _sin_cos(theta):
-    """sin(theta) and cos(theta) from one transcendental call, tan(theta / 2).
-
-    On CPUs without AVX-512, numpy's float64 ``sin`` and ``cos`` are scalar library calls that
-    dominate a large batch; the half-angle identities sin = 2t/(1+t^2), cos = (1-t^2)/(1+t^2)
-    need one ``tan`` and a few multiplications, and agree with them to a few 1e-17.
-    """
-    t = np.tan(0.5 * theta)
-    t2 = t * t
-    inv = 1.0 / (1.0 + t2)
-    return 2.0 * t * inv, (1.0 - t2) * inv
-
-
 def _accelerations(theta, theta_dot, force, p: CartPoleParams):
     """Unchecked core of :func:`accelerations`, on separate component arrays.
 
     The constants are folded into Python floats first, so each line costs few
     array operations.
     """
-    sin, cos = _sin_cos(theta)
+    sin, cos = np.sin(theta), np.cos(theta)
     inv_mass = 1.0 / p.total_mass
     ml = p.pole_mass * p.half_length
     temp = (force + ml * theta_dot * theta_dot * sin) * inv_mass

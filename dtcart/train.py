@@ -17,6 +17,7 @@ from typing import Callable
 import numpy as np
 import torch
 from torch import nn
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from .checks import positive_int
 from .data import Dataset, make_dataset
@@ -177,22 +178,25 @@ def fit(model: nn.Module, sample: Callable, loss_fn: Callable, train: TrainConfi
     if progress:
         from tqdm.auto import tqdm
         steps = tqdm(steps, desc="training", unit="step", mininterval=1.0)
-    params = list(model.parameters())
-    averaged = [p.detach().clone() for p in params] if train.average else params
+    # the weights' exponential moving average (public API; starts at the
+    # initial weights, then a += (1 - average) (p - a) after every update)
+    ema = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(train.average),
+                        use_buffers=False) if train.average else None
+    if ema is not None:
+        ema.update_parameters(model)
     threads = torch.get_num_threads()
     torch.set_num_threads(train.threads)
     try:
         for i in steps:
             losses[i] = training_step(model, optimizer, scheduler, sample(rng, train.batch_size), loss_fn,
                                       train.grad_clip)
-            if train.average:
-                with torch.no_grad():
-                    torch._foreach_lerp_(averaged, params, 1.0 - train.average)  # a += (1 - decay) (p - a)
+            if ema is not None:
+                ema.update_parameters(model)
     finally:
         torch.set_num_threads(threads)
-    with torch.no_grad():
-        for p, a in zip(params, averaged):
-            if a is not p:
+    if ema is not None:
+        with torch.no_grad():
+            for p, a in zip(model.parameters(), ema.module.parameters()):
                 p.copy_(a)
     model.eval()
     return losses

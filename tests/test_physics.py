@@ -86,13 +86,6 @@ def test_explicit_euler_and_rk4_steps_follow_their_formulas():
                                rtol=1e-12, atol=1e-13)
 
 
-def test_sin_cos_from_the_half_angle_agree_with_numpy():
-    theta = np.concatenate([np.linspace(-50, 50, 100_001), [0.0, math.pi, -math.pi, math.pi / 2, 1e6]])
-    sin, cos = physics._sin_cos(theta)
-    np.testing.assert_allclose(sin, np.sin(theta), rtol=0, atol=1e-15)
-    np.testing.assert_allclose(cos, np.cos(theta), rtol=0, atol=1e-15)
-
-
 def test_force_pushes_toward_plus_x_and_tips_the_pole_back():
     theta_acc, x_acc = accelerations(np.zeros(4), 10.0)
     assert x_acc > 0 and theta_acc < 0
