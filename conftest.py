@@ -48,7 +48,7 @@ WAIT_ENV = "DTCART_NOTEBOOK_WAIT"  # seconds the site waits for the notebooks (d
 # each notebook's run time [s] in a fresh kernel on a quiet 2-core machine (python -m benchmarks
 # --notebooks), to start the longest first: the site waits for the last notebook to end. An
 # unlisted notebook counts as 30 s; the figures only balance the two workers.
-NOTEBOOK_SECONDS = {"book/06_decision_transformer.ipynb": 45, "book/07_worth.ipynb": 40,
+NOTEBOOK_SECONDS = {"book/06_decision_transformer.ipynb": 45, "book/08_worth.ipynb": 40,
                     "book/05_block.ipynb": 32,
                     "book/appendix_performance.ipynb": 20, "book/02_control_and_data.ipynb": 16,
                     "book/04_multihead.ipynb": 12, "book/03_attention.ipynb": 11,

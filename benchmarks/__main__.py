@@ -6,7 +6,7 @@
     python -m benchmarks --suite --build # also: the whole test suite and a fresh book build (slow)
     python -m benchmarks --seeds         # also: Chapter 6's figures for training seeds 0-4 (about 7 minutes)
     python -m benchmarks --seeds --ablation  # ... and for two other logs (about 20 minutes)
-    python -m benchmarks --only worth    # Chapter 7's record: PPO, learners, scarce data, pushes (12 min)
+    python -m benchmarks --only worth    # Chapter 8's record: PPO, learners, scarce data, pushes (12 min)
     python -m benchmarks --only recipes  # could training take half the time? (15 min)
     python -m benchmarks --only physics  # one section (physics, rollouts, dt, seeds, notebooks, suite, build)
     python -m benchmarks --json out.json # also save every number

@@ -1,4 +1,4 @@
-"""Chapter 7's record: what the Decision Transformer is worth here.
+"""Chapter 8's record: what the Decision Transformer is worth here.
 
 Four experiments, each over several seeds (the chapter runs one of each live
 and refuses this record when its settings are not the code's):

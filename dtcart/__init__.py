@@ -4,7 +4,7 @@ Modules, one job each: ``physics`` (equations of motion, integrators), ``control
 controller, task rules, batched rollouts), ``data`` (offline dataset, return-to-go), ``attention``
 (QKV attention, multi-head), ``blocks`` (MLP, residual, LayerNorm), ``model`` (the Decision
 Transformer), ``train`` and ``evaluate``, ``baselines`` (BC, filtered BC, RvS), ``compare``
-(Chapter 7's comparisons), ``env`` (the task as a Gymnasium environment) and ``online`` (PPO from
+(Chapter 8's comparisons), ``env`` (the task as a Gymnasium environment) and ``online`` (PPO from
 stable-baselines3 on it), ``display`` (what the chapters use to show things), ``drawing`` (the
 cart-pole drawn from a state, an episode's curves), ``animation`` (episodes played back on the page)
 and ``exercises`` (the chapters' exercise checks).

@@ -1,4 +1,4 @@
-"""Chapter 7's comparisons: the Decision Transformer against simpler learners
+"""Chapter 8's comparisons: the Decision Transformer against simpler learners
 on the same log, and return conditioning where returns are partly luck.
 
 Every learner here is trained by :func:`dtcart.train.fit` on one

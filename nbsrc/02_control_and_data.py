@@ -34,7 +34,7 @@ K_STAR = control.critical_gain(params)
 #
 # We could train a reinforcement-learning agent to balance the pole and log what it does. But that is the
 # very thing the Decision Transformer is meant to avoid: trial and error to produce the data (how much
-# of it this cart-pole needs is measured in {doc}`07_worth`). A hand-written rule costs one line and no
+# of it this cart-pole needs is measured in {doc}`08_worth`). A hand-written rule costs one line and no
 # training, and, as we will see, it can be made to play well or
 # badly on purpose, which is exactly what a dataset for return conditioning needs.
 #

@@ -37,7 +37,7 @@ torch.set_num_threads(1)
 #
 # Reinforcement learning learns by doing: an agent acts, the world answers with a reward, the agent updates
 # its policy, and it acts again, on experience it generates itself. The post says this takes millions of
-# trials; on this cart-pole it takes far fewer, as {doc}`07_worth` measures. The post's question stands
+# trials; on this cart-pole it takes far fewer, as {doc}`08_worth` measures. The post's question stands
 # all the same {cite}`post2025`: we already *have* experience, a log of a thousand episodes. Why not learn
 # from it with the tools of supervised learning?
 #

@@ -274,7 +274,7 @@ def test_all_is_the_checks():
 
 
 def test_every_check_is_tested():
-    """Each check is called by some test file (Chapter 7's may live in its
+    """Each check is called by some test file (Chapter 8's may live in its
     own)."""
     from pathlib import Path
 
