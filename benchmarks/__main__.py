@@ -9,7 +9,10 @@
     python -m benchmarks --only worth    # Chapter 8's record: PPO, learners, scarce data, pushes (12 min)
     python -m benchmarks --only recipes  # could training take half the time? (15 min)
     python -m benchmarks --only physics  # one section (physics, rollouts, dt, seeds, notebooks, suite, build)
-    python -m benchmarks --json out.json # also save every number
+    python -m benchmarks --only outside  # every notebook, dtcart installed as Colab has it (slow)
+    python -m benchmarks --json          # also record every number in dtcart/records.json (the
+                                         # records the book prints: dtcart.records)
+    python -m benchmarks --json out.json # ... or in another file
 
 Timings are best-of-N wall times (time.perf_counter); each section prints the load average beside them.
 """
@@ -19,11 +22,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
+
+from dtcart import records
 
 from .timing import load, si, table
 
-SECTIONS = ("physics", "rollouts", "dt", "seeds", "worth", "recipes", "notebooks", "suite", "build")
+SECTIONS = ("physics", "rollouts", "dt", "seeds", "worth", "recipes", "notebooks", "suite", "build",
+            "outside")
 
 
 def report_physics(r: dict) -> str:
@@ -133,14 +138,14 @@ def main(argv=None) -> int:
     parser.add_argument("--suite", action="store_true", help="time the whole test suite")
     parser.add_argument("--build", action="store_true", help="time a fresh book build")
     parser.add_argument("--only", choices=SECTIONS, action="append", help="run only these sections")
-    parser.add_argument("--json", metavar="PATH",
-                        help="save every number to this JSON file (merged into it when it exists)")
+    parser.add_argument("--json", metavar="PATH", nargs="?", const=str(records.PATH),
+                        help="save every number to this JSON file, merged into it when it exists "
+                             f"(without PATH: the book's records, {records.PATH.name} in dtcart/)")
     args = parser.parse_args(argv)
     sections = args.only or ["physics", "rollouts", "dt"] + [s for s in ("seeds", "notebooks", "suite", "build")
                                                               if getattr(args, s)]
-    results = {}
-    if args.json and Path(args.json).exists():  # merge: a run of some sections keeps the others' record
-        results = json.loads(Path(args.json).read_text())
+    # merged: a run of some sections keeps the others' record
+    results = records.read(args.json) if args.json else {}
     for section in sections:
         before = load()
         if section == "physics":

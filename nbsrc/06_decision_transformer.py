@@ -11,11 +11,9 @@
 
 # %%
 import dataclasses
-import json
 import os
 import textwrap
 import time
-from pathlib import Path
 
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
@@ -25,6 +23,7 @@ from IPython.display import display
 from myst_nb import glue
 
 from dtcart import baselines, control, data, drawing, evaluate, model, train
+from dtcart import records
 from dtcart.animation import animate_rollout
 from dtcart.display import frame_slider, show_source
 
@@ -645,24 +644,15 @@ assert fbc_run.solved.mean() - solved_500 <= 0.05
 # else. It balanced the pole when asked for 500, but in the middle it was a poor dial, and at 500 not a
 # reliable one: asked for 300 or 400 it overshot by 20 to 30%, and for one training seed in five
 # about a quarter of the starts fell short of 500. The recorded run below, made with
-# `python -m benchmarks --only seeds --ablation --json benchmarks/results.json`, puts numbers on that. It
+# `python -m benchmarks --only seeds --ablation --json`, puts numbers on that. It
 # trains five seeds on each of three logs, the old one (`old`), the book's with the old noise
 # (`drops, 0.25 N`) and the book's (`book`), and scores every model on three sets of 60 unseen starts. The
 # cell checks that the record was made with this page's model, training and data settings, so it cannot
 # silently go stale.
 
 # %%
-record = json.loads(
-    (
-        Path(train.__file__).resolve().parents[1]
-        / "benchmarks"
-        / "results.json"
-    ).read_text()
-)["seeds"]
-assert record["datasets"]["book"] == json.loads(json.dumps(train.BOOK_DATA))
-assert record["model"] == train.DEFAULT_MODEL.to_dict() and record[
-    "train"
-] == dataclasses.asdict(train.DEFAULT_TRAIN)
+# refused (RuntimeError) if made with other model, training or data settings
+record = records.load("seeds")
 print(
     f"{'log':>14s} {'seed':>4s} {'starts':>6s} {'500 reached':>11s}"
     f" {'mean achieved at 100..500':>26s} {'tracking':>8s} {'copy c':>6s}"

@@ -23,10 +23,8 @@
 # from it. (Symbols: {doc}`notation`.)
 
 # %%
-import json
 import time
 import warnings
-from pathlib import Path
 
 import gymnasium
 import matplotlib.pyplot as plt
@@ -37,6 +35,7 @@ from IPython.display import display
 from myst_nb import glue
 
 from dtcart import baselines, compare, control, data, env, online, train
+from dtcart import records
 from dtcart.display import show_source
 
 NOTEBOOK_START = time.perf_counter()
@@ -47,13 +46,8 @@ TRAIN_SEED = 0  # the live learners; the record has seeds 0-4
 EVAL_STARTS = control.random_initial_states(60, seed=777)  # as Chapter 6's
 ds = train.book_dataset()  # Chapter 6's log: 1000 episodes
 
-root = Path(train.__file__).resolve().parents[1]
-results = json.loads((root / "benchmarks" / "results.json").read_text())
-record = results["worth"]
-# made with this page's settings, or refused (the JSON round trip turns the
-# settings' tuples into the record's lists)
-settings = json.loads(json.dumps(compare.settings()))
-assert record["settings"] == settings, "stale record: re-run --only worth"
+# made with this page's settings (compare.settings()), or refused
+record = records.load("worth")
 print(f"record: {len(record['learners'])} learner rows, "
       f"{len(record['ppo'])} PPO seeds")
 
@@ -144,7 +138,7 @@ print(f"PPO seed {PPO_SEED}: holds all 20 starts after "
 print("on two sets of 60 starts it never saw it holds",
       " and ".join(f"{h:.0%}" for h in held.values()))
 assert ppo_model.n_steps == 2048  # steps gathered per update
-mine = next(r for r in record["ppo"] if r["seed"] == PPO_SEED)
+mine = records.row_of(record["ppo"], seed=PPO_SEED)
 # this run is the record's seed 0
 assert ppo_run.steps_to_solve == mine["steps_to_solve"]
 assert ppo_run.episodes_to_solve == mine["episodes_to_solve"]
@@ -263,16 +257,13 @@ show_source(baselines.StateMLP.policy, docstring=False)
 # starts (seed 777) next to the record's seed-0 rows.
 
 # %%
-def row_of(rows, learner, seed=TRAIN_SEED, starts=777):
-    return next(r for r in rows if r["learner"] == learner
-                and r["seed"] == seed and r["starts"] == starts)
-
-
 # 2,000 updates each; 640 logged actions per update for every learner
 assert compare.ROW_TRAIN.steps == train.DEFAULT_TRAIN.steps == 2000
 assert compare.ROW_TRAIN.batch_size == 640 == (
     train.DEFAULT_TRAIN.batch_size * train.DEFAULT_MODEL.context)
-seed0 = {name: row_of(record["learners"], name) for name in compare.LEARNERS}
+seed0 = {name: records.row_of(record["learners"], learner=name,
+                              seed=TRAIN_SEED, starts=777)
+         for name in compare.LEARNERS}
 live = {}
 for name in ("RvS MLP", "filtered BC", "BC"):
     model = compare.train_learner(name, ds, TRAIN_SEED, progress=True)
@@ -282,11 +273,11 @@ for name in ("RvS MLP", "filtered BC", "BC"):
     if name == "RvS MLP":
         rvs_model = model  # for Exercise 7.1
         assert abs(seed0[name]["tracking"] - live[name]["tracking"]) <= 0.02
-# the record's DT is Chapter 6's train_default: its rows match results["seeds"],
-# Chapter 6's record
+# the record's DT is Chapter 6's train_default: its rows match Chapter 6's
+# record
 for r in (r for r in record["learners"] if r["learner"] == "DT"):
-    same = next(s for s in results["seeds"]["rows"] if s["data"] == "book"
-                and s["seed"] == r["seed"] and s["starts"] == r["starts"])
+    same = records.row_of(records.load("seeds")["rows"], data="book",
+                          seed=r["seed"], starts=r["starts"])
     assert same["solved_500"] == r["solved_500"]
     assert abs(same["tracking"] - r["tracking"]) < 1e-9
 print(f"{'seed 0, 60 starts':>20s} {'500 reached':>11s} {'tracking':>8s}"
@@ -299,20 +290,16 @@ for name in compare.LEARNERS:
           f" {' '.join(f'{m:4.0f}' for m in r['means']):>26s}")
 
 # %% tags=["remove-output", "hide-input"]
-def spread(rows, learners, key):
-    """Per learner, the values of ``key`` over every seed and start set."""
-    return [[r[key] for r in rows if r["learner"] == name] for name in learners]
-
-
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(8.5, 3.4))
 names = list(compare.LEARNERS)
-for i, values in enumerate(spread(record["learners"], names, "solved_500")):
+for i, values in enumerate(records.spread(record["learners"], "solved_500",
+                                          "learner", names)):
     jitter = np.linspace(-0.15, 0.15, len(values))
     ax1.plot(i + jitter, np.array(values) * 100, "o", ms=4, alpha=0.7)
 ax1.set_ylabel("reach 500 when asked for 500 [%]")
 conditioned = names[:3]
-for i, values in enumerate(spread(record["learners"], conditioned,
-                                  "tracking")):
+for i, values in enumerate(records.spread(record["learners"], "tracking",
+                                          "learner", conditioned)):
     jitter = np.linspace(-0.15, 0.15, len(values))
     ax2.plot(i + jitter, np.array(values) * 100, "o", ms=4, alpha=0.7,
              color=f"C{i}")

@@ -22,11 +22,9 @@
 # asserted.
 
 # %% tags=["hide-input"]
-import json
 import os
 import timeit
-from dataclasses import asdict, replace
-from pathlib import Path
+from dataclasses import replace
 
 import gymnasium as gym
 import matplotlib.pyplot as plt
@@ -38,7 +36,7 @@ from myst_nb import glue
 from dtcart.control import heuristic, random_initial_states, rollout
 from dtcart.data import make_dataset
 from dtcart.model import DecisionTransformer
-from dtcart import physics
+from dtcart import physics, records
 from dtcart.physics import step
 from dtcart.train import (
     DEFAULT_MODEL,
@@ -410,21 +408,14 @@ fig
 # ## The full run, and the book as a whole
 #
 # The slow measurements come from the full benchmark, `python -m benchmarks --notebooks --suite --build
-# --json benchmarks/results.json`: more batch sizes and repetitions, the whole `train_default` run, the
+# --json`: more batch sizes and repetitions, the whole `train_default` run, the
 # Decision Transformer acting on 60 starts at once, each notebook's execution time and peak memory in a
-# fresh kernel, the whole test suite, and a fresh build of this book. The last recorded run, when the
-# repository holds one, is printed here with the load average at the time. Those numbers were measured
+# fresh kernel, the whole test suite, and a fresh build of this book. The last recorded run (the package
+# data `dtcart/records.json`) is printed here with the load average at the time. Those numbers were measured
 # once, on a shared machine, and are a record rather than a claim this page re-checks.
 
 
 # %% tags=["hide-input"]
-def find_results(name=Path("benchmarks") / "results.json"):
-    for folder in [Path.cwd(), *Path.cwd().parents]:
-        if (folder / name).exists():
-            return json.loads((folder / name).read_text())
-    return None
-
-
 def show_recorded(r):
     if "physics" in r:
         print("physics, cart-steps/s, dtcart vs CartPoleVectorEnv:")
@@ -480,11 +471,9 @@ def show_recorded(r):
                 f" thread(s): {row['episodes_per_s']:.2f} episodes/s,"
                 f" return {row['mean_return']:.0f}"
             )
-    books = sorted(p.name for p in Path(physics.__file__).resolve().parents[1]
-                   .joinpath("book").glob("*.ipynb"))
-    measured = sorted(row["notebook"] for row in r.get("notebooks", []))
     if "notebooks" in r and (
-        measured != books or any("seconds" not in row for row in r["notebooks"])
+        records.stale("notebooks", r["notebooks"])
+        or any("seconds" not in row for row in r["notebooks"])
     ):
         print(
             "notebooks: the record is refused (a notebook failed, or it\n"
@@ -512,14 +501,7 @@ def show_recorded(r):
             print(f"{label}: the recorded run failed, so it is not shown")
 
 
-recorded = find_results()
-if recorded is None:
-    print(
-        "No recorded run here: `python -m benchmarks --notebooks --suite"
-        " --build --json benchmarks/results.json`."
-    )
-else:
-    show_recorded(recorded)
+show_recorded(records.read())
 
 # %% [markdown]
 # ## Could training take half the time?
@@ -534,21 +516,9 @@ else:
 # sets of 60 unseen starts), and timed one update of each on one thread.
 
 # %% tags=["hide-input"]
-def recipes_record(r):
-    """The recipes record; refused when stale or when the book's recipe in it
-    missed a figure."""
-    rec = (r or {}).get("recipes")
-    if rec is None or rec["settings"]["model"] != DEFAULT_MODEL.to_dict() \
-            or rec["settings"]["train"] != asdict(DEFAULT_TRAIN) \
-            or not rec["summary"]["book"]["all_hold"]:
-        raise RuntimeError(
-            "no current recipes record: run `python -m benchmarks --only"
-            " recipes --json benchmarks/results.json`")
-    return rec
-
-
-recipes = recipes_record(recorded)
+recipes = records.load("recipes")  # refused when made with another recipe
 summary = recipes["summary"]
+assert summary["book"]["all_hold"]  # the book's recipe meets every figure
 print(f"{'recipe':24s}{'ms per':>7s}{'time':>6s}{'500 reached':>13s}"
       f"{'tracking':>13s}  all\n{'':24s}{'update':>7s}{'':6s}"
       f"{'min':>6s}{'mean':>7s}{'mean':>6s}{'max':>7s}  hold")

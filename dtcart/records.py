@@ -1,0 +1,109 @@
+"""The benchmark records the book prints: where they live, how they are read, when they are refused.
+
+Some figures take too long to measure while a page runs (five training seeds, PPO, the whole test
+suite), so ``python -m benchmarks --json`` records them in ``records.json`` beside this module. It is
+package data: an installed ``dtcart`` (Colab's, not editable) finds it as a clone of the repository
+does. A chapter reads its section with :func:`load`, which refuses a record made with other settings
+than the code's, and picks rows out of it with :func:`row_of` and :func:`spread`.
+
+    record = records.load("worth")        # raises RuntimeError when stale
+    dt = records.row_of(record["learners"], learner="DT", seed=0, starts=777)
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+from .checks import check_type
+
+PATH = Path(__file__).with_suffix(".json")
+# section -> the benchmark command that records it
+COMMANDS = {
+    "physics": "python -m benchmarks --only physics --json",
+    "rollouts": "python -m benchmarks --only rollouts --json",
+    "dt": "python -m benchmarks --only dt --json",
+    "seeds": "python -m benchmarks --only seeds --ablation --json",
+    "worth": "python -m benchmarks --only worth --json",
+    "recipes": "python -m benchmarks --only recipes --json",
+    "notebooks": "python -m benchmarks --only notebooks --json",
+    "suite": "python -m benchmarks --only suite --json",
+    "build": "python -m benchmarks --only build --json",
+    "outside": "python -m benchmarks --only outside --json",
+}
+
+
+def read(path: str | Path = PATH) -> dict:
+    """Every record in ``path`` (default: the package's), section by section; ``{}`` if none."""
+    path = Path(path)
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def _plain(value):
+    """``value`` as it comes back from JSON (tuples become lists, keys strings)."""
+    return json.loads(json.dumps(value))
+
+
+def book_notebooks() -> list[str] | None:
+    """The book's notebooks (file names) when ``dtcart`` runs from a clone of the repository; ``None``
+    for an installed ``dtcart``, which has no book beside it to compare a record with."""
+    book = Path(__file__).resolve().parents[1] / "book"
+    return sorted(p.name for p in book.glob("*.ipynb")) if book.is_dir() else None
+
+
+def stale(section: str, record: dict) -> str | None:
+    """Why ``record`` does not hold for the code as it is now, or ``None`` when it does."""
+    from . import compare, train
+
+    if section == "seeds":
+        made = (record["datasets"]["book"], record["model"], record["train"])
+        now = (train.BOOK_DATA, train.DEFAULT_MODEL.to_dict(), asdict(train.DEFAULT_TRAIN))
+        return None if _plain(made) == _plain(now) else "made with other data, model or training settings"
+    if section == "worth":
+        return None if record["settings"] == _plain(compare.settings()) else \
+            "made with other compare.settings()"
+    if section == "recipes":
+        made = (record["settings"]["model"], record["settings"]["train"])
+        now = (train.DEFAULT_MODEL.to_dict(), asdict(train.DEFAULT_TRAIN))
+        return None if _plain(made) == _plain(now) else "made with another model or training setting"
+    if section in ("notebooks", "outside"):
+        rows = record["rows"] if section == "outside" else record
+        book = book_notebooks()
+        if book is not None and sorted(row["notebook"] for row in rows) != book:
+            return "it ran another set of notebooks than the book's"
+    return None
+
+
+def load(section: str, path: str | Path = PATH) -> dict:
+    """One section of the records (a key of :data:`COMMANDS`), checked against the code.
+
+    Raises ``LookupError`` when it was never recorded and ``RuntimeError`` when it is stale, each
+    naming the command that records it.
+    """
+    check_type(section, str, "section")
+    if section not in COMMANDS:
+        raise ValueError(f"section must be one of {sorted(COMMANDS)}, not {section!r}")
+    record = read(path).get(section)
+    if record is None:
+        raise LookupError(f"no {section!r} record in {path}: run `{COMMANDS[section]}`")
+    why = stale(section, record)
+    if why:
+        raise RuntimeError(f"the {section!r} record is stale ({why}): re-run `{COMMANDS[section]}`")
+    return record
+
+
+def row_of(rows: list[dict], **fields) -> dict:
+    """The one row of ``rows`` whose values match ``fields`` (e.g. ``learner="DT", seed=0``)."""
+    check_type(rows, list, "rows")
+    found = [row for row in rows if all(row.get(k) == v for k, v in fields.items())]
+    if len(found) != 1:
+        raise ValueError(f"fields {fields} must match one row of rows, not {len(found)}")
+    return found[0]
+
+
+def spread(rows: list[dict], key: str, by: str, groups) -> list[list]:
+    """For each of ``groups``, the values of ``key`` in every row whose ``by`` is that group (every
+    seed and start set of a learner, say): ``spread(rows, "tracking", "learner", ["DT", "BC"])``."""
+    check_type(rows, list, "rows")
+    return [[row[key] for row in rows if row[by] == group] for group in groups]
