@@ -122,6 +122,14 @@ def report_notebooks(rows: list) -> str:
                  "Notebooks, each in a fresh kernel (budget: < 60 s and < 2 GB each; kernel well under 600 MB for Binder)")
 
 
+def report_outside(r: dict) -> str:
+    body = [[row["notebook"], f"{row['seconds']:.1f}", "yes" if row["passed"] else "NO",
+             row.get("error") or " ".join(map(str, row.get("figures_shown_twice", [])))] for row in r["rows"]]
+    return table(["notebook", "seconds", "ran", "error / cells showing a figure twice"], body,
+                 f"Every notebook outside the repository, dtcart installed from a clean clone "
+                 f"({r['dtcart']}; install {r['install_s']:.0f} s)")
+
+
 def report_timed(name: str, r: dict) -> str:
     cpu = f", {r['cpu_seconds']:.0f} s of CPU" if "cpu_seconds" in r else ""
     return f"{name}: {r['seconds']:.1f} s{cpu}, exit status {r['returncode']} ({r['last_line']})"
@@ -173,6 +181,10 @@ def main(argv=None) -> int:
             from . import recipes_bench
             results[section] = recipes_bench.everything()
             text = report_recipes(results[section])
+        elif section == "outside":
+            from . import outside_bench
+            results[section] = outside_bench.run()
+            text = report_outside(results[section])
         elif section == "notebooks":
             from . import book_bench
             results[section] = book_bench.notebooks()

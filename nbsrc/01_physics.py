@@ -40,7 +40,6 @@ fig, ax = plt.subplots(figsize=(7.5, 2.9))
 drawing.draw_diagram(ax)
 fig.tight_layout()
 glue("fig-ch1-diagram", fig, display=False)
-fig
 
 # %% [markdown]
 # ```{glue:figure} fig-ch1-diagram
@@ -356,7 +355,6 @@ ax.legend(loc="lower right")
 ax.grid(alpha=0.3)
 fig.tight_layout()
 glue("fig-ch1-energy", fig, display=False)
-fig
 
 # %% [markdown]
 # ```{glue:figure} fig-ch1-energy
@@ -447,7 +445,6 @@ ax.legend()
 ax.grid(alpha=0.3)
 fig.tight_layout()
 glue("fig-ch1-drift-dt", fig, display=False)
-fig
 
 # %% [markdown]
 # ```{glue:figure} fig-ch1-drift-dt
@@ -547,7 +544,6 @@ for ax in axes:
     ax.grid(alpha=0.3)
 fig.tight_layout()
 glue("fig-ch1-pushes", fig, display=False)
-fig
 
 # %% [markdown]
 # ```{glue:figure} fig-ch1-pushes

@@ -235,7 +235,6 @@ ax_len.annotate(
 )
 fig.tight_layout()
 glue("fig-ch2-sweep", fig, display=False)
-fig
 
 # %% [markdown]
 # ```{glue:figure} fig-ch2-sweep
@@ -409,7 +408,6 @@ for ax in axes:
 axes[0].set_ylim(-0.5, 0.5)
 fig.tight_layout()
 glue("fig-ch2-phase", fig, display=False)
-fig
 
 # %% [markdown]
 # ```{glue:figure} fig-ch2-phase
@@ -499,7 +497,7 @@ gain_slider = widgets.FloatSlider(
 angle_slider = widgets.FloatSlider(
     value=0.05, min=-0.2, max=0.2, step=0.01, description="θ0 [rad]"
 )
-widgets.interact(show_episode, K=gain_slider, theta0=angle_slider)
+_ = widgets.interact(show_episode, K=gain_slider, theta0=angle_slider)
 
 # %% [markdown]
 # This slider works anywhere, the web page included: its frames were drawn when the book was built, in
@@ -574,7 +572,6 @@ for ax in axes[-1]:
     ax.set_xlabel("time [s]")
 fig.tight_layout()
 glue("fig-ch2-multiples", fig, display=False)
-fig
 
 # %% [markdown]
 # ```{glue:figure} fig-ch2-multiples
@@ -655,7 +652,6 @@ ax_scatter.set_xlabel("gain K of the episode [N/rad]")
 ax_scatter.set_ylabel("return [steps]")
 fig.tight_layout()
 glue("fig-ch2-returns", fig, display=False)
-fig
 
 # %% [markdown]
 # ```{glue:figure} fig-ch2-returns
@@ -687,7 +683,6 @@ for i, color in zip(examples, ("tab:red", "tab:orange", "tab:green")):
 axes[0].legend(fontsize=8)
 fig.tight_layout()
 glue("fig-ch2-examples", fig, display=False)
-fig
 
 # %% [markdown]
 # ```{glue:figure} fig-ch2-examples
@@ -750,7 +745,6 @@ drawing.plot_episode((ax_th, ax_x), ds.states[i], n, color="tab:orange")
 ax_th.set_xlabel("")  # the axes share time: label it once, at the bottom
 fig.tight_layout()
 glue("fig-ch2-rtg", fig, display=False)
-fig
 
 # %% [markdown]
 # ```{glue:figure} fig-ch2-rtg

@@ -190,7 +190,6 @@ ax2.set_yticks(np.linspace(0, 1, 6))
 ax2.legend(fontsize=8, ncol=2, loc="upper center")
 fig.tight_layout()
 glue("fig-ch3-fruit", fig, display=False)
-fig
 
 # %% [markdown]
 # ```{glue:figure} fig-ch3-fruit
@@ -315,7 +314,6 @@ axes[-1].set_xlabel(r"key width $d_k$")
 axes[0].legend(fontsize=9)
 fig.tight_layout()
 glue("fig-ch3-scale", fig, display=False)
-fig
 
 # %% [markdown]
 # ```{glue:figure} fig-ch3-scale
@@ -389,7 +387,6 @@ ax1.set_title("attention weights (random $W_Q$, $W_K$)")
 fig.colorbar(im, ax=ax1, label="weight")
 fig.tight_layout()
 glue("fig-ch3-trajectory", fig, display=False)
-fig
 
 # %% [markdown]
 # ```{glue:figure} fig-ch3-trajectory
@@ -445,7 +442,6 @@ for ax in (ax0, ax1):
 fig.colorbar(im, ax=ax1, label="weight (blank: exactly 0)")
 fig.tight_layout()
 glue("fig-ch3-causal", fig, display=False)
-fig
 
 # %% [markdown]
 # ```{glue:figure} fig-ch3-causal

@@ -201,7 +201,6 @@ for i, ax in enumerate(axes[1:3]):
     ax.plot(t_s[favourite[i]], t_s, "r.", ms=4)
 fig.colorbar(im, ax=grid[:, 1], label="attention weight", shrink=0.8)
 glue("fig-ch4-heads", fig, display=False)
-fig
 
 # %% [markdown]
 # ```{glue:figure} fig-ch4-heads

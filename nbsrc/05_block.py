@@ -122,7 +122,6 @@ def draw_block_diagram():
 
 fig = draw_block_diagram()
 glue("fig-ch5-diagram", fig, display=False)
-fig
 
 # %% [markdown]
 # ```{glue:figure} fig-ch5-diagram
@@ -287,7 +286,6 @@ ax.set_ylabel(r"$|\theta|$ (same units)")
 ax.legend(fontsize=8, loc="upper center")
 ax.grid(alpha=0.3)
 glue("fig-ch5-mlp", fig, display=False)
-fig
 
 # %% [markdown]
 # ```{glue:figure} fig-ch5-mlp
@@ -387,7 +385,6 @@ axes[0].set_ylabel(
 axes[0].legend(fontsize=8, loc="lower left")
 fig.tight_layout()
 glue("fig-ch5-gradients", fig, display=False)
-fig
 
 # %% [markdown]
 # ```{glue:figure} fig-ch5-gradients
@@ -535,7 +532,6 @@ for ax, values, title in (
 axes[0].set_ylabel("feature value (dimensionless)")
 fig.tight_layout()
 glue("fig-ch5-layernorm", fig, display=False)
-fig
 
 # %% [markdown]
 # ```{glue:figure} fig-ch5-layernorm
@@ -659,7 +655,6 @@ ax.set_ylabel("mean squared error (units of std(θ)²)")
 ax.legend(fontsize=8)
 ax.grid(alpha=0.3, which="both")
 glue("fig-ch5-post-vs-pre", fig, display=False)
-fig
 
 # %% [markdown]
 # ```{glue:figure} fig-ch5-post-vs-pre

@@ -185,7 +185,6 @@ ax_mask.set_ylabel("query (attending)")
 ax_mask.set_title("causal mask over the 3C tokens")
 fig.tight_layout()
 glue("fig-ch6-tokens", fig, display=False)
-fig
 
 # %% [markdown]
 # ```{glue:figure} fig-ch6-tokens
@@ -315,7 +314,6 @@ ax.set_ylabel("loss (force error / σ_a)² [1]")
 ax.legend()
 fig.tight_layout()
 glue("fig-ch6-loss", fig, display=False)
-fig
 
 # %% [markdown]
 # ```{glue:figure} fig-ch6-loss
@@ -420,7 +418,7 @@ def show_target(target=300.0):
     plt.show()
 
 
-widgets.interact(
+_ = widgets.interact(
     show_target,
     target=widgets.FloatSlider(
         value=300.0,
@@ -465,7 +463,6 @@ for target, color in zip(
 axes[0].legend(fontsize=8, loc="lower left")
 fig.tight_layout()
 glue("fig-ch6-targets", fig, display=False)
-fig
 
 # %% [markdown]
 # ```{glue:figure} fig-ch6-targets
@@ -538,7 +535,6 @@ ax.set_ylim(0, 650)
 ax.legend(loc="upper left", fontsize=8)
 fig.tight_layout()
 glue("fig-ch6-sweep", fig, display=False)
-fig
 
 # %% [markdown]
 # ```{glue:figure} fig-ch6-sweep
@@ -861,7 +857,6 @@ for l in range(n_layers):
         fig.colorbar(image, ax=ax, shrink=0.8, label="weight")
 fig.tight_layout()
 glue("fig-ch6-attention", fig, display=False)
-fig
 
 # %% [markdown]
 # ```{glue:figure} fig-ch6-attention

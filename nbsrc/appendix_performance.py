@@ -32,6 +32,7 @@ import numpy as np
 import torch
 from gymnasium.envs.classic_control.cartpole import CartPoleVectorEnv
 from myst_nb import glue
+from tqdm.auto import tqdm
 
 from dtcart.control import heuristic, random_initial_states, rollout
 from dtcart.data import make_dataset
@@ -84,7 +85,7 @@ print(load_average(), "|", torch.get_num_threads(), "torch threads")
 rng = np.random.default_rng(0)
 BATCHES = [1, 64, 1024, 16384]
 rates = {"dtcart step": [], "CartPoleVectorEnv": []}
-for n in BATCHES:
+for n in tqdm(BATCHES, desc="batch sizes timed"):
     states, forces = rng.uniform(-0.05, 0.05, (n, 4)), rng.uniform(-10, 10, n)
     vector_env = CartPoleVectorEnv(num_envs=n)
     vector_env.reset(seed=0)
@@ -188,7 +189,6 @@ ax.legend(fontsize=8, loc="upper left")
 ax.grid(alpha=0.3, which="both")
 fig.tight_layout()
 glue("fig-app-physics", fig, display=False)
-fig
 
 # %% [markdown]
 # ```{glue:figure} fig-app-physics
@@ -383,7 +383,6 @@ for ax in (ax1, ax2):
     ax.grid(alpha=0.3)
 fig.tight_layout()
 glue("fig-app-dt", fig, display=False)
-fig
 
 # %% [markdown]
 # ```{glue:figure} fig-app-dt

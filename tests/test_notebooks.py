@@ -52,8 +52,9 @@ def test_binder_installs_what_colab_installs():
     assert any(line.startswith("torch==") and line.endswith("+cpu") for line in lines)
     assert "-e ." in lines
     assert not any(name in line for line in lines for name in ("jupyter-book", "nbval", "pytest"))
-    extras = {line for line in lines if not line.startswith(("-", "torch"))}
+    extras = {line for line in lines if not line.startswith(("-", "torch", "jupyterlab-myst"))}
     assert extras == set(_generator().READER_EXTRAS)
+    assert any(line.startswith("jupyterlab-myst") for line in lines)  # MyST rendered in JupyterLab
 
 
 def _run_colab_cell(monkeypatch, hide_dtcart: bool) -> list:
@@ -91,6 +92,10 @@ def test_every_notebook_starts_with_the_hidden_colab_cell():
         first = json.loads(path.read_text())["cells"][0]
         assert "".join(first["source"]).rstrip("\n") == cell.rstrip("\n"), path
         assert "remove-cell" in first["metadata"].get("tags", []), path
+        assert first["metadata"]["jupyter"]["source_hidden"] is True, path  # collapsed in JupyterLab
+    first_line = cell.splitlines()[0]
+    assert "Colab" in first_line and "elsewhere it does nothing" in first_line
+    assert max(map(len, cell.splitlines())) <= 80
 
 
 def test_binder_shuts_a_notebooks_kernel_down_with_its_tab(tmp_path):

@@ -5,14 +5,16 @@ The sources are the files to edit; the notebooks are generated, committed withou
     python tools/build_notebooks.py          # regenerate every notebook
     python tools/build_notebooks.py --check  # exit 1 if a notebook is out of date
 
-Every notebook gets the same first cell: on Colab (where dtcart is not installed) it installs
-dtcart from the repository with the reader's extras, and turns on Colab's manager for ipywidgets 8;
-everywhere else it does nothing. The rendered book hides it (tag remove-cell).
+Every notebook gets the same first cell, which must stay first for Colab: on Colab (where dtcart is
+not installed) it installs dtcart from the repository with the reader's extras, and turns on Colab's
+manager for ipywidgets 8; everywhere else it does nothing, as its first line says. The rendered book
+removes it (tag remove-cell) and JupyterLab shows it collapsed (jupyter.source_hidden).
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import sys
 from pathlib import Path
 
@@ -28,26 +30,30 @@ BRANCH = "main"
 # binder/requirements.txt lists the same (a test compares).
 READER_EXTRAS = ("myst-nb>=1.1", "gymnasium==1.4.0", "stable-baselines3==2.9.2")
 
-_EXTRAS = " ".join(f'"{extra}"' for extra in READER_EXTRAS)
+_PACKAGES = "".join(f"\n        '\"{p}\"'," for p in (f"dtcart @ git+{REPOSITORY}@{BRANCH}", *READER_EXTRAS))
 COLAB_CELL = f"""\
-# On Colab (or anywhere dtcart is not installed) install it from the repository; elsewhere this does nothing.
+# Colab setup: installs dtcart where it is missing; elsewhere it does nothing.
 try:
     import dtcart  # noqa: F401
-except ImportError:
-    %pip install --quiet "dtcart @ git+{REPOSITORY}@{BRANCH}" {_EXTRAS}
-try:  # Colab draws ipywidgets 8 (the sliders) only with its custom widget manager
+except ImportError:  # pip install, quietly, dtcart and the reader's packages
+    get_ipython().run_line_magic("pip", " ".join([
+        "install", "--quiet",{_PACKAGES}
+    ]))
+try:  # Colab draws ipywidgets 8 (sliders) only with its own widget manager
     from google.colab import output
 except ImportError:
     pass
 else:
     output.enable_custom_widget_manager()
 """
+# The book removes the cell (tag remove-cell); JupyterLab shows it collapsed to its first line.
+COLAB_METADATA = {"tags": ["remove-cell"], "jupyter": {"source_hidden": True}}
 
 
 def render(source: Path) -> str:
     """The notebook generated from one jupytext source, as JSON text without outputs."""
     nb = jupytext.read(source)
-    install = nbformat.v4.new_code_cell(COLAB_CELL, metadata={"tags": ["remove-cell"]})
+    install = nbformat.v4.new_code_cell(COLAB_CELL, metadata=copy.deepcopy(COLAB_METADATA))
     nb.cells.insert(0, install)
     for i, cell in enumerate(nb.cells):
         cell.id = f"{source.stem[:40]}-{i}"
