@@ -76,8 +76,9 @@ def install(folder: Path) -> tuple[Path, dict]:
     env.pop("MPLBACKEND", None)  # the kernel's default: matplotlib-inline, as on Colab
     env.update(PATH=f"{python.parent}{os.pathsep}{env['PATH']}", JUPYTER_DATA_DIR=str(folder / "data"),
                JUPYTER_CONFIG_DIR=str(folder / "config"))
-    subprocess.run([str(python), "-m", "pip", "install", "--quiet", "-r", str(reader), *COLAB_RUNTIME,
-                    str(clone)], check=True, env=env, cwd=folder)
+    # one try per index: an index out of reach (the CPU torch's, offline) fails fast, not after retries
+    subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--retries", "0", "-r", str(reader),
+                    *COLAB_RUNTIME, str(clone)], check=True, env=env, cwd=folder)
     shutil.rmtree(clone)  # the notebooks must not find the repository
     return python, env
 
