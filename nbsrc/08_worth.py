@@ -354,6 +354,12 @@ glue("bc-mean", f"{solved['BC'].mean():.0%}", display=False)
 for name, key in (("DT", "dt"), ("RvS MLP", "rvs"), ("DT, context 1", "c1")):
     glue(f"track-{key}", f"{tracking[name].mean():.1%}", display=False)
 glue("c1-at-400", f"{context_1_at_400:.0f}", display=False)
+errors = [f"{n} {tracking[n].mean():.1%}"
+          for n in ("DT", "RvS MLP", "DT, context 1")]
+print(f"BC holds {solved['BC'].min():.0%} to {solved['BC'].max():.0%} of the"
+      f" starts, {solved['BC'].mean():.0%} on average; mean tracking error:"
+      f" {', '.join(errors)}; context 1 asked for 400:"
+      f" {context_1_at_400:.0f} steps")
 
 # %% [markdown]
 # **Holding the pole does not need a transformer.** Asked for 500, the Decision Transformer, its
@@ -430,6 +436,10 @@ assert weak_max < 0.95 and sum(  # one weak seed; the others hold 95%+
 glue("scarce-weak-max", f"{weak_max:.0%}", display=False)
 glue("scarce-weak-seed", weakest["seed"], display=False)
 glue("scarce-track", f"{scarce_tracking:.1%}", display=False)
+print(f"{share_500:.1%} of the scarce log reaches 500; BC holds"
+      f" {scarce_solved['BC'].mean():.0%}; the DT's seed {weakest['seed']} holds"
+      f" {weakest['solved_500']:.0%} to {weak_max:.0%}; DT tracking error"
+      f" {scarce_tracking:.1%}")
 
 # %% [markdown]
 # The paper's finding does not carry over to this log. Filtered BC still holds every start for every seed:
