@@ -123,9 +123,15 @@ def report_notebooks(rows: list) -> str:
 
 
 def report_outside(r: dict) -> str:
+    def cells(row, key):
+        return " ".join(str(c["cell"] if isinstance(c, dict) else c) for c in row.get(key, [])) or "-"
+
     body = [[row["notebook"], f"{row['seconds']:.1f}", "yes" if row["passed"] else "NO",
-             row.get("error") or " ".join(map(str, row.get("figures_shown_twice", [])))] for row in r["rows"]]
-    return table(["notebook", "seconds", "ran", "error / cells showing a figure twice"], body,
+             cells(row, "figures_shown_twice"), cells(row, "stray_reprs"),
+             " ".join(f"{c['cell']}:{c['seconds']:.0f}s{'' if c['progress_bar'] else '(no bar)'}"
+                      for c in row.get("slow_cells", [])) or "-", row.get("error", "")]
+            for row in r["rows"]]
+    return table(["notebook", "seconds", "ran", "figure twice", "stray repr", "cells > 5 s", "error"], body,
                  f"Every notebook outside the repository, dtcart installed from a clean clone "
                  f"({r['dtcart']}; install {r['install_s']:.0f} s)")
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -38,6 +39,19 @@ def figures_per_cell(nb) -> dict[int, int]:
         if shown:
             counts[i] = shown
     return counts
+
+
+def stray_reprs(nb) -> list[int]:
+    """Code cells whose value is shown only as text like ``<function ...>`` or ``f(x=1)``: an object's
+    repr that a cell shows by ending on an expression it did not mean to show."""
+    stray = []
+    for i, cell in enumerate(nb.cells):
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if output.get("output_type") == "execute_result" and set(data) == {"text/plain"} \
+                    and re.fullmatch(r"<.*>|[A-Za-z_]\w*\(.*\)", data["text/plain"].strip(), re.S):
+                stray.append(i)
+    return stray
 
 
 def slow_cells(nb, seconds: float = 5.0) -> list[dict]:
@@ -116,6 +130,7 @@ def run() -> dict:
                 nb = nbformat.read(executed, as_version=4)
                 row["figures_shown_twice"] = [i for i, n in figures_per_cell(nb).items() if n > 1]
                 row["slow_cells"] = slow_cells(nb)
+                row["stray_reprs"] = stray_reprs(nb)
             rows.append(row)
             print(json.dumps(row), flush=True)
     return {"rows": rows, "install_s": install_s, "dtcart": where.replace(str(tmp), "<tmp>"),

@@ -503,6 +503,32 @@ def show_recorded(r):
 show_recorded(records.read())
 
 # %% [markdown]
+# ## Outside the repository, as Colab runs it
+#
+# Colab installs `dtcart` as a package, not from a folder, and runs one notebook with no repository
+# around it. `python -m benchmarks --only outside --json` does the same for every notebook: a fresh
+# virtual environment, `dtcart` installed from a clean clone with the reader's packages of
+# `binder/requirements.txt`, and each notebook copied to a folder outside the repository and run
+# there. The last recorded run is below, refused if it ran another set of notebooks than the book's;
+# every chapter in it ran, and none showed a figure twice. (This page's own row comes from the run
+# before: the page reads the record it is part of.)
+
+# %% tags=["hide-input"]
+try:
+    outside = records.load("outside")
+except LookupError as missing:  # never recorded yet
+    print(missing)
+else:
+    print(f"installed in {outside['install_s']:.0f} s at {outside['dtcart']}")
+    for row in outside["rows"]:
+        print(f"  {row['notebook']:>32s}: {row['seconds']:6.1f} s, "
+              + ("ran" if row["passed"] else f"FAILED ({row['error']})"))
+    others = [row for row in outside["rows"]
+              if row["notebook"] != "appendix_performance.ipynb"]
+    assert all(row["passed"] and not row["figures_shown_twice"]
+               for row in others)
+
+# %% [markdown]
 # ## Could training take half the time?
 #
 # Readers on Binder wait for every second of `train.train_default`, so we
