@@ -437,9 +437,9 @@ glue("scarce-weak-max", f"{weak_max:.0%}", display=False)
 glue("scarce-weak-seed", weakest["seed"], display=False)
 glue("scarce-track", f"{scarce_tracking:.1%}", display=False)
 print(f"{share_500:.1%} of the scarce log reaches 500; BC holds"
-      f" {scarce_solved['BC'].mean():.0%}; the DT's seed {weakest['seed']} holds"
-      f" {weakest['solved_500']:.0%} to {weak_max:.0%}; DT tracking error"
-      f" {scarce_tracking:.1%}")
+      f" {scarce_solved['BC'].mean():.0%}; the DT's seed {weakest['seed']}"
+      f" holds {weakest['solved_500']:.0%} to {weak_max:.0%}; DT tracking"
+      f" error {scarce_tracking:.1%}")
 
 # %% [markdown]
 # The paper's finding does not carry over to this log. Filtered BC still holds every start for every seed:
