@@ -7,10 +7,11 @@ A fresh virtual environment (no system site-packages) gets ``dtcart`` from a clo
 repository's committed HEAD, installed as a package (``pip install CLONE``, as Colab's
 ``pip install "dtcart @ git+..."``), with the reader's packages of ``binder/requirements.txt`` (all
 but its ``-e .``) and ``ipykernel`` and ``nbclient``, which Colab's runtime has. pip uses its usual
-configuration (a local wheel cache, if one is set up). Every notebook of ``book/`` is copied into
-another temporary folder and executed there, each in a fresh kernel of that environment, with
-``PYTHONPATH`` unset: only the installed ``dtcart`` can be imported. The record holds each notebook's
-time, whether it ran, its first error, and the cells that showed a figure more than once.
+configuration (a local wheel cache, if one is set up). Every notebook of the clone's ``book/`` is
+copied into another temporary folder, the clone deleted, and each notebook executed there in a fresh
+kernel of that environment, with ``PYTHONPATH`` unset: only the installed ``dtcart`` can be imported.
+The record holds each notebook's time, whether it ran, its error, the cells that showed a figure
+more than once or a stray repr, and the cells that ran over 5 s, with or without a progress bar.
 """
 
 from __future__ import annotations
@@ -93,6 +94,9 @@ def install(folder: Path) -> tuple[Path, dict]:
     # one try per index: an index out of reach (the CPU torch's, offline) fails fast, not after retries
     subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--retries", "0", "-r", str(reader),
                     *COLAB_RUNTIME, str(clone)], check=True, env=env, cwd=folder)
+    (folder / "notebooks").mkdir()
+    for notebook in (clone / "book").glob("*.ipynb"):  # the clone's, as committed
+        shutil.copy(notebook, folder / "notebooks" / notebook.name)
     shutil.rmtree(clone)  # the notebooks must not find the repository
     return python, env
 
@@ -105,7 +109,6 @@ def run() -> dict:
         python, env = install(tmp)
         install_s = time.perf_counter() - start
         outside = tmp / "notebooks"
-        outside.mkdir()
         where = subprocess.run([str(python), "-c", "import dtcart; print(dtcart.__file__)"], cwd=outside,
                                env=env, capture_output=True, text=True, check=True).stdout.strip()
         if not where.startswith(str(tmp / "venv")):
@@ -113,16 +116,17 @@ def run() -> dict:
         runner = outside / "run_notebook.py"
         shutil.copy(ROOT / "benchmarks" / "run_notebook.py", runner)
         rows = []
-        for source in sorted((ROOT / "book").glob("*.ipynb")):
-            notebook, executed = outside / source.name, outside / f"executed-{source.name}"
-            shutil.copy(source, notebook)
+        for notebook in sorted(outside.glob("*.ipynb")):
+            executed = outside / "executed" / notebook.name
+            executed.parent.mkdir(exist_ok=True)
             begin = time.perf_counter()
             result = subprocess.run([str(python), str(runner), str(notebook), str(executed)], cwd=outside,
                                     env=env, capture_output=True, text=True)
-            row = {"notebook": source.name, "seconds": time.perf_counter() - begin,
+            row = {"notebook": notebook.name, "seconds": time.perf_counter() - begin,
                    "passed": result.returncode == 0}
             if result.returncode:
-                errors = [line for line in result.stderr.splitlines() if line.strip()]
+                errors = [line for line in re.sub(r"\x1b\[[0-9;]*m", "", result.stderr).splitlines()
+                          if line.strip()]
                 row["error"] = next((line for line in reversed(errors) if "Error" in line),
                                     (errors or [""])[-1])
             else:
