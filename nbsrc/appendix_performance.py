@@ -331,7 +331,8 @@ peak = matmul_flop_rate()
 K_BOOK = DEFAULT_MODEL.context
 CONTEXTS = sorted({5, 10, 20, 40, K_BOOK})
 by_context = {
-    k: training_rate(replace(DEFAULT_MODEL, context=k)) for k in CONTEXTS
+    k: training_rate(replace(DEFAULT_MODEL, context=k))
+    for k in tqdm(CONTEXTS, desc="contexts timed")
 }
 achieved = {
     k: r * update_flops(replace(DEFAULT_MODEL, context=k))
