@@ -1,7 +1,6 @@
 """The committed notebooks are exactly what tools/build_notebooks.py generates from nbsrc/ (no outputs)."""
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -96,16 +95,3 @@ def test_every_notebook_starts_with_the_hidden_colab_cell():
     first_line = cell.splitlines()[0]
     assert "Colab" in first_line and "elsewhere it does nothing" in first_line
     assert max(map(len, cell.splitlines())) <= 80
-
-
-def test_binder_shuts_a_notebooks_kernel_down_with_its_tab(tmp_path):
-    """binder/postBuild installs the JupyterLab setting that shuts a kernel down when its notebook
-    closes, and the server setting that culls kernels no tab shows, where repo2docker's server reads
-    them ($NB_PYTHON_PREFIX)."""
-    env = dict(os.environ, NB_PYTHON_PREFIX=str(tmp_path))
-    subprocess.run([str(ROOT / "binder" / "postBuild")], check=True, env=env, cwd=ROOT)
-    lab = json.loads((tmp_path / "share/jupyter/lab/settings/overrides.json").read_text())
-    assert lab["@jupyterlab/notebook-extension:tracker"]["kernelShutdown"] is True
-    server = json.loads((tmp_path / "etc/jupyter/jupyter_server_config.d/dtcart.json").read_text())
-    culling = server["MappingKernelManager"]
-    assert culling["cull_connected"] is False and 0 < culling["cull_idle_timeout"] <= 1800
