@@ -75,13 +75,18 @@ def slow_cells(nb, seconds: float = 5.0) -> list[dict]:
     return slow
 
 
-def install(folder: Path) -> tuple[Path, dict]:
-    """A fresh environment in ``folder`` with dtcart from a clean clone: its python and environment."""
-    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True,
+def head() -> str:
+    """The commit a clean clone checks out: this repository's HEAD."""
+    return subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True,
                           check=True).stdout.strip()
+
+
+def install(folder: Path, commit: str) -> tuple[Path, dict]:
+    """A fresh environment in ``folder`` with dtcart from a clean clone at ``commit``: its python and
+    environment."""
     clone = folder / "clone"
     subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True)
-    subprocess.run(["git", "checkout", "--quiet", head], cwd=clone, check=True)
+    subprocess.run(["git", "checkout", "--quiet", commit], cwd=clone, check=True)
     lines = (clone / "binder" / "requirements.txt").read_text().splitlines()
     reader = folder / "reader-requirements.txt"
     reader.write_text("\n".join(line for line in lines if line.split("#")[0].strip() != "-e .") + "\n")
@@ -105,8 +110,8 @@ def run() -> dict:
     """Install, then execute every notebook outside the repository; one row per notebook."""
     with tempfile.TemporaryDirectory(prefix="dtcart-outside-") as tmp:
         tmp = Path(tmp)
-        start = time.perf_counter()
-        python, env = install(tmp)
+        start, commit = time.perf_counter(), head()
+        python, env = install(tmp, commit)
         install_s = time.perf_counter() - start
         outside = tmp / "notebooks"
         where = subprocess.run([str(python), "-c", "import dtcart; print(dtcart.__file__)"], cwd=outside,
@@ -137,5 +142,5 @@ def run() -> dict:
                 row["stray_reprs"] = stray_reprs(nb)
             rows.append(row)
             print(json.dumps(row), flush=True)
-    return {"rows": rows, "install_s": install_s, "dtcart": where.replace(str(tmp), "<tmp>"),
+    return {"rows": rows, "commit": commit, "install_s": install_s, "dtcart": where.replace(str(tmp), "<tmp>"),
             "passed": all(row["passed"] for row in rows)}
