@@ -35,13 +35,15 @@ def cache_path(root: Path) -> Path:
 
 
 def engine_hash() -> str:
-    """SHA-256 over the source files of the dtcart package (found without importing it)."""
+    """SHA-256 over the dtcart package's sources and the data it ships (its records and the live
+    element's script), found without importing it."""
     spec = importlib.util.find_spec("dtcart")
     if spec is None or not spec.submodule_search_locations:
         raise ImportError("dtcart is not installed: pip install -e . from the repository root")
     root = Path(list(spec.submodule_search_locations)[0]).resolve()
     digest = hashlib.sha256()
-    for path in sorted(root.rglob("*.py")):
+    files = (p for p in root.rglob("*") if p.suffix in (".py", ".json", ".js", ".css"))
+    for path in sorted(files):
         digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
 
