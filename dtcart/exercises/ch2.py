@@ -57,9 +57,9 @@ def check_exercise_2_1(gain_range) -> str:
     shown = f"data.make_dataset(gain_range=({low:g}, {high:g}))"
     ds = call(lambda: data.make_dataset(gain_range=(low, high)), (), shown)
     mix = return_mix(ds.returns)
-    said = (f"with gains from {low:.4g} to {high:.4g} N/rad the 1000 episodes "
-            f"(seed 0) are {mix[0]:.0%} short failures, {mix[1]:.0%} "
-            f"middling and {mix[2]:.0%} solved")
+    said = (f"with gains from {low:.4g} to {high:.4g} N/rad the 1000 "
+            f"episodes (seed 0) are {mix[0]:.0%} short failures, "
+            f"{mix[1]:.0%} middling and {mix[2]:.0%} solved")
     if np.abs(mix - 1 / 3).max() > MIX_TOLERANCE:
         raise Wrong(f"{said}; each kind should make up "
                     f"{1 / 3 - MIX_TOLERANCE:.0%} to "
