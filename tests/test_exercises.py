@@ -456,3 +456,12 @@ def test_every_chapter_ends_with_its_exercises(name, section, checks):
                          markdown), name
     clobbered = _assigned(starters) & _assigned(solutions)
     assert not clobbered, f"{name}: the solutions rebind {clobbered}"
+
+
+def test_an_installed_dtcart_has_its_exercises():
+    """pyproject.toml lists dtcart.exercises beside dtcart: a non-editable
+    install (Colab's) ships only the packages listed."""
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert "dtcart.exercises" in config["tool"]["setuptools"]["packages"]
