@@ -405,8 +405,8 @@ passed = check_exercise_4_2(previous_head())
 
 # %% tags=["hide-cell"] jupyter={"source_hidden": true} mystnb={"code_prompt_show": "Show the solution", "code_prompt_hide": "Hide the solution"}
 # Query i is e_(i-1) scaled up, key j is e_j: the score of key i - 1 is
-# 30 / sqrt(8) and every other score 0, so the softmax puts 0.999 of the
-# weight on i - 1. Values and output hand the token over unchanged.
+# 30 / sqrt(8) and every other score 0, so the softmax puts nearly all of
+# the weight on i - 1. Values and output hand the token over unchanged.
 display(show_source(exercises.previous_token_head, docstring=False))
 assert check_exercise_4_2(exercises.previous_token_head())
 

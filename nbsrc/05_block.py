@@ -796,8 +796,8 @@ assert exercises.block_parameters(32) == 12_704
 # changes when input token $j$ does, for one sequence `x` of shape `(1, T, d)`. The check tries
 # `MLP(8)`, `Block(8, 2)`, `MultiHeadAttention(8, 2, causal=False)` and a layer that hands each token
 # its predecessor: predict their maps before you run it. The starter takes one gradient of the sum of
-# every output, which lumps the outputs together; autograd can keep them apart
-# (`torch.autograd.grad` per output token, or `torch.autograd.functional.jacobian`).
+# every output, which lumps the outputs together; `torch.autograd.functional.jacobian(layer, x)` keeps
+# every output feature apart.
 
 # %%
 def token_dependence(layer, x):
