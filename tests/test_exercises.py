@@ -73,6 +73,9 @@ def test_2_1_balanced_log():
 def test_2_1_return_mix_and_the_book_gains():
     mix = ex.return_mix([30, 99, 100, 499, 500, 500])
     assert np.allclose(mix, [2 / 6, 2 / 6, 2 / 6])
+    for bad in ("many", [], [[100, 500]]):
+        with pytest.raises((TypeError, ValueError), match="returns"):
+            ex.return_mix(bad)
     default = inspect.signature(data.make_dataset).parameters["gain_range"]
     assert ex.ch2.BOOK_GAINS == default.default
 

@@ -19,8 +19,15 @@ BOOK_GAINS = (14.0, 26.0)  # N/rad, data.make_dataset's default gain_range
 
 def return_mix(returns):
     """Shares of short failures (return below 100), middling episodes (100 to
-    499) and solved ones (500) among ``returns``, as Chapter 2 counts them."""
-    returns = np.asarray(returns)
+    499) and solved ones (500) among ``returns`` (N,) [steps], as Chapter 2
+    counts them."""
+    try:
+        returns = np.asarray(returns, dtype=np.float64)
+    except (TypeError, ValueError) as err:
+        raise TypeError("returns must be an (N,) array of numbers") from err
+    if returns.ndim != 1 or returns.size == 0:
+        raise ValueError(f"returns must be a non-empty (N,) array, got shape "
+                         f"{returns.shape}")
     return np.array([np.mean(returns < 100),
                      np.mean((returns >= 100) & (returns < 500)),
                      np.mean(returns >= 500)])
