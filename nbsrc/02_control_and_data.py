@@ -802,12 +802,15 @@ print(
 # ## Exercises
 #
 # Each exercise has a starter cell that runs as it stands, a check from `dtcart.exercises` that prints
-# PASS or FAIL and says what it expected on which input, and a solution behind a toggle. Edit the
-# starter and run it until the check passes; then open the solution.
+# PASS or FAIL and says what it expected on which input, and a collapsed solution that shows the code of
+# one. Edit the starter and run it until the check passes; then open the solution.
 #
-# **Exercise 2.1: the return-to-go.** Write `my_returns_to_go(rewards)`, the return-to-go {eq}`ch2-rtg`
-# along the last axis of `rewards (..., T)`. The check tries a padded episode, rewards that are not all
-# 1, and a batch of two episodes.
+# **Exercise 2.1: a log in thirds.** The shares printed above are uneven: every gain beyond the drift's
+# reach gives a solved episode, and the book's range, 14 to 26 N/rad, holds plenty of such gains. Choose a
+# `gain_range=(low, high)` for `data.make_dataset` whose 1000 episodes (seed 0, the default) are short
+# failures, middling and solved episodes in thirds: each kind within 5 percentage points of a third. The
+# right panel of {numref}`fig-ch2-returns` shows which gains give which kind, and the gains are drawn
+# uniformly from the range.
 
 # %%
 from IPython.display import display
@@ -820,21 +823,22 @@ from dtcart.exercises import (
     check_exercise_2_4,
 )
 
-
-def my_returns_to_go(rewards):
-    """R_t = r_t + ... + r_(T-1) along the last axis of rewards (..., T)."""
-    return np.cumsum(rewards, axis=-1)  # the rewards so far: the wrong way
-
-
-passed = check_exercise_2_1(my_returns_to_go)
+gain_range = (14.0, 26.0)  # your (low, high) [N/rad]; the book's to start
+passed = check_exercise_2_1(gain_range)
 
 # %% [markdown]
-# Solution:
+# Solution (click the collapsed cell below to show it):
 
-# %% tags=["hide-cell"]
-# data.returns_to_go, shown in the section above, flips the time axis, sums,
-# and flips back
-assert check_exercise_2_1(data.returns_to_go)
+# %% tags=["hide-cell"] jupyter={"source_hidden": true} mystnb={"code_prompt_show": "Show the solution", "code_prompt_hide": "Hide the solution"}
+# The gains are drawn uniformly, so a kind's share is the width of its
+# stretch of gains over the width of the range. The book's shares say where
+# the stretches meet; keep the middling stretch and give the short and the
+# solved stretches its width.
+display(show_source(exercises.balanced_gain_range, docstring=False))
+assert 14.0 <= ds.gains.min() and ds.gains.max() <= 26.0  # the book's range
+solution_range = exercises.balanced_gain_range(ds.returns, (14.0, 26.0))
+print("gain_range = ({:.1f}, {:.1f}) N/rad".format(*solution_range))
+assert check_exercise_2_1(solution_range)
 
 # %% [markdown]
 # **Exercise 2.2: a lighter pole.** Predict the critical gain $K^*$ of a cart-pole whose pole weighs
@@ -847,14 +851,16 @@ k_star_light = None  # your K* [N/rad]
 passed = check_exercise_2_2(k_star_light)
 
 # %% [markdown]
-# Solution:
+# Solution (click the collapsed cell below to show it):
 
-# %% tags=["hide-cell"]
-# K* = (M + m) g = (1 + 0.5) kg * 9.8 m/s^2; as in the sweep above, half of
-# the starts fall at a gain within 3% of it
-k_star_light = control.critical_gain(exercises.LIGHT_POLE)
-assert abs(k_star_light - 14.7) < 1e-12
-assert check_exercise_2_2(k_star_light)
+# %% tags=["hide-cell"] jupyter={"source_hidden": true} mystnb={"code_prompt_show": "Show the solution", "code_prompt_hide": "Hide the solution"}
+# K* = (M + m) g, with the cart's 1 kg and the pole's 0.5 kg: 14.7 N/rad.
+# As in the sweep above, half of the starts fall within 3% of it.
+light = exercises.LIGHT_POLE
+solution_k_star = (light.cart_mass + light.pole_mass) * light.gravity
+assert abs(solution_k_star - 14.7) < 1e-12
+assert abs(solution_k_star - control.critical_gain(light)) < 1e-12
+assert check_exercise_2_2(solution_k_star)
 
 # %% [markdown]
 # **Exercise 2.3: damping.** Nothing in $u = K\theta$ takes energy out of the swing. Add a damping
@@ -875,35 +881,29 @@ k_min_damped = None  # your smallest K [N/rad], to 0.1
 passed = check_exercise_2_3(k_min_damped)
 
 # %% [markdown]
-# ```{admonition} Solution
-# :class: dropdown
-#
-# A bisection over the gains (the cell below) finds 24.4 N/rad: damping makes the drift *worse*. Repeat
-# the momentum argument of {eq}`ch2-drift` with the damping term: integrate the linearised pole equation
-# $l_\text{eff}\ddot\theta = g\theta - (K\theta + D\dot\theta)/(M+m)$ until the damped pole comes to rest,
-# and add the push $\int u\,dt$ to the momentum. The cart's final speed is
-#
-# $$
-# \dot x_\infty = \dot x_0 + \dot\theta_0\left(\frac{ml}{M+m} + \frac{K\,l_\text{eff}}{K - K^*}\right)
-# + \frac{D\,g\,\theta_0}{K - K^*} .
-# $$
-#
-# The last term is new: the damping ends the swing before its pushes one way and the other can cancel,
-# so now the initial lean sends the cart off too, and only a larger $K$ makes up for it. At $K = 26$ the
-# formula gives the cart's speed over the last 5 s of all 200 episodes to within 0.005 m/s.
-# ```
+# Solution (click the collapsed cell below to show it):
 
-# %% tags=["hide-cell"]
+# %% tags=["hide-cell"] jupyter={"source_hidden": true} mystnb={"code_prompt_show": "Show the solution", "code_prompt_hide": "Hide the solution"}
+# A bisection over the gains finds 24.4 N/rad: damping makes the drift
+# *worse*. Repeat the momentum argument of the drift section with the
+# damping term: integrate l_eff theta'' = g theta - (K theta + D theta')
+# / (M + m) until the damped pole comes to rest, and add the push, the
+# integral of u dt, to the momentum. The cart's final speed is
+#   x'_inf = x'_0 + theta'_0 (m l / (M + m) + K l_eff / (K - K*))
+#            + D g theta_0 / (K - K*).
+# The last term is new: the damping ends the swing before its pushes one way
+# and the other can cancel, so now the initial lean sends the cart off too,
+# and only a larger K makes up for it. At K = 26 the formula gives the cart's
+# speed over the last 5 s of all 200 episodes to within 0.005 m/s.
 display(show_source(exercises.smallest_holding_gain, docstring=False))
 assert np.array_equal(sweep_starts, starts)
-k_min_damped = exercises.smallest_holding_gain(starts=sweep_starts)
-assert k_min_damped == 24.4 > k_all_solved
-assert check_exercise_2_3(k_min_damped)
-D = exercises.DAMPING
+solution_k_min = exercises.smallest_holding_gain(starts=sweep_starts)
+assert solution_k_min == 24.4 > k_all_solved
+assert check_exercise_2_3(solution_k_min)
 at_26 = control.rollout(damped(26.0), sweep_starts)
 late_speed = np.polyfit(times[250:], at_26.states[:, 250:, 2].T, 1)[0]
 final_speed = predicted_drift(26.0, sweep_starts) + (
-    D * params.gravity * sweep_starts[:, 0] / (26.0 - K_STAR)
+    exercises.DAMPING * params.gravity * sweep_starts[:, 0] / (26.0 - K_STAR)
 )
 assert at_26.solved.all() and np.abs(late_speed - final_speed).max() < 0.005
 
@@ -924,12 +924,14 @@ def centring(states):
 passed = check_exercise_2_4(centring)
 
 # %% [markdown]
-# Solution:
+# Solution (click the collapsed cell below to show it):
 
-# %% tags=["hide-cell"]
-# the gains place the four poles of the linearised closed loop near -1, -1.5,
-# -2 and -2.5 1/s (pole placement; an LQR design works as well): every term
-# has the sign of the theta term
+# %% tags=["hide-cell"] jupyter={"source_hidden": true} mystnb={"code_prompt_show": "Show the solution", "code_prompt_hide": "Hide the solution"}
+# The starter with the signs of the cart's terms turned over. A cart at
+# x > 0 must go toward -x; for that the pole must first lean toward -x, and
+# to tip it that way the cart is pushed toward +x: for x > 0 the force is
+# positive, as it is for theta > 0. Small gains on x and x_dot leave the
+# balancing to K = 30 and D = 5 and bring the cart home within the 10 s.
 display(show_source(exercises.centring_controller, docstring=False))
 print("gains on (theta, theta_dot, x, x_dot):", exercises.CENTRING_GAINS)
 assert check_exercise_2_4(exercises.centring_controller)

@@ -476,14 +476,16 @@ for causal in (False, True):
 # ## Exercises
 #
 # Each exercise has a starter cell that runs as it stands, a check from `dtcart.exercises` that prints
-# PASS or FAIL and says what it expected on which input, and a solution behind a toggle. Try them
-# without scrolling up: the solutions are this chapter's functions.
+# PASS or FAIL and says what it expected on which input, and a collapsed solution that shows the code of
+# one. Try them without scrolling up: the solutions are this chapter's functions.
 #
 # **Exercise 3.1: a softmax that never overflows.** The starter is the textbook form
 # {eq}`eq-ch3-softmax`. Make it pass: along the last axis, stable for logits of $\pm 1000$, weight 0 for
 # $-\infty$, and row by row for a batch.
 
 # %%
+from IPython.display import display
+
 from dtcart.exercises import (
     check_exercise_3_1,
     check_exercise_3_2,
@@ -501,10 +503,12 @@ with np.errstate(over="ignore", invalid="ignore"):  # the starter overflows
     passed = check_exercise_3_1(my_softmax)
 
 # %% [markdown]
-# Solution:
+# Solution (click the collapsed cell below to show it):
 
-# %% tags=["hide-cell"]
-# dtcart.attention.softmax, shown above: subtract each row's max first
+# %% tags=["hide-cell"] jupyter={"source_hidden": true} mystnb={"code_prompt_show": "Show the solution", "code_prompt_hide": "Hide the solution"}
+# dtcart.attention.softmax: subtract each row's largest logit first, so
+# that no exponential exceeds 1 (and exp(-inf) = 0 is still exact)
+display(show_source(softmax, docstring=False))
 assert check_exercise_3_1(softmax)
 
 # %% [markdown]
@@ -521,12 +525,16 @@ def my_causal_mask(T):
 passed = check_exercise_3_2(my_causal_mask)
 
 # %% [markdown]
-# Solution:
+# Solution (click the collapsed cell below to show it):
 
-# %% tags=["hide-cell"]
-# dtcart.attention.causal_mask keeps the lower triangle (np.tril) of a
-# boolean matrix of ones
-assert check_exercise_3_2(causal_mask)
+# %% tags=["hide-cell"] jupyter={"source_hidden": true} mystnb={"code_prompt_show": "Show the solution", "code_prompt_hide": "Hide the solution"}
+# Key j is allowed for query i where j <= i: the lower triangle, diagonal
+# included, of a boolean matrix of ones (dtcart.attention.causal_mask)
+def solution_causal_mask(T):
+    return np.tril(np.ones((T, T), dtype=bool))
+
+
+assert check_exercise_3_2(solution_causal_mask)
 
 # %% [markdown]
 # **Exercise 3.3: scaled attention.** Write `my_attention(Q, K, V, causal)`, returning
@@ -544,9 +552,11 @@ def my_attention(Q, K, V, causal=False):
 passed = check_exercise_3_3(my_attention)
 
 # %% [markdown]
-# Solution:
+# Solution (click the collapsed cell below to show it):
 
-# %% tags=["hide-cell"]
-# dtcart.attention.attention, shown above: np.swapaxes(K, -1, -2), the scale
-# 1 / sqrt(d_k), and -inf above the diagonal before the softmax
+# %% tags=["hide-cell"] jupyter={"source_hidden": true} mystnb={"code_prompt_show": "Show the solution", "code_prompt_hide": "Hide the solution"}
+# dtcart.attention.attention: np.swapaxes(K, -1, -2) transposes the last two
+# axes only, the scores are divided by sqrt(d_k), and -inf above the
+# diagonal gives those keys weight 0
+display(show_source(attention, docstring=False))
 assert check_exercise_3_3(attention)

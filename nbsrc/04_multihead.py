@@ -341,8 +341,8 @@ assert book_model.n_heads == 1 and book_model.n_layers == 2
 # ## Exercises
 #
 # Each exercise has a starter cell that runs as it stands, a check from `dtcart.exercises` that prints
-# PASS or FAIL and says what it expected on which input, and a solution behind a toggle. Edit the
-# starter and run it until the check passes; then open the solution.
+# PASS or FAIL and says what it expected on which input, and a collapsed solution that shows the code of
+# one. Edit the starter and run it until the check passes; then open the solution.
 #
 # **Exercise 4.1: split into heads.** Write `split_heads(x, n_heads)`, the reshape of
 # {eq}`eq-ch4-multihead`: `(B, T, d) -> (B, h, T, d/h)`, where head $i$ holds features
@@ -370,9 +370,11 @@ def split_heads(x, n_heads):
 passed = check_exercise_4_1(split_heads)
 
 # %% [markdown]
-# Solution:
+# Solution (click the collapsed cell below to show it):
 
-# %% tags=["hide-cell"]
+# %% tags=["hide-cell"] jupyter={"source_hidden": true} mystnb={"code_prompt_show": "Show the solution", "code_prompt_hide": "Hide the solution"}
+# Cut each token's features into h slices first, (B, T, h, d/h), then swap
+# the token and head axes: MultiHeadAttention's own split
 display(show_source(exercises.split_heads, docstring=False))
 assert check_exercise_4_1(exercises.split_heads)
 
@@ -398,15 +400,18 @@ def previous_head():
 passed = check_exercise_4_2(previous_head())
 
 # %% [markdown]
-# Solution:
+# Solution (click the collapsed cell below to show it):
 
-# %% tags=["hide-cell"]
+# %% tags=["hide-cell"] jupyter={"source_hidden": true} mystnb={"code_prompt_show": "Show the solution", "code_prompt_hide": "Hide the solution"}
+# Query i is e_(i-1) scaled up, key j is e_j: the score of key i - 1 is
+# 30 / sqrt(8) and every other score 0, so the softmax puts nearly all of
+# the weight on i - 1. Values and output hand the token over unchanged.
 display(show_source(exercises.previous_token_head, docstring=False))
 assert check_exercise_4_2(exercises.previous_token_head())
 
 # %% [markdown]
-# **Exercise 4.3: when do the scores cost more?** The table above has the projections far ahead of the
-# scores at $T = 60$. Predict the context length $T$, in tokens, at which the score and mixing FLOPs of
+# **Exercise 4.3: when do the scores cost more?** The table above has the projections ahead of the
+# scores, about two to one, at $T = 30$. Predict the context length $T$, in tokens, at which the score and mixing FLOPs of
 # {eq}`eq-ch4-flops` equal the projection FLOPs, for $d = 128$. The check counts both with
 # `attention_cost`, which agreed with PyTorch's FLOP counter above, and wants your $T$ within 1%.
 
@@ -415,11 +420,19 @@ crossover_tokens = None  # your T [tokens]
 passed = check_exercise_4_3(crossover_tokens)
 
 # %% [markdown]
-# Solution:
+# Solution (click the collapsed cell below to show it):
 
-# %% tags=["hide-cell"]
-# 8 T d^2 = 4 T^2 d at T = 2d = 256 tokens, whatever the number of heads. For
-# the book's Decision Transformer (d = 32) the crossing is at 64 tokens, and
-# its context is 30 tokens (10 steps of 3): its projections cost more
-assert check_exercise_4_3(2 * 128)
-assert 3 * DEFAULT_MODEL.context < 2 * DEFAULT_MODEL.d_model == 64
+# %% tags=["hide-cell"] jupyter={"source_hidden": true} mystnb={"code_prompt_show": "Show the solution", "code_prompt_hide": "Hide the solution"}
+# 8 T d^2 = 4 T^2 d at T = 2d, whatever the number of heads: 256 tokens for
+# d = 128. For the book's Decision Transformer (d = 32) the crossing is at
+# 64 tokens, and its context is 30 tokens (10 steps of 3): its projections
+# cost more.
+solution_tokens = 2 * exercises.CROSSOVER_WIDTH
+assert solution_tokens == 256
+assert check_exercise_4_3(solution_tokens)
+T_book = 3 * DEFAULT_MODEL.context  # tokens
+assert T_book == 30 < 2 * DEFAULT_MODEL.d_model == 64
+book_cost = attention_cost(DEFAULT_MODEL.d_model, 1, T_book)
+scores_cost = book_cost["score_flops"] + book_cost["mix_flops"]
+# the table, at T = 30: the projections cost about twice the scores
+assert round(book_cost["projection_flops"] / scores_cost) == 2

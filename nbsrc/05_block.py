@@ -724,8 +724,8 @@ with torch.no_grad():
 # ## Exercises
 #
 # Each exercise has a starter cell that runs as it stands, a check from `dtcart.exercises` that prints
-# PASS or FAIL and says what it expected on which input, and a solution behind a toggle. Edit the
-# starter and run it until the check passes; then open the solution.
+# PASS or FAIL and says what it expected on which input, and a collapsed solution that shows the code of
+# one. Edit the starter and run it until the check passes; then open the solution.
 #
 # **Exercise 5.1: LayerNorm by hand.** Write `my_layer_norm(x)`, equation {eq}`eq-ch5-layernorm` with
 # $\gamma = 1$ and $\beta = 0$ for a tensor of tokens `(..., d)`: what `nn.LayerNorm(d)` computes when it
@@ -752,9 +752,11 @@ def my_layer_norm(x, eps=1e-5):
 passed = check_exercise_5_1(my_layer_norm)
 
 # %% [markdown]
-# Solution:
+# Solution (click the collapsed cell below to show it):
 
-# %% tags=["hide-cell"]
+# %% tags=["hide-cell"] jupyter={"source_hidden": true} mystnb={"code_prompt_show": "Show the solution", "code_prompt_hide": "Hide the solution"}
+# The statistics of each token's own d features (dim=-1), and the biased
+# variance (divided by d, not d - 1), as torch's LayerNorm computes it
 display(show_source(exercises.layer_norm, docstring=False))
 assert check_exercise_5_1(exercises.layer_norm)
 
@@ -773,9 +775,9 @@ def my_block_parameters(d):
 passed = check_exercise_5_2(my_block_parameters)
 
 # %% [markdown]
-# Solution:
+# Solution (click the collapsed cell below to show it):
 
-# %% tags=["hide-cell"]
+# %% tags=["hide-cell"] jupyter={"source_hidden": true} mystnb={"code_prompt_show": "Show the solution", "code_prompt_hide": "Hide the solution"}
 # attention 4 (d^2 + d); MLP d -> 4d -> d: 4 d^2 + 4 d + 4 d^2 + d; two
 # LayerNorms, a gain and a bias each: 4 d. At the book's d = 32: 12,704
 display(show_source(exercises.block_parameters, docstring=False))
@@ -783,29 +785,37 @@ assert check_exercise_5_2(exercises.block_parameters)
 assert exercises.block_parameters(32) == 12_704
 
 # %% [markdown]
-# **Exercise 5.3: remove the residuals.** `gradient_at_input` below measures how much of the probe's
-# gradient reaches the input of a post-LN stack of 16 blocks, built as in the experiment above (seed 0,
-# $d = 16$, 2 heads). Give it a switch for the residual connections, and find how many times more
-# gradient reaches the input with them than without.
+# **Exercise 5.3: who reads whom.** Attention moves information between tokens, the MLP and LayerNorm
+# work on each token alone, and the causal mask hides the future. See all three at once: write
+# `token_dependence(layer, x)`, a `(T, T)` boolean map that is True where output token $i$ of `layer(x)`
+# changes when input token $j$ does, for one sequence `x` of shape `(1, T, d)`. The check tries
+# `MLP(8)`, `Block(8, 2)`, `MultiHeadAttention(8, 2, causal=False)` and a layer that hands each token
+# its predecessor: predict their maps before you run it. The starter takes one gradient of the sum of
+# every output, which lumps the outputs together; `torch.autograd.functional.jacobian(layer, x)` keeps
+# every output feature apart.
 
 # %%
-def gradient_at_input(depth=16, seed=0):
-    """||dL/dx0|| through `depth` post-LN blocks of width 16."""
-    torch.manual_seed(seed)
-    x0 = torch.randn(16, 8, 16)
-    stack = nn.Sequential(*[Block(16, 2) for _ in range(depth)])
-    return input_gradient_norm(stack, x0, seed=seed)
+def token_dependence(layer, x):
+    """(T, T) bool: True where output token i of layer(x) reads input j."""
+    x = x.detach().clone().requires_grad_(True)
+    layer(x).sum().backward()  # one gradient for every output at once
+    read = x.grad[0].abs().sum(dim=-1) > 0  # (T,): read by some output
+    return read.expand(len(read), -1).numpy()  # the same row for every i
 
 
-gradient_ratio = None  # with residuals / without, at depth 16
-passed = check_exercise_5_3(gradient_ratio)
+passed = check_exercise_5_3(token_dependence)
 
 # %% [markdown]
-# Solution:
+# Solution (click the collapsed cell below to show it):
 
-# %% tags=["hide-cell"]
-display(show_source(exercises.gradient_ratio, docstring=False))
-gradient_ratio = exercises.gradient_ratio()
-print(f"16 blocks: {gradient_ratio:.0f} times more gradient with residuals")
-assert gradient_ratio > 10
-assert check_exercise_5_3(gradient_ratio)
+# %% tags=["hide-cell"] jupyter={"source_hidden": true} mystnb={"code_prompt_show": "Show the solution", "code_prompt_hide": "Hide the solution"}
+# The Jacobian holds every d out[0, i, k] / d x[0, j, l]: output i reads
+# input j where any of them is not 0. One gradient per output token of the
+# sum of its features would not do: a post-LN block ends with a LayerNorm,
+# whose outputs always sum to 0. The MLP reads each token alone, the causal
+# block every token up to its own:
+display(show_source(exercises.token_dependence, docstring=False))
+assert check_exercise_5_3(exercises.token_dependence)
+probe_x = torch.randn(1, 5, 8, generator=torch.Generator().manual_seed(0))
+for name, layer in (("MLP(8)", MLP(8)), ("Block(8, 2)", Block(8, 2))):
+    print(f"{name}:\n{exercises.token_dependence(layer, probe_x).astype(int)}")

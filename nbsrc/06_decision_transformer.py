@@ -945,8 +945,9 @@ print(
 # ## Exercises
 #
 # Each exercise has a starter cell that runs as it stands, a check from `dtcart.exercises` that prints
-# PASS or FAIL and says what it expected on which input, and a solution behind a toggle. They reuse
-# this chapter's model (`dt_model`) and starts (`eval_starts`), so nothing needs training again.
+# PASS or FAIL and says what it expected on which input, and a collapsed solution that shows the code of
+# one. They reuse this chapter's model (`dt_model`), starts (`eval_starts`) and sweep, so nothing needs
+# training again.
 #
 # **Exercise 6.1: a late controller, without a transformer.** The training section claimed that a
 # controller that leans on its last force is a late one, and a worse one. Test it on the heuristic.
@@ -965,6 +966,7 @@ from dtcart.exercises import (
     check_exercise_6_1,
     check_exercise_6_2,
     check_exercise_6_3,
+    check_exercise_6_4,
 )
 
 display(show_source(exercises.lagged_heuristic, docstring=False))
@@ -972,14 +974,16 @@ c_largest = None  # your c, a multiple of 0.05
 passed = check_exercise_6_1(c_largest)
 
 # %% [markdown]
-# Solution:
+# Solution (click the collapsed cell below to show it):
 
-# %% tags=["hide-cell"]
-# every share at once, as one batch of 20 x 60 episodes
+# %% tags=["hide-cell"] jupyter={"source_hidden": true} mystnb={"code_prompt_show": "Show the solution", "code_prompt_hide": "Hide the solution"}
+# Every share at once, as one batch of 20 x 60 episodes: c = 0.3 is the
+# largest that holds, and its copy coefficient is 0.3 indeed
 display(show_source(exercises.largest_holding_lag, docstring=False))
-c_largest = exercises.largest_holding_lag(eval_starts)
-assert check_exercise_6_1(c_largest)
+solution_c = exercises.largest_holding_lag(eval_starts)
+assert check_exercise_6_1(solution_c)
 lagged_run = control.rollout(exercises.lagged_heuristic(0.3), eval_starts)
+assert solution_c == 0.3
 assert abs(evaluate.copy_coefficient(lagged_run) - 0.3) < 1e-9
 
 # %% [markdown]
@@ -1001,11 +1005,14 @@ def my_copy_coefficient(run):
 passed = check_exercise_6_2(my_copy_coefficient)
 
 # %% [markdown]
-# Solution:
+# Solution (click the collapsed cell below to show it):
 
-# %% tags=["hide-cell"]
-# evaluate.copy_coefficient, shown above, keeps only the steps 1 .. L - 1 of
-# each episode with a mask
+# %% tags=["hide-cell"] jupyter={"source_hidden": true} mystnb={"code_prompt_show": "Show the solution", "code_prompt_hide": "Hide the solution"}
+# evaluate.copy_coefficient: the starter's fit on the steps each episode
+# took only. `steps`, (N, T - 1), is True where 1 <= t < L, computed as
+# np.arange(1, T)[None, :] < run.lengths[:, None] (and refused if fewer
+# than two steps are left to fit two coefficients).
+display(show_source(evaluate.copy_coefficient, docstring=False))
 assert check_exercise_6_2(evaluate.copy_coefficient)
 
 # %% [markdown]
@@ -1019,15 +1026,50 @@ zero_target_steps = None  # your predicted mean return at target 0 [steps]
 passed = check_exercise_6_3(zero_target_steps, dt_model)
 
 # %% [markdown]
-# ```{admonition} Solution
-# :class: dropdown
-#
-# Not 0: asked for 0, the model plays about as short as the shortest episodes in its log (the shortest
-# lasts 30 steps, and 63 of the 1000 end before step 50). Nothing in the log shows how to end an episode
-# sooner, so the model cannot: the lower end of "it cannot do better than the behaviours in its log".
-# The cell below asks for 0 and checks a prediction of 45 steps.
-# ```
+# Solution (click the collapsed cell below to show it):
 
-# %% tags=["hide-cell"]
+# %% tags=["hide-cell"] jupyter={"source_hidden": true} mystnb={"code_prompt_show": "Show the solution", "code_prompt_hide": "Hide the solution"}
+# Not 0: asked for 0, the model plays about as short as the shortest
+# episodes in its log (the shortest lasts 30 steps, and 63 of the 1000 end
+# before step 50). Nothing in the log shows how to end an episode sooner,
+# so the model cannot: the lower end of "it cannot do better than the
+# behaviours in its log". A prediction of 45 steps passes; the check plays:
+display(show_source(exercises.zero_target_return, docstring=False))
 assert ds.returns.min() == 30 and np.sum(ds.returns < 50) == 63
 assert check_exercise_6_3(45.0, dt_model)
+
+# %% [markdown]
+# **Exercise 6.4: a calibrated dial.** The dial's marks are returns: asked for 300, the model aims at
+# 300 steps, and {numref}`fig-ch6-sweep` shows how close it lands. Say you want a mean of 250 steps
+# exactly. Write `calibrated_target(wanted, targets, achieved)`: the target to ask for, read off the
+# measured curve backwards, by linear interpolation between the two targets whose mean achieved returns
+# lie either side of `wanted`. As in the sweep above, `targets` has shape `(G,)` and `achieved` `(G, N)`,
+# the returns of N starts at each target; the means rise with the target. The check tries two made-up
+# dials, one that falls short of its targets and one that overshoots them; the starter trusts the marks.
+
+# %%
+def calibrated_target(wanted, targets, achieved):
+    """The target [steps] at which the mean achieved return is wanted."""
+    return wanted  # the dial's mark, as if the model always hit it
+
+
+passed = check_exercise_6_4(calibrated_target)
+
+# %% [markdown]
+# Solution (click the collapsed cell below to show it):
+
+# %% tags=["hide-cell"] jupyter={"source_hidden": true} mystnb={"code_prompt_show": "Show the solution", "code_prompt_hide": "Hide the solution"}
+# np.interp(x, xp, fp) reads a rising curve fp(xp) at x. Read backwards, the
+# mean achieved returns are the xp and the targets the fp. Turned to the
+# calibrated target, the model lands as close to 250 as the curve is
+# straight between the marks either side, 200 and 300: where it bends, a
+# sweep of finer targets there would do better.
+display(show_source(exercises.calibrated_target, docstring=False))
+assert check_exercise_6_4(exercises.calibrated_target)
+rising = slice(0, 5)  # targets 100 to 500, whose means rise (asserted above)
+dial = exercises.calibrated_target(250.0, sweep_targets[rising],
+                                   achieved[rising])
+assert 200 < dial < 300
+dialled = evaluate.rollout_dt(dt_model, dial, eval_starts).returns.mean()
+print(f"asked for {dial:.1f} (the straight line between 200 and 300 says "
+      f"250): a mean of {dialled:.1f} steps")

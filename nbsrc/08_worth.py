@@ -641,9 +641,10 @@ print(f"this chapter ran in {notebook_seconds:.0f} s")
 # ## Exercises
 #
 # Each exercise has a starter cell that runs as it stands, a check from `dtcart.exercises` that prints
-# PASS or FAIL and says what it expected on which input, and a solution behind a toggle.
+# PASS or FAIL and says what it expected on which input, and a collapsed solution that shows the code of
+# one. Edit the starter and run it until the check passes; then open the solution.
 #
-# **Exercise 7.1: the countdown.** Write `my_rvs_policy(model, target_return)`: the return-conditioned
+# **Exercise 8.1: the countdown.** Write `my_rvs_policy(model, target_return)`: the return-conditioned
 # MLP of {ref}`sec-ch7-learners` as a policy, a function from a batch of states, shape $(N, 4)$, to
 # one force per state in newtons, shape $(N,)$. The
 # network takes $[\theta, \dot\theta, x, \dot x, \hat R_t]$, as a float32 tensor of shape $(N, 5)$; the
@@ -652,8 +653,10 @@ print(f"this chapter ran in {notebook_seconds:.0f} s")
 # forces. The starter forgets the countdown.
 
 # %%
+from IPython.display import display
+
 from dtcart import exercises
-from dtcart.exercises import check_exercise_7_1, check_exercise_7_2
+from dtcart.exercises import check_exercise_8_1, check_exercise_8_2
 
 
 def my_rvs_policy(model, target_return):
@@ -667,17 +670,19 @@ def my_rvs_policy(model, target_return):
     return act
 
 
-passed = check_exercise_7_1(my_rvs_policy, rvs_model)
+passed = check_exercise_8_1(my_rvs_policy, rvs_model)
 
 # %% [markdown]
-# Solution:
+# Solution (click the collapsed cell below to show it):
 
-# %% tags=["hide-cell"]
+# %% tags=["hide-cell"] jupyter={"source_hidden": true} mystnb={"code_prompt_show": "Show the solution", "code_prompt_hide": "Hide the solution"}
+# The return-to-go lives outside the step, in the policy's closure: it
+# starts at the target and drops by 1 after each call (R_(t+1) = R_t - r_t)
 display(show_source(exercises.rvs_policy, docstring=False))
-assert check_exercise_7_1(exercises.rvs_policy, rvs_model)
+assert check_exercise_8_1(exercises.rvs_policy, rvs_model)
 
 # %% [markdown]
-# **Exercise 7.2: luck, or the controller?** With shoves of 0.5 N the log's best controller,
+# **Exercise 8.2: luck, or the controller?** With shoves of 0.5 N the log's best controller,
 # $u = 26\,\theta$, lost nearly a third of its episodes in {numref}`fig-ch7-luck` (and the solution
 # shows it losing as many to the shoves below). Exercise 2.4's
 # centring controller, $u = k \cdot s$, also feeds back the cart's position and speed. Predict the share
@@ -686,21 +691,23 @@ assert check_exercise_7_1(exercises.rvs_policy, rvs_model)
 
 # %%
 share_predicted = None  # your prediction, a share in [0, 1]
-passed = check_exercise_7_2(share_predicted)
+passed = check_exercise_8_2(share_predicted)
 
 # %% [markdown]
-# ```{admonition} Solution
-# :class: dropdown
-#
-# All of them. The heuristic's lost episodes were not bad luck in any deep sense: it does not control
-# the cart's position, so the shoves walk the cart off the track. A controller that feeds back $x$ and
-# $\dot x$ shrugs the same shoves off. Luck in a return is always luck *for a given policy*; the
-# policies in the log decide how much of the return the world can take away. The cell below plays both.
-# ```
+# Solution (click the collapsed cell below to show it):
 
-# %% tags=["hide-cell"]
+# %% tags=["hide-cell"] jupyter={"source_hidden": true} mystnb={"code_prompt_show": "Show the solution", "code_prompt_hide": "Hide the solution"}
+# All of them. The heuristic's lost episodes were not bad luck in any deep
+# sense: it does not control the cart's position, so the shoves walk the
+# cart off the track. A controller that feeds back x and x_dot shrugs the
+# same shoves off. Luck in a return is always luck *for a given policy*;
+# the policies in the log decide how much of the return the world can take
+# away. Both played:
 display(show_source(exercises.pushed_share, docstring=False))
 heuristic_share = exercises.pushed_share(control.heuristic(26.0))
-print(f"u = 26 theta: {heuristic_share:.2f}")
+solution_share = exercises.pushed_share()
+print(f"u = 26 theta holds {heuristic_share:.2f}, the centring controller "
+      f"{solution_share:.2f}")
 assert 0.25 < 1 - heuristic_share < 0.4  # "about a third" lost
-assert check_exercise_7_2(exercises.pushed_share())
+assert solution_share == 1.0
+assert check_exercise_8_2(solution_share)
