@@ -130,10 +130,18 @@
         w[name] = Float64Array.from(flat.subarray(off, off + size));
       }
       this.w = w;
+      this.blocks = [];  // each block's weights, by their torch names
+      for (let b = 0; b < spec.config.n_layers; b++) {
+        const block = {}, prefix = "blocks." + b + ".";
+        for (const name of Object.keys(w)) {
+          if (name.startsWith(prefix)) block[name.slice(prefix.length)] = w[name];
+        }
+        this.blocks.push(block);
+      }
       this.c = spec.config;
       this.eps = spec.eps;
       const d = this.c.d_model, n = 3 * this.c.context;
-      this.hidden = w["blocks.0.mlp.fc1.bias"].length;
+      this.hidden = this.blocks[0]["mlp.fc1.bias"].length;
       // work space for up to 3C tokens
       this.h = new Float64Array(n * d);
       this.x = new Float64Array(n * d);
@@ -182,7 +190,7 @@
       for (let b = 0; b < c.n_layers; b++) {
         // the last block: only the last token (s_k) is read
         const first = b === c.n_layers - 1 ? n - 1 : 0;
-        this.block("blocks." + b + ".", n, first);
+        this.block(this.blocks[b], n, first);
       }
       const last = (n - 1) * d;
       layerNorm(this.x, h, w["ln_f.weight"], w["ln_f.bias"], d, last, this.eps);
@@ -193,19 +201,19 @@
 
     // one pre-LN block on tokens 0..n-1, in place on this.h, outputs for
     // the queries first..n-1: h = h + attn(ln1(h)); h = h + mlp(ln2(h))
-    block(p, n, first) {
-      const w = this.w, d = this.c.d_model, h = this.h, x = this.x;
+    block(w, n, first) {
+      const d = this.c.d_model, h = this.h, x = this.x;
       const heads = this.c.n_heads, dh = d / heads, scale = 1 / Math.sqrt(dh);
       for (let t = 0; t < n; t++) {
-        layerNorm(x, h, w[p + "ln1.weight"], w[p + "ln1.bias"], d, t * d, this.eps);
-        linear(this.k, w[p + "attn.k_proj.weight"], w[p + "attn.k_proj.bias"],
+        layerNorm(x, h, w["ln1.weight"], w["ln1.bias"], d, t * d, this.eps);
+        linear(this.k, w["attn.k_proj.weight"], w["attn.k_proj.bias"],
           x, d, d, t * d, t * d);
-        linear(this.v, w[p + "attn.v_proj.weight"], w[p + "attn.v_proj.bias"],
+        linear(this.v, w["attn.v_proj.weight"], w["attn.v_proj.bias"],
           x, d, d, t * d, t * d);
       }
       const q = this.q, kk = this.k, v = this.v, a = this.a, s = this.scores;
       for (let t = first; t < n; t++) {
-        linear(q, w[p + "attn.q_proj.weight"], w[p + "attn.q_proj.bias"],
+        linear(q, w["attn.q_proj.weight"], w["attn.q_proj.bias"],
           x, d, d, t * d, t * d);
         for (let hd = 0; hd < heads; hd++) {
           const o = hd * dh;
@@ -227,14 +235,14 @@
             a[t * d + o + i] = sum / total;
           }
         }
-        linear(this.tmp, w[p + "attn.out_proj.weight"], w[p + "attn.out_proj.bias"],
+        linear(this.tmp, w["attn.out_proj.weight"], w["attn.out_proj.bias"],
           a, d, d, t * d, 0);
         for (let i = 0; i < d; i++) h[t * d + i] += this.tmp[i];
-        layerNorm(x, h, w[p + "ln2.weight"], w[p + "ln2.bias"], d, t * d, this.eps);
-        linear(this.m, w[p + "mlp.fc1.weight"], w[p + "mlp.fc1.bias"],
+        layerNorm(x, h, w["ln2.weight"], w["ln2.bias"], d, t * d, this.eps);
+        linear(this.m, w["mlp.fc1.weight"], w["mlp.fc1.bias"],
           x, d, this.hidden, t * d, 0);
         for (let i = 0; i < this.hidden; i++) this.m[i] = gelu(this.m[i]);
-        linear(this.tmp, w[p + "mlp.fc2.weight"], w[p + "mlp.fc2.bias"],
+        linear(this.tmp, w["mlp.fc2.weight"], w["mlp.fc2.bias"],
           this.m, this.hidden, d, 0, 0);
         for (let i = 0; i < d; i++) h[t * d + i] += this.tmp[i];
       }
