@@ -279,15 +279,18 @@
  outline:2px solid #1f77b4;outline-offset:2px}
 .dtcart-live .dl-dial{position:relative;flex:1 1 260px;min-width:220px}
 .dtcart-live .dl-dial input{width:100%;margin:0}
-.dtcart-live .dl-mark{position:absolute;top:22px;transform:translateX(-50%);
+.dtcart-live .dl-mark{position:absolute;top:30px;transform:translateX(-50%);
  font-size:12px;color:#b22;white-space:nowrap;pointer-events:none}
 .dtcart-live .dl-mark::before{content:"";position:absolute;left:50%;
- top:-8px;height:8px;border-left:2px solid #b22}
-.dtcart-live .dl-dialrow{margin-bottom:14px}
+ top:-12px;height:10px;border-left:2px solid #b22}
+.dtcart-live .dl-dialrow{margin-bottom:18px}
 .dtcart-live .dtcart-live-readout{font-variant-numeric:tabular-nums;
  margin-top:4px;min-height:1.4em}
 .dtcart-live .dl-outcome{font-weight:600}`;
 
+  // drawing sizes [CSS px]; the scene draws SCENE.scale px per metre
+  const SCENE = {width: 380, height: 200, scale: 70};
+  const TRACE = {width: 240, height: 200};
   const COLORS = {running: "#1f77b4", fell: "#d62728",
     "left the track": "#ff7f0e"};
 
@@ -345,8 +348,8 @@
         "aria-label": "the cart-pole; click beside the cart to push it"}, row);
       this.trace = el("canvas", {role: "img",
         "aria-label": "pole angle and force over the last 5 seconds"}, row);
-      this.sctx = setupCanvas(this.scene, 460, 210);
-      this.tctx = setupCanvas(this.trace, 270, 210);
+      this.sctx = setupCanvas(this.scene, SCENE.width, SCENE.height);
+      this.tctx = setupCanvas(this.trace, TRACE.width, TRACE.height);
       const controls = el("div", {class: "dl-row"}, box);
       this.playButton = el("button", {type: "button", "aria-label": "play",
         "aria-pressed": "false", text: "\u25B6 Play"}, controls);
@@ -356,13 +359,14 @@
         title: "push the cart toward +x for 0.1 s", text: "Shove \u2192"}, controls);
       const dial = el("div", {class: "dl-dial"}, controls);
       const spec = this.isDT
-        ? {label: "target return", min: 0, max: cfg.model.max_target, step: 10,
-           value: cfg.target}
+        ? {min: 0, max: cfg.model.max_target, step: 10, value: cfg.target}
         : cfg.gain;
-      const caption = el("label", {}, dial);
-      this.input = el("input", {type: "range", "aria-label": this.isDT ? "target return" : "gain K",
+      el("span", {"aria-hidden": "true",
+        text: this.isDT ? "target return [steps]" : "gain K [N/rad]"}, dial);
+      el("br", {}, dial);
+      this.input = el("input", {type: "range",
+        "aria-label": this.isDT ? "target return" : "gain K",
         min: spec.min, max: spec.max, step: spec.step, value: spec.value}, dial);
-      caption.textContent = this.isDT ? "target return [steps]" : "gain K [N/rad]";
       if (!this.isDT) {
         dial.classList.add("dl-dialrow");
         const mark = el("span", {class: "dl-mark",
@@ -383,7 +387,7 @@
       this.scene.addEventListener("click", event => {
         // a click left of the cart pushes it right, and the other way round
         const rect = this.scene.getBoundingClientRect();
-        const clicked = (event.clientX - rect.left) * 460 / rect.width;
+        const clicked = (event.clientX - rect.left) * SCENE.width / rect.width;
         this.shove(clicked < this.toPixels(this.episode.state[2]) ? 1 : -1);
       });
       this.input.addEventListener("input", () => this.dialMoved());
@@ -451,7 +455,7 @@
       this.felt.push(push);
     }
 
-    toPixels(x) { return 230 + x * 80; }  // 460 px for +-2.875 m
+    toPixels(x) { return SCENE.width / 2 + x * SCENE.scale; }
 
     draw() {
       this.drawScene();
@@ -460,8 +464,9 @@
     }
 
     drawScene() {
-      const ctx = this.sctx, e = this.episode, s = e.state, W = 460, H = 210;
-      const ground = 150, px = 80, lim = this.cfg.rules.x_limit;
+      const ctx = this.sctx, e = this.episode, s = e.state;
+      const W = SCENE.width, H = SCENE.height, ground = 140;
+      const px = SCENE.scale, lim = this.cfg.rules.x_limit;
       ctx.clearRect(0, 0, W, H);
       ctx.fillStyle = "#fff";
       ctx.fillRect(0, 0, W, H);
@@ -511,8 +516,8 @@
         ctx.fillStyle = COLORS[e.outcome] || "#2ca02c";
         ctx.font = "bold 15px system-ui,sans-serif";
         ctx.textAlign = "center";
-        ctx.fillText(e.outcome === "running" ? "" : "episode over: " + e.outcome +
-          " (return " + e.t + ")", W / 2, 24);
+        ctx.fillText("episode over: " + e.outcome + " (return " + e.t + ")",
+          W / 2, 46);
       }
     }
 
@@ -534,7 +539,7 @@
     }
 
     drawTrace() {
-      const ctx = this.tctx, e = this.episode, W = 270, H = 210;
+      const ctx = this.tctx, e = this.episode, W = TRACE.width, H = TRACE.height;
       const span = Math.round(5 / this.cfg.params.dt), t0 = Math.max(0, e.t - span);
       ctx.clearRect(0, 0, W, H);
       ctx.fillStyle = "#fff";
@@ -542,9 +547,9 @@
       const left = 44, right = W - 8, deg = 180 / Math.PI;
       const limit = this.cfg.rules.theta_limit * deg;
       const panels = [
-        {top: 16, bottom: 94, label: "θ [deg]", range: limit * 1.25, lines: [limit, -limit],
+        {top: 16, bottom: 90, label: "θ [deg]", range: limit * 1.25, lines: [limit, -limit],
          value: j => e.states[j][0] * deg, from: t0, to: e.t},
-        {top: 124, bottom: 194, label: "force [N]", lines: [0],
+        {top: 116, bottom: 184, label: "force [N]", lines: [0],
          range: Math.max(5, ...e.actions.slice(t0).map(Math.abs)) * 1.1,
          value: j => e.actions[j], from: t0, to: e.t - 1}];
       ctx.font = "11px system-ui,sans-serif";

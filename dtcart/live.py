@@ -206,7 +206,8 @@ def python_episode(model: DecisionTransformer, target, start,
     while not episodes.done:
         t = episodes.t
         rtg[0, t] = retarget.get(t, rtg[0, t])  # the dial, before a_t
-        window = context_window(episodes, rtg, t, model.config.context)
+        window = context_window(episodes, rtg, t, model.config.context,
+                                episodes.alive)
         force = model(*window)[:, -1, 0].double().numpy()  # a_t [N]
         episodes.advance(force)
         if t + 1 < episodes.max_steps:  # R_{t+1} = R_t - r_t
