@@ -110,11 +110,11 @@ def python_times() -> dict:
     torch.set_num_threads(1)
     try:
         with torch.inference_mode():
-            forward = best_time(lambda: model(*window), number=10, repeat=100)
+            forward = best_time(lambda: model(*window), repeat=300)
     finally:
         torch.set_num_threads(threads)
     state = np.array([0.02, 0.01, 0.0, 0.0])
-    step = best_time(lambda: physics.step(state, 1.0), number=100, repeat=100)
+    step = best_time(lambda: physics.step(state, 1.0), number=10, repeat=300)
     return {"forward_ms": 1e3 * forward, "physics_step_ms": 1e3 * step}
 
 
