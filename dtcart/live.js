@@ -606,10 +606,10 @@
     }
   }
 
-  // build the element in the node of id `id` (the HTML dtcart.live emits)
-  function mount(id, cfg) {
-    const box = document.getElementById(id);
+  // build the element in `box` (the <div> dtcart.live emits), once
+  function mount(box, cfg) {
     if (!box || box.dtcartLive) return box && box.dtcartLive;
+    box.textContent = "";  // the note shown where scripts do not run
     box.dtcartLive = new Live(box, cfg);
     return box.dtcartLive;
   }

@@ -174,9 +174,12 @@ def _html(config: dict) -> str:
     return (f'<div class="{LIVE_CLASS}" id="{element}" role="group" '
             f'aria-label="live cart-pole"><p>{note}</p></div>\n'
             f"<script>\n{script()}\n"
-            f'(function () {{ const box = document.getElementById("{element}");'
-            f' box.textContent = ""; window.dtcartLive.mount("{element}", '
-            f"{json.dumps(config)}); }})();\n</script>")
+            # the element beside this script, else by id (JupyterLab
+            # re-creates the script; Colab runs it in the output's frame)
+            f"(function (s) {{ const box = (s && s.parentNode && s.parentNode"
+            f'.querySelector("#{element}")) || document.getElementById('
+            f'"{element}"); window.dtcartLive.mount(box, '
+            f"{json.dumps(config)}); }})(document.currentScript);\n</script>")
 
 
 @torch.inference_mode()
