@@ -2,11 +2,13 @@
 
 One simulated step of the page (dtcart/live.js) with the book's architecture (train.DEFAULT_MODEL:
 d_model 32, 2 blocks, context 10), timed in headless Chromium (the system browser, as the tests
-drive it, network off) in blocks of 10 steps and over whole 500-step episodes: the model computes its force over the full
-window every step, and the heuristic's force is applied, so that no episode ends early and the
-windows stay full (the arithmetic does not depend on the weights' values, so an untrained model
-times the same as the trained one). Beside it, the same step in Python: one torch forward pass on
-one window, on one thread, and one ``physics.step``. Budget: 2 ms per step (real time needs 20 ms).
+drive it, network off), in blocks of 10 steps and over whole 500-step episodes. The model
+computes its force over the full window every step while the heuristic's force is applied, so no
+episode ends early and the windows stay full (the arithmetic does not depend on the weights'
+values: an untrained model times the same as the trained one). The step's cost is the best block
+of 10 steps (a shared machine only makes a block slower); whole episodes give the wall time.
+Beside it, the same step in Python: one torch forward pass on one window, one thread, and one
+``physics.step``, best of single calls. Budget: 2 ms per step (real time needs 20 ms).
 """
 
 from __future__ import annotations
@@ -99,8 +101,7 @@ def browser_times(rounds: int = 7) -> dict:
 
 def python_times() -> dict:
     """The same step in Python [ms]: a torch forward on one full window (one
-    thread) and one ``physics.step``, best of many short blocks as in the
-    browser."""
+    thread) and one ``physics.step``, the best of many short rounds."""
     torch.manual_seed(0)
     model = DecisionTransformer(config=DEFAULT_MODEL).eval()
     run = control.rollout(control.heuristic(25.0), [[0.02, 0.01, 0.0, 0.0]])

@@ -138,7 +138,7 @@ def _in_range(value, ends: tuple, name: str, unit: str) -> float:
         raise TypeError(f"{name} must be a real number [{unit}], "
                         f"got {type(value).__name__}")
     if not (math.isfinite(value) and ends[0] <= value <= ends[1]):
-        raise ValueError(f"{name} must lie in {ends[0]:g}..{ends[1]:g} "
+        raise ValueError(f"{name} must be finite, in {ends[0]:g}..{ends[1]:g} "
                          f"[{unit}], got {value!r}")
     return float(value)
 
@@ -200,12 +200,14 @@ def python_episode(model: DecisionTransformer, target, start,
         the ``(1, max_steps)`` returns-to-go the model read.
     """
     check_type(model, DecisionTransformer, "model")
-    episodes = EpisodeBatch(float_array(start, "start", "a (4,) state")
-                            .reshape(1, 4), params, max_steps)
-    retarget = dict(retarget or {})
+    start = float_array(start, "start", "a (4,) state")
+    if start.shape != (4,):
+        raise ValueError(f"start must have shape (4,), got {start.shape}")
+    episodes = EpisodeBatch(start[None], params, max_steps)
+    retarget = _check_retarget(retarget, episodes.max_steps)
     model.eval()
     rtg = np.zeros((1, episodes.max_steps))
-    rtg[0, 0] = target
+    rtg[0, 0] = _in_range(target, (-math.inf, math.inf), "target", "steps")
     while not episodes.done:
         t = episodes.t
         rtg[0, t] = retarget.get(t, rtg[0, t])  # the dial, before a_t
@@ -216,3 +218,22 @@ def python_episode(model: DecisionTransformer, target, start,
         if t + 1 < episodes.max_steps:  # R_{t+1} = R_t - r_t
             rtg[0, t + 1] = rtg[0, t] - episodes.rewards[0, t]
     return episodes.result(), rtg
+
+
+def _check_retarget(retarget, max_steps: int) -> dict:
+    """``retarget`` as ``{step: return-to-go}`` with int steps in
+    ``0..max_steps - 1`` and finite values, or raise naming ``retarget``."""
+    if retarget is None:
+        return {}
+    if not isinstance(retarget, dict):
+        raise TypeError("retarget must be a dict {step: return-to-go}, got "
+                        f"{type(retarget).__name__}")
+    checked = {}
+    for step, value in retarget.items():
+        if isinstance(step, bool) or not isinstance(step, (int, np.integer)) \
+                or not 0 <= step < max_steps:
+            raise ValueError(f"retarget's steps must be integers in "
+                             f"0..{max_steps - 1}, got {step!r}")
+        checked[int(step)] = _in_range(value, (-math.inf, math.inf),
+                                       "retarget's values", "steps")
+    return checked

@@ -199,3 +199,7 @@ def test_element_plays_shoves_and_answers_its_controls(page, tiny_model):
         live.cartpole(model=tiny_model, target=-1)
     with pytest.raises(TypeError, match="model"):
         live.cartpole(model=object())
+    with pytest.raises(ValueError, match="retarget"):
+        live.python_episode(tiny_model, 100.0, [0.0] * 4, retarget={500: 10.0})
+    with pytest.raises(ValueError, match="start"):
+        live.python_episode(tiny_model, 100.0, [0.0] * 3)
