@@ -7,6 +7,7 @@ random weights keeps it fast. Skipped with the reason when Playwright or Chromiu
 
 from __future__ import annotations
 
+import inspect
 import json
 
 import numpy as np
@@ -156,6 +157,9 @@ def test_played_episode_with_a_retarget_matches_python(page, tiny_model, one_thr
     assert np.abs(np.array(played["actions"]) - run.actions[0, :n]).max() <= 1e-4
     assert played["rtg"] == rtg[0, :n].tolist() and played["rtg"][at] == 40.0
     assert np.abs(np.array(played["states"]) - run.states[0, :n + 1]).max() <= 1e-5
+    if "retarget" in inspect.signature(evaluate.rollout_dt).parameters:  # issue 20 adds it
+        theirs = evaluate.rollout_dt(tiny_model, 300.0, [start], retarget={at: 40.0})
+        assert np.array_equal(theirs.actions, run.actions), "rollout_dt's retarget differs from the page's"
 
 
 def test_element_plays_shoves_and_answers_its_controls(page, tiny_model):
