@@ -8,6 +8,7 @@
     python -m benchmarks --seeds --ablation  # ... and for two other logs (about 20 minutes)
     python -m benchmarks --only worth    # Chapter 8's record: PPO, learners, scarce data, pushes (12 min)
     python -m benchmarks --only recipes  # could training take half the time? (15 min)
+    python -m benchmarks --only live     # the live cart-pole's step in Chromium (under a minute)
     python -m benchmarks --only physics  # one section (physics, rollouts, dt, seeds, notebooks, suite, build)
     python -m benchmarks --only outside  # every notebook, dtcart installed as Colab has it (slow)
     python -m benchmarks --json          # also record every number in dtcart/records.json (the
@@ -27,8 +28,8 @@ from dtcart import records
 
 from .timing import load, si, table
 
-SECTIONS = ("physics", "rollouts", "dt", "seeds", "worth", "recipes", "notebooks", "suite", "build",
-            "outside")
+SECTIONS = ("physics", "rollouts", "dt", "seeds", "worth", "recipes", "live", "notebooks", "suite",
+            "build", "outside")
 
 
 def report_physics(r: dict) -> str:
@@ -114,6 +115,16 @@ def report_recipes(r: dict) -> str:
                                      f"(goals: >= 95%, rising, <= 15%)")
 
 
+def report_live(r: dict) -> str:
+    py = r["python"]
+    return (f"Live cart-pole in Chromium {r['chromium']}: {r['step_ms']:.3f} ms per step (best block of 10; "
+            f"whole episodes {r['episode_step_ms']:.3f}, median {r['episode_step_ms_median']:.3f}; budget "
+            f"{r['budget_ms']} ms), physics and the Decision Transformer "
+            f"(d={r['model']['d_model']}, {r['model']['n_layers']} blocks, K={r['model']['context']}); "
+            f"heuristic {1e3 * r['heuristic_step_ms']:.1f} us\nPython: torch forward on one window "
+            f"{py['forward_ms']:.3f} ms (1 thread), physics.step {1e3 * py['physics_step_ms']:.1f} us")
+
+
 def report_notebooks(rows: list) -> str:
     body = [[row["notebook"], f"{row['seconds']:.1f}", f"{row.get('kernel_cpu_seconds', float('nan')):.1f}",
              f"{row['kernel_peak_rss_mb']:.0f}"] if "seconds" in row
@@ -191,6 +202,10 @@ def main(argv=None) -> int:
             from . import outside_bench
             results[section] = outside_bench.run()
             text = report_outside(results[section])
+        elif section == "live":
+            from . import live_bench
+            results[section] = live_bench.run()
+            text = report_live(results[section])
         elif section == "notebooks":
             from . import book_bench
             results[section] = book_bench.notebooks()

@@ -31,6 +31,7 @@ COMMANDS = {
     "suite": "python -m benchmarks --only suite --json",
     "build": "python -m benchmarks --only build --json",
     "outside": "python -m benchmarks --only outside --json",
+    "live": "python -m benchmarks --only live --json",
 }
 
 
@@ -67,6 +68,15 @@ def stale(section: str, record: dict) -> str | None:
         made = (record["settings"]["model"], record["settings"]["train"])
         now = (train.DEFAULT_MODEL.to_dict(), asdict(train.DEFAULT_TRAIN))
         return None if _plain(made) == _plain(now) else "made with another model or training setting"
+    if section == "live":
+        import hashlib
+
+        from . import live
+
+        script = hashlib.sha256(live.script().encode()).hexdigest()
+        made = (record["model"], record["script_sha256"])
+        now = (train.DEFAULT_MODEL.to_dict(), script)
+        return None if _plain(made) == _plain(now) else "made with another model or live.js"
     if section in ("notebooks", "outside"):
         rows = record["rows"] if section == "outside" else record
         book = book_notebooks()

@@ -17,14 +17,13 @@ import tempfile
 import time
 from pathlib import Path
 
-import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import numpy as np
 from myst_nb import glue
 
 from dtcart import control, data, drawing, physics
 from dtcart.animation import animate_rollout
-from dtcart.display import frame_slider, show_source
+from dtcart.display import show_source
 
 params = physics.DEFAULT_PARAMS
 K_STAR = control.critical_gain(params)
@@ -434,113 +433,50 @@ assert np.allclose(
 # %% [markdown]
 # ## Turn the knob yourself
 #
-# One start, $\theta_0 = 0.05$ rad (unless you move the angle slider), $\dot\theta_0 = 0.05$ rad/s and the
-# cart at rest in the centre, under different gains. The function below plays it and draws the cart-pole, and
-# the pole's angle and the cart's position against time, with the limits that end the episode.
+# The cart-pole below runs in your browser, no kernel needed: the book's `physics.step` and the rules of
+# the game, rewritten in JavaScript and tested against the Python, 50 steps a second in real time. The
+# slider sets the gain $K$ of $u = K\theta$; the red mark on it is $K^* = (M+m)g = 19.6$ N/rad, and the
+# readout gives $K - K^*$. Move it while the cart runs and the controller changes at once. **Shove** pushes
+# the cart toward $+x$ with 10 N for 0.1 s (a click on the canvas pushes it away from the side you click);
+# **Reset** draws a new start, each component within $\pm 0.05$, as the game does.
 
 # %% tags=["hide-input"]
-THETA_DOT0 = 0.05
+from dtcart import live
 
-
-def play(K, theta0=0.05):
-    """One episode from [theta0, THETA_DOT0, 0, 0]; inputs are clamped to the
-    sliders' ranges.
-    """
-    K = float(np.clip(K, 0.0, 40.0))
-    theta0 = float(np.clip(theta0, -0.2, 0.2))
-    return control.rollout(
-        control.heuristic(K), [[theta0, THETA_DOT0, 0.0, 0.0]]
-    )
-
-
-def episode_figure(K, theta0=0.05):
-    """The episode of play(K, theta0): the cart-pole once a second (faded) and
-    at its end, next to its pole angle and cart position against time."""
-    run = play(K, theta0)
-    color = "tab:red" if run.fell[0] else (
-        "tab:orange" if run.left_track[0] else "tab:green")
-    fig, axes = plt.subplots(
-        1, 3, figsize=(9, 2.6), gridspec_kw=dict(width_ratios=[1.5, 1, 1])
-    )
-    drawing.draw_strobe(axes[0], run.states[0], run.lengths[0], color=color)
-    drawing.plot_episode(axes[1:], run.states[0], run.lengths[0], color=color)
-    fig.suptitle(
-        f"K = {K:g} N/rad, θ0 = {theta0:g} rad: {drawing.outcome(run, 0)}",
-        fontsize=10,
-    )
-    fig.subplots_adjust(
-        left=0.02, right=0.99, bottom=0.2, top=0.86, wspace=0.4
-    )
-    return fig
-
+live.cartpole(gain=19.0)
 
 # %% [markdown]
-# In Jupyter, Binder or Colab (with a running kernel) this slider replays the episode live for any gain
-# and starting angle. The rendered web page has no kernel, so it hides this cell's output and offers the
-# precomputed slider below instead.
+# Things to try:
+#
+# - Play at $K = 19$, just below $K^*$: the push is not quite enough, the pole leans further and further,
+#   and on most starts it falls (on 82 % of 200 random starts; on the rest the cart runs off the track first).
+# - Move the slider onto the mark. At $K^*$ itself the pole is not held: from $\theta_0 = \dot\theta_0 =
+#   0.05$ it leans to 11 degrees while the cart runs off the track after 2.3 s.
+# - Between $K^*$ and 22 N/rad the pole swings but, from that same start, the cart walks off, later the
+#   higher the gain; from 23 N/rad up, every one of the 200 starts lasts the full 10 s.
+# - Shove the cart at $K = 23$ and at $K = 35$, and compare the swing that follows.
 
-
-# %% tags=["remove-output"]
-def show_episode(K=19.0, theta0=0.05):
-    episode_figure(K, theta0)
-    plt.show()
-
-
-gain_slider = widgets.FloatSlider(
-    value=19.0,
-    min=10.0,
-    max=30.0,
-    step=0.2,
-    description="gain K [N/rad]",
-    style={"description_width": "initial"},
+# %% tags=["hide-input"]
+try_starts = control.random_initial_states(200, seed=1)
+try_sweep = control.gain_sweep([19.0, 23.0, 30.0, 40.0], try_starts)
+assert round(100 * try_sweep.fell[0]) == 82 and try_sweep.fell[0] + \
+    try_sweep.left_track[0] == 1
+assert (try_sweep.solved[1:] == 1).all()
+at_mark = control.rollout(control.heuristic(K_STAR), [story_start])
+lean = np.degrees(np.abs(at_mark.states[0, : at_mark.lengths[0] + 1, 0]))
+assert at_mark.left_track[0] and round(lean.max()) == 11
+assert round(at_mark.lengths[0] * params.dt, 1) == 2.3
+band = np.round(np.arange(19.6, 23.01, 0.2), 1)
+band_runs = control.rollout(
+    control.heuristic(band), np.tile(story_start, (len(band), 1))
 )
-angle_slider = widgets.FloatSlider(
-    value=0.05, min=-0.2, max=0.2, step=0.01, description="θ0 [rad]"
-)
-_ = widgets.interact(show_episode, K=gain_slider, theta0=angle_slider)
-
-# %% [markdown]
-# This slider works anywhere, the web page included: its frames were drawn when the book was built, in
-# steps of 0.2 N/rad through the band from 19 to 23 N/rad where the story turns, and of 2 N/rad outside it.
-# Each frame shows the cart-pole once a second (faded) and where the episode ended. It opens at $K = 19$,
-# just below $K^*$: the push is not quite enough, and the pole tilts further and further until it falls.
-# Move it to 19.6 and the pole holds, but the cart walks off the track, later and later as the gain grows;
-# from 22.2 on the episode lasts its full 10 s.
-
-# %%
-slider_gains = np.round(
-    np.concatenate([
-        np.arange(12.0, 19.0, 2.0),
-        np.arange(19.0, 23.01, 0.2),
-        np.arange(24.0, 31.0, 2.0),
-    ]),
-    1,
-)
-frame_slider(
-    slider_gains,
-    episode_figure,
-    "gain K [N/rad]",
-    value=19.0,
-    dpi=75,
-    readout_format=lambda K: f"{K:g}",
-)
-
-# %%
-slider_runs = control.rollout(
-    control.heuristic(slider_gains),
-    np.tile(story_start, (len(slider_gains), 1)),
-)
-fell_below = slider_runs.fell[slider_gains < K_STAR - 1e-9]
-assert fell_below.all()
-assert not slider_runs.fell[slider_gains > K_STAR - 1e-9].any()
-drifting = slider_gains[slider_runs.left_track]
+drifting = band[band_runs.left_track]
 assert drifting.min() == 19.6 and drifting.max() == 22.0
-assert slider_runs.solved[slider_gains >= 22.2].all()
 # the cart leaves later as the gain grows through the band
-assert (np.diff(slider_runs.lengths[slider_runs.left_track]) >= 0).all()
+assert (np.diff(band_runs.lengths[band_runs.left_track]) >= 0).all()
 
 # %% [markdown]
-# The same story as a static figure:
+# The same story as a still figure, five gains side by side:
 
 # %%
 panel_gains = [15.0, 19.0, 21.0, 23.0, 27.0]
@@ -588,7 +524,6 @@ assert list(panels.fell) == [True, True, False, False, False]
 assert list(panels.left_track) == [False, False, True, False, False]
 assert list(panels.solved) == [False, False, False, True, True]
 assert panels.lengths[0] < panels.lengths[1]
-assert play(19).fell[0] and play(20).left_track[0]
 
 # %% [markdown]
 # ## The offline dataset

@@ -15,7 +15,6 @@ import os
 import textwrap
 import time
 
-import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
@@ -25,7 +24,7 @@ from myst_nb import glue
 from dtcart import baselines, control, data, drawing, evaluate, model, train
 from dtcart import records
 from dtcart.animation import animate_rollout
-from dtcart.display import frame_slider, show_source
+from dtcart.display import show_source
 
 NOTEBOOK_START = time.perf_counter()
 # a small model: one thread is as fast, and leaves a core free
@@ -388,63 +387,13 @@ animate_rollout(
 # *How* does it let go? Chapter 2 gives the yardstick. A push $u = K\theta$ holds the pole only when
 # $K > K^* = (M+m)g = 19.6$ N/rad. The model's forces are not of that form, but over half a second they are
 # close to it, so we can read off the gain they amount to: the least-squares $g$ of $a_s = g\,\theta_s$
-# over the last 25 steps, `drawing.effective_gain`. The slider below shows it for each target, next to the
-# cart-pole (once a second, faded, and where the episode ended), the pole's angle and the force.
-
-# %%
-def target_figure(run, i, target):
-    """Episode i of run, asked for target: the cart-pole, the pole's angle,
-    the force and the effective gain against K*."""
-    n = int(run.lengths[i])
-    fig, axes = plt.subplots(2, 2, figsize=(9, 4.8))
-    drawing.draw_strobe(axes[0, 0], run.states[i], n)
-    drawing.plot_episode([axes[0, 1], None], run.states[i], n)
-    drawing.plot_force(axes[1, 0], run.actions[i], n)
-    drawing.plot_effective_gain(axes[1, 1], run.states[i], run.actions[i], n)
-    fig.suptitle(f"target {target:g}: {drawing.outcome(run, i)}", fontsize=10)
-    fig.tight_layout()
-    return fig
-
-
-# %% [markdown]
-# In Jupyter, Binder or Colab this live version plays any target from 10 to 600 (clamped); the rendered page
-# hides it and offers the precomputed slider after it.
-
-
-# %% tags=["remove-output"]
-def show_target(target=300.0):
-    target = float(np.clip(target, 10.0, 600.0))
-    target_figure(evaluate.rollout_dt(dt_model, target, demo_start), 0, target)
-    plt.show()
-
-
-_ = widgets.interact(
-    show_target,
-    target=widgets.FloatSlider(
-        value=300.0,
-        min=10.0,
-        max=600.0,
-        step=10.0,
-        description="target return",
-        style={"description_width": "initial"},
-    ),
-)
-
-# %%
-frame_slider(
-    list(slider_targets),
-    lambda g: target_figure(demo, list(slider_targets).index(g), g),
-    "target return",
-    value=300,
-    dpi=72,
-    readout_format=lambda g: f"{g:g}",
-)
+# over the last 25 steps, `drawing.effective_gain`. {numref}`fig-ch6-targets` shows it for four of the
+# targets, next to the pole's angle and the force.
 
 # %% [markdown]
 # Asked for 500, the model's effective gain stays above $K^*$ for the whole episode. Asked for 100, 200 or
 # 300, it holds it above $K^*$ for a while and then lets it sink below, more than 10 steps before the end:
-# from then on the pole is no longer held up, and the fall that ends the episode follows. The same story as a static figure, four
-# of the targets on one start:
+# from then on the pole is no longer held up, and the fall that ends the episode follows.
 
 # %% tags=["remove-output", "hide-input"]
 fig, axes = plt.subplots(1, 3, figsize=(9, 3.4))
@@ -492,6 +441,46 @@ for g in (100, 200, 300):  # let go: below K* over 10 steps before the end
     assert below.size and demo_returns[g] - below[0] > 10
     print(f"target {g}: below K* from step {below[0]}, fell at step"
           f" {demo_returns[g]}")
+
+# %% [markdown]
+# ## Turn the dial yourself
+#
+# The model this chapter just trained now plays in your browser, no kernel needed: its weights (float32),
+# its scalings and its context of $C = 10$ steps travel with this page, and a JavaScript copy of its
+# forward pass, tested against the torch model to $10^{-4}$ N, chooses the force 50 times a second. The
+# dial sets the target return; the readout shows the step $t$, the return-to-go $\hat R_t$ the model
+# reads, the force, and how the episode ends. Moving the dial mid-episode resets the return-to-go to the
+# dial's value, and from there it counts down by one a step, as `rollout_dt` counts it; **Shove** and a
+# click on the canvas push the cart, **Reset** draws a new start within $\pm 0.05$.
+
+# %% tags=["hide-input"]
+from dtcart import live
+
+live.cartpole(model=dt_model, target=500, seed=2026)
+
+# %% [markdown]
+# Play at 500: the model holds the pole for the full 10 s, and shrugs off a shove or two. Then reset,
+# play, and drop the target to 50 at step 200 (4 s in): with 50 steps left to collect, the model lets
+# go, and from this page's first start the pole falls {glue:text}`ch6-drop-fall` steps after the drop,
+# where asking for 500 all along held it to the end. Raise the dial back to 500 within about a second of
+# the drop and the model catches the pole again: from that start, raised at step 240, it lasts the full
+# 500 steps (raised at 250, the cart runs off the track before the end).
+
+# %% tags=["hide-input"]
+live_start = control.random_initial_states(1, seed=2026)[0]
+held, _ = live.python_episode(dt_model, 500.0, live_start)
+dropped_run, dropped_rtg = live.python_episode(
+    dt_model, 500.0, live_start, retarget={200: 50.0}
+)
+drop_fall = int(dropped_run.lengths[0]) - 200
+glue("ch6-drop-fall", drop_fall, display=False)
+assert held.solved[0] and dropped_run.fell[0] and 0 < drop_fall <= 100
+assert dropped_rtg[0, 200] == 50.0 and dropped_rtg[0, 201] == 49.0
+caught, late = (
+    live.python_episode(dt_model, 500.0, live_start, {200: 50.0, b: 500.0})[0]
+    for b in (240, 250)
+)
+assert caught.solved[0] and late.left_track[0]
 
 # %% [markdown]
 # ## Achieved return against target return

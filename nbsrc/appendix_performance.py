@@ -632,6 +632,35 @@ glue("fig-app-recipes", fig, display=False)
 # of 10 and 2,000 updates, and asks Binder's readers for the wait.
 
 # %% [markdown]
+# ## The cart-pole in the reader's browser
+#
+# {doc}`Chapter 2 <02_control_and_data>` and {doc}`Chapter 6 <06_decision_transformer>` run the
+# cart-pole live in the page, in JavaScript (`dtcart/live.js`): the physics, the rules and the book's
+# Decision Transformer, whose forward pass over the full context of 10 steps (29 tokens through two
+# blocks of width 32) it recomputes at every step. Real time leaves 20 ms a step; the budget is 2 ms.
+# `python -m benchmarks --only live` timed one step in headless Chromium at
+# {glue:text}`live-step-ms:.2f` ms (the best block of 10 steps: what the step costs while the page has
+# the CPU; whole episodes on the shared machine took {glue:text}`live-episode-ms:.2f` ms a step). Python
+# needs {glue:text}`live-python-ms:.2f` ms for the same forward pass through torch on one window and one
+# thread, plus {glue:text}`live-physics-us:.0f` µs for `physics.step` on one cart: torch's overhead per
+# call outweighs arithmetic this small, which is why `rollout_dt` plays many carts per forward pass.
+
+
+# %% tags=["hide-input"]
+live_rec = records.load("live")
+print(f"Chromium {live_rec['chromium']}: {live_rec['step_ms']:.3f} ms a"
+      f" step, whole episodes {live_rec['episode_step_ms']:.3f} ms;"
+      f" Python: forward {live_rec['python']['forward_ms']:.3f} ms,"
+      f" physics.step {1e3 * live_rec['python']['physics_step_ms']:.1f} us")
+glue("live-step-ms", live_rec["step_ms"], display=False)
+glue("live-episode-ms", live_rec["episode_step_ms"], display=False)
+glue("live-python-ms", live_rec["python"]["forward_ms"], display=False)
+glue("live-physics-us", 1e3 * live_rec["python"]["physics_step_ms"],
+     display=False)
+assert live_rec["step_ms"] <= live_rec["budget_ms"] == 2.0
+assert live_rec["python"]["forward_ms"] > live_rec["step_ms"]
+
+# %% [markdown]
 # ## What to take away
 #
 # - Batching is what makes a numpy simulation fast: one call for many carts, never a Python loop over

@@ -9,8 +9,9 @@ time (the `executed_notebooks` fixture waits for them, and refuses to build over
 conftest.py sorts this file after the notebooks. It serves the pages from a local HTTP server, aborts
 every request that leaves this machine, and checks each page: no JavaScript error, every equation
 typeset by MathJax (no raw `\\[`), every image loaded, every figure numbered and captioned, the
-launch and repository buttons present, widgets rendered; on the two slider pages, moving the slider
-(keyboard and mouse) changes the figure with no kernel. Screenshots go to `_build/screenshots/`.
+launch and repository buttons present, widgets rendered; on the two live pages, the live cart-pole
+(dtcart.live) plays in real time and answers its dial (by keyboard, mid-episode) and a shove, with no
+kernel. Screenshots go to `_build/screenshots/`.
 
 Skipped, with the reason, when Playwright or a Chromium binary is missing (CI installs Debian's
 `chromium`; Playwright never downloads a browser here). Environment knobs:
@@ -39,7 +40,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SITE = ROOT / "_build" / "html"
 SCREENSHOTS = ROOT / "_build" / "screenshots"
 REPOSITORY = "https://github.com/dtcart/dtcart"
-SLIDER_PAGES = ("book/02_control_and_data", "book/06_decision_transformer")
+LIVE_PAGES = ("book/02_control_and_data", "book/06_decision_transformer")  # dtcart.live elements
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 BUILD_COMMAND = ["build", ".", "-W", "-n", "--keep-going"]
@@ -406,61 +407,55 @@ VISIBLE_FRAME = """box => {
 }"""
 
 
-@pytest.mark.parametrize("page", SLIDER_PAGES)
-def test_slider_changes_the_figure_without_a_kernel(reader, page):
+LIVE_STEP = """box => Number(/step (\\d+)/.exec(box.querySelector('.dtcart-live-readout').textContent)[1])"""
+# steps per second of wall time, measured in the page over one second
+LIVE_RATE = f"""box => new Promise(done => {{ const step = {LIVE_STEP}, s0 = step(box), t0 = performance.now();
+  setTimeout(() => done(1000 * (step(box) - s0) / (performance.now() - t0)), 1000); }})"""
+
+
+def play_live(reader, box, name: str) -> int:
+    """Play the live element ``box`` by keyboard, move its dial mid-episode, shove it; returns the
+    steps it played a second (50 in real time)."""
+    box.scroll_into_view_if_needed()
+    readout = box.locator(".dtcart-live-readout")
+    box.get_by_label("play", exact=True).focus()
+    reader.page.keyboard.press("Enter")
+    rate = box.evaluate(LIVE_RATE)
+    played = box.evaluate(LIVE_STEP)
+    before = readout.text_content()
+    box.get_by_label("gain K", exact=True).or_(box.get_by_label("target return", exact=True)).focus()
+    reader.page.keyboard.press("Home")  # the dial to its low end, mid-episode
+    reader.page.wait_for_timeout(100)
+    assert readout.text_content() != before, f"{name}: the dial did not reach the readout"
+    box.get_by_label("shove", exact=True).click()
+    reader.page.wait_for_timeout(300)
+    box.screenshot(path=str(shot_name(name, "-live")))
+    assert box.evaluate(LIVE_STEP) > played or "running" not in readout.text_content(), readout.text_content()
+    return rate
+
+
+@pytest.mark.parametrize("page", LIVE_PAGES)
+def test_live_element_plays_without_a_kernel(reader, page):
     reader.open(page)
-    sliders = reader.page.locator(".dtcart-frame-slider")
-    assert sliders.count() >= 1, f"{page}: no dtcart.display.frame_slider on the page"
-    for i in range(sliders.count()):
-        box = sliders.nth(i)
-        box.scroll_into_view_if_needed()
-        before = box.evaluate(VISIBLE_FRAME)
-        assert before["count"] == 1 and before["width"] > 0, f"{page} slider {i}: first frame not shown: {before}"
-        box.screenshot(path=str(shot_name(page, f"-slider{i}-before")))
-
-        handle = box.locator(".noUi-handle")
-        at_end = handle.get_attribute("aria-valuenow") == handle.get_attribute("aria-valuemax")
-        handle.focus()
-        reader.page.keyboard.press("ArrowLeft" if at_end else "ArrowRight")
-        box.evaluate("(box, src) => new Promise((resolve, reject) => {"
-                     " const t0 = Date.now(); (function poll() {"
-                     "  const shown = Array.from(box.querySelectorAll('img')).filter(i => i.offsetParent !== null);"
-                     "  if (shown.length === 1 && shown[0].currentSrc !== src) resolve();"
-                     "  else if (Date.now() - t0 > 5000) reject(new Error('frame did not change'));"
-                     "  else setTimeout(poll, 50); })(); })", before["src"])
-        after = box.evaluate(VISIBLE_FRAME)
-        assert after["count"] == 1 and after["width"] > 0, f"{page} slider {i}: {after}"
-        assert after["src"] != before["src"] and after["readout"] != before["readout"], (before, after)
-        box.screenshot(path=str(shot_name(page, f"-slider{i}-after")))
-
-        # a click at the left end of the track selects the first value, as a mouse user would
-        track = box.locator(".noUi-base").bounding_box()
-        reader.page.mouse.click(track["x"] + 1, track["y"] + track["height"] / 2)
-        reader.page.wait_for_timeout(300)
-        clicked = box.evaluate(VISIBLE_FRAME)
-        assert clicked["count"] == 1 and clicked["width"] > 0, f"{page} slider {i}: {clicked}"
-        assert handle.get_attribute("aria-valuenow") in ("0", "0.0"), f"{page} slider {i}: click did not move it"
+    boxes = reader.page.locator(".dtcart-live")
+    assert boxes.count() >= 1, f"{page}: no dtcart.live element on the page"
+    for i in range(boxes.count()):
+        rate = play_live(reader, boxes.nth(i), f"{page}-{i}")
+        assert 25 <= rate <= 52, f"{page} live {i}: {rate:.1f} steps a second (real time is 50)"
     assert not reader.errors and not reader.offsite, reader.errors + reader.offsite
 
 
 def test_site_reads_from_a_folder(browser, site):
     """The README's way: open _build/html/index.html as a file. It forwards to the landing page, and a
-    slider page typesets its math and moves its slider with no server and no network."""
+    live page typesets its math and plays its cart-pole with no server and no network."""
     reader = Reader(browser, site.resolve().as_uri() + "/")
     try:
         reader.page.goto(reader.base_url + "index.html", wait_until="load")
         reader.page.wait_for_url("**/book/index.html", timeout=10_000)
-        reader.open(SLIDER_PAGES[0])
+        reader.open(LIVE_PAGES[0])
         math = reader.page.evaluate(MATH_STATE)
         assert math["count"] and not math["untypeset"] and not math["raw"], math
-        box = reader.page.locator(".dtcart-frame-slider").first
-        before = box.evaluate(VISIBLE_FRAME)
-        box.locator(".noUi-handle").focus()
-        reader.page.keyboard.press("Home")
-        reader.page.keyboard.press("ArrowRight")
-        reader.page.wait_for_timeout(300)
-        after = box.evaluate(VISIBLE_FRAME)
-        assert after["count"] == 1 and after["width"] > 0 and after["readout"] != before["readout"], (before, after)
+        assert play_live(reader, reader.page.locator(".dtcart-live").first, "from-a-folder") > 0
         assert not reader.errors and not reader.offsite and not reader.broken, \
             reader.errors + reader.offsite + reader.broken
     finally:
@@ -514,6 +509,11 @@ def animation_weights(html: str, css_class: str = PLAYER_CLASS) -> list[int]:
     return weights
 
 
+def live_weights(html: str) -> list[int]:
+    """Bytes each dtcart.live element adds to a built page: its <div>, script and inlined weights."""
+    return [len(m.encode()) for m in re.findall(r'<div class="dtcart-live".*?</script>', html, re.S)]
+
+
 def site_bytes(site: Path) -> int:
     return sum(p.stat().st_size for p in site.rglob("*") if p.is_file())
 
@@ -558,11 +558,11 @@ def test_animation_plays_and_scrubs_without_a_kernel(reader, site, page):
     assert len(weights) == players.count()
     record = json.loads(PAGE_WEIGHTS.read_text()) if PAGE_WEIGHTS.is_file() else {}
     record[page] = {"html_bytes": len(html.encode()), "loaded_bytes": reader.page.evaluate(LOADED_BYTES),
-                    "animation_bytes": weights, "slider_bytes": animation_weights(html, "dtcart-frame-slider"),
+                    "animation_bytes": weights, "live_bytes": live_weights(html),
                     "site_bytes": site_bytes(site)}
     PAGE_WEIGHTS.write_text(json.dumps(record, indent=1))
     print(f"{page}: {record[page]}")
-    over = [w for w in weights if w > ANIMATION_BUDGET]
+    over = [w for w in weights + record[page]["live_bytes"] if w > ANIMATION_BUDGET]
     assert not over, f"{page}: animations over {ANIMATION_BUDGET} bytes: {weights}"
     assert record[page]["site_bytes"] < SITE_BUDGET, f"the built site is {record[page]['site_bytes']} bytes"
     assert not reader.errors and not reader.offsite, reader.errors + reader.offsite
