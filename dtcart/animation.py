@@ -11,11 +11,17 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .checks import check_type, positive_int
+from .checks import check_params, check_state, check_type, positive_int
 from .control import Rollout
 from .display import canvas_png, frame_player
-from .drawing import _check_range, cartpole_axes, draw_cartpole, draw_track, outcome
-from .physics import DEFAULT_PARAMS, CartPoleParams, _as_state, _check_params
+from .drawing import (
+    _check_range,
+    cartpole_axes,
+    draw_cartpole,
+    draw_track,
+    outcome,
+)
+from .physics import DEFAULT_PARAMS, CartPoleParams
 
 #: colours of an episode that fell, left the track, or lasted (Chapter 2's)
 OUTCOME_COLORS = {"fell": "tab:red", "left": "tab:orange", "lasted": "tab:green"}
@@ -82,7 +88,7 @@ def animate_states(states, forces, labels, colors=None, ends=None,
         x_range: the track's span shown [m]; hanging: room for a pole below.
         dpi: the frames' resolution.
     """
-    states = _as_state(states, "states")
+    states = check_state(states, "states")
     if states.ndim != 3 or not 1 <= states.shape[0] <= MAX_PANELS \
             or states.shape[1] < 2:
         raise ValueError(f"states must have shape (P, T + 1, 4) with P from 1 to "
@@ -99,7 +105,7 @@ def animate_states(states, forces, labels, colors=None, ends=None,
     if ends.shape != (n_panels,) or (ends < 0).any() or (ends > n_steps).any():
         raise ValueError(f"ends must be {n_panels} steps in [0, {n_steps}]")
     every, dpi = positive_int(every, "every"), positive_int(dpi, "dpi")
-    params = _check_params(params)
+    params = check_params(params)
     _check_range(x_range)
     shown = np.unique(np.append(np.arange(0, n_steps + 1, every), n_steps))
     frames = _frames(states, forces, labels, colors, ends, shown, params,

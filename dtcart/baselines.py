@@ -14,10 +14,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from .checks import check_type
+from .checks import check_targets, check_type
 from .control import Policy
 from .data import Dataset
-from .evaluate import check_targets
 from .train import DEFAULT_TRAIN, Batch, TrainConfig, episode_mask, fit
 
 

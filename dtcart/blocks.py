@@ -40,9 +40,6 @@ class MLP(nn.Module):
         self.dropout = nn.Dropout(dropout_rate(dropout))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if x.dim() < 1 or x.shape[-1] != self.d_model:
-            raise ValueError(f"x must have shape (..., {self.d_model}), "
-                             f"got {tuple(x.shape)}")
         return self.dropout(self.fc2(self.act(self.fc1(x))))
 
 
@@ -70,8 +67,7 @@ class Block(nn.Module):
             ``f(x)``), only for the vanishing-gradient experiment of chapter 5.
 
     ``forward(x (B, T, d_model)) -> (B, T, d_model)``; output t depends on
-    inputs 0..t only. ``forward(x, queries=s)`` with a slice ``s`` returns the
-    outputs of the tokens ``s`` picks only, ``(B, T_q, d_model)``.
+    inputs 0..t only.
     """
 
     def __init__(self, d_model: int, n_heads: int, dropout: float = 0.0,
@@ -95,14 +91,11 @@ class Block(nn.Module):
         """The skip connection: ``x + branch``, or ``branch`` alone."""
         return x + branch if self.residual else branch
 
-    def forward(self, x: torch.Tensor, queries=slice(None)) -> torch.Tensor:
-        # queries: the tokens whose outputs are wanted (a slice; default all)
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.norm == "post":
-            a = self.resid_dropout(self.attn(x, queries=queries))
-            x = self.ln1(self._add(x[:, queries], a))
+            x = self.ln1(self._add(x, self.resid_dropout(self.attn(x))))
             return self.ln2(self._add(x, self.mlp(x)))
-        a = self.resid_dropout(self.attn(self.ln1(x), queries=queries))
-        x = self._add(x[:, queries], a)
+        x = self._add(x, self.resid_dropout(self.attn(self.ln1(x))))
         return self._add(x, self.mlp(self.ln2(x)))
 
 

@@ -1,28 +1,24 @@
-"""Argument checks shared by the modules, so each rule and its error message is written once."""
+"""Argument checks: every rule a public function applies to its arguments,
+written once, each raising a ``ValueError`` or ``TypeError`` that names the
+argument.
+
+Public functions call these where a caller enters (functions, constructors,
+file loads); the cores they call trust their arguments and check nothing.
+"""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-
-def positive_int(value, name: str) -> int:
-    """Return ``value`` as an ``int``, or raise ``ValueError`` naming ``name`` unless it is an integer >= 1.
-
-    Python and numpy integers are accepted; ``bool`` is not.
-    """
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
+REAL = (int, float, np.integer, np.floating)
 
 
-def nonnegative(value, name: str) -> float:
-    """Return ``value`` as a ``float``, or raise ``ValueError`` naming ``name``
-    unless it is a finite real number >= 0 (``bool`` is not)."""
-    if isinstance(value, bool) or not isinstance(
-            value, (int, float, np.integer, np.floating)) or not (
-            np.isfinite(value) and value >= 0):
-        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
-    return float(value)
+class NotNumbersError(TypeError, ValueError):
+    """An argument that is not (an array of) real numbers: a wrong type and a
+    wrong value at once, so ``except TypeError`` and ``except ValueError``
+    both catch it (numpy itself raises either, depending on the input)."""
 
 
 def check_type(value, cls: type, name: str):
@@ -34,10 +30,59 @@ def check_type(value, cls: type, name: str):
     return value
 
 
-class NotNumbersError(TypeError, ValueError):
-    """An argument that is not (an array of) real numbers: a wrong type and a
-    wrong value at once, so ``except TypeError`` and ``except ValueError``
-    both catch it (numpy itself raises either, depending on the input)."""
+def _number(value, name: str, ok, expected: str, error=ValueError) -> float:
+    """``value`` as a float if it is a real number (not a bool) for which
+    ``ok(value)`` holds, else ``error`` saying ``name`` must be ``expected``."""
+    if isinstance(value, bool) or not isinstance(value, REAL) or not ok(value):
+        raise error(f"{name} must be {expected}, got {value!r}")
+    return float(value)
+
+
+def positive_int(value, name: str) -> int:
+    """``value`` as an ``int``, or ``ValueError`` naming ``name`` unless it is
+    an integer >= 1 (Python or numpy; not a ``bool``)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) \
+            or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def nonnegative_int(value, name: str) -> int:
+    """``value`` as an ``int``, or ``ValueError`` unless an integer >= 0."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) \
+            or value < 0:
+        raise ValueError(f"{name} must be an integer >= 0, got {value!r}")
+    return int(value)
+
+
+def nonnegative(value, name: str) -> float:
+    """``value`` as a float, or ``ValueError`` unless a finite number >= 0."""
+    return _number(value, name, lambda v: math.isfinite(v) and v >= 0,
+                   "a finite number >= 0")
+
+
+def positive_number(value, name: str) -> float:
+    """``value`` as a float, or an error naming ``name`` unless it is a finite
+    number > 0 (:class:`NotNumbersError` if it is no number at all)."""
+    if isinstance(value, bool) or not isinstance(value, REAL):
+        raise NotNumbersError(f"{name} must be a real number, "
+                              f"got {type(value).__name__}")
+    return _number(value, name, lambda v: math.isfinite(v) and v > 0,
+                   "positive and finite")
+
+
+def dropout_rate(value, name: str = "dropout") -> float:
+    """``value`` as a float, or ``ValueError`` unless a number in [0, 1)."""
+    return _number(value, name, lambda v: 0.0 <= v < 1.0, "a number in [0, 1)")
+
+
+def validate_fields(config, **rules) -> None:
+    """Check the frozen dataclass ``config``'s fields in place: each field
+    ``name`` becomes ``rule(value, "Class.name")``, which raises naming it."""
+    owner = type(config).__name__
+    for name, rule in rules.items():
+        value = rule(getattr(config, name), f"{owner}.{name}")
+        object.__setattr__(config, name, value)  # frozen: set once, here
 
 
 def float_array(value, name: str, expected: str,
@@ -51,9 +96,121 @@ def float_array(value, name: str, expected: str,
                               f"got {type(value).__name__}") from err
 
 
-def dropout_rate(value, name: str = "dropout") -> float:
-    """Return ``value`` as a ``float``, or raise ``ValueError`` naming ``name`` unless it is a number in [0, 1)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
-            or not 0.0 <= value < 1.0:
-        raise ValueError(f"{name} must be a number in [0, 1), got {value!r}")
-    return float(value)
+def finite_array(value, name: str, expected: str, ok=lambda a: True,
+                 copy: bool = False) -> np.ndarray:
+    """:func:`float_array`, then ``ValueError`` saying ``name`` must be
+    ``expected`` unless the array is finite and ``ok(array)`` holds."""
+    array = float_array(value, name, expected, copy)
+    if not (ok(array) and np.isfinite(array).all()):
+        raise ValueError(f"{name} must be {expected}, got shape {array.shape}")
+    return array
+
+
+def finite_vector(value, name: str, size: int) -> tuple:
+    """``value`` as a tuple of ``size`` finite floats, or raise naming
+    ``name``."""
+    expected = f"{size} finite numbers"
+    return tuple(finite_array(value, name, expected,
+                              lambda a: a.shape == (size,)).tolist())
+
+
+def check_state(state, name: str = "state",
+                single: bool = False) -> np.ndarray:
+    """``state`` as a finite float64 array of shape ``(..., 4)`` (``(4,)`` if
+    ``single``), or raise naming ``name``.
+
+    Cheap where it runs often: no copy for a float64 array, and one finiteness
+    test of the sum (a NaN or an infinity anywhere makes the sum non-finite).
+    """
+    if not isinstance(state, np.ndarray) or state.dtype != np.float64:
+        state = float_array(state, name,
+                            "an array of real numbers shaped (..., 4)")
+    if state.ndim == 0 or state.shape[-1] != 4:
+        raise ValueError(f"{name} must have shape (..., 4) = "
+                         f"[theta, theta_dot, x, x_dot], got {state.shape}")
+    if single and state.shape != (4,):
+        raise ValueError(f"{name} must have shape (4,), got {state.shape}")
+    if not math.isfinite(state.sum()) and not np.isfinite(state).all():
+        raise ValueError(f"{name} must be finite (no NaN or inf)")
+    return state
+
+
+def check_force(force, batch_shape: tuple, name: str = "force") -> np.ndarray:
+    """``force`` as a finite float64 array that broadcasts against
+    ``batch_shape``, or raise naming ``name``."""
+    if not isinstance(force, np.ndarray) or force.dtype != np.float64:
+        force = float_array(force, name,
+                            "a real number or an array of them [N]")
+    if force.ndim and force.shape != batch_shape:
+        try:
+            np.broadcast_shapes(force.shape, batch_shape)
+        except ValueError as err:
+            raise ValueError(
+                f"{name} of shape {force.shape} does not broadcast against "
+                f"the state's batch shape {batch_shape}") from err
+    if not math.isfinite(force.sum()) and not np.isfinite(force).all():
+        raise ValueError(f"{name} must be finite (no NaN or inf)")
+    return force
+
+
+def check_params(params):
+    """``params``, or ``TypeError`` unless it is a
+    :class:`~dtcart.physics.CartPoleParams`."""
+    from .physics import CartPoleParams  # physics itself uses these checks
+    return check_type(params, CartPoleParams, "params")
+
+
+def check_initial_states(initial_states) -> np.ndarray:
+    """``initial_states`` as a finite float64 ``(N, 4)`` array with N >= 1, or
+    ``ValueError``."""
+    states = check_state(initial_states, "initial_states")
+    if states.ndim != 2 or states.shape[0] == 0:
+        raise ValueError("initial_states must have shape (N, 4) with N >= 1, "
+                         f"got {states.shape}")
+    return states
+
+
+def check_max_steps(max_steps) -> int:
+    """``max_steps`` as an int, or ``ValueError`` unless a positive integer."""
+    return positive_int(max_steps, "max_steps")
+
+
+def check_pushes(pushes, n: int, max_steps: int):
+    """``pushes`` as a finite float64 ``(n, max_steps)`` array, or None; raise
+    ``ValueError`` naming ``pushes`` otherwise."""
+    shape = (n, max_steps)
+    return None if pushes is None else finite_array(
+        pushes, "pushes", f"a finite array of forces [N] of shape {shape} "
+        "(N episodes, max_steps)", lambda a: a.shape == shape)
+
+
+def check_gains(K, max_ndim: int | None = None) -> np.ndarray:
+    """``K`` as a finite float64 array (a copy) with at most ``max_ndim`` axes,
+    or raise naming ``K``."""
+    return finite_array(K, "K", "a finite real number or an array of them"
+                        + ("" if max_ndim is None else " shaped (N,)"),
+                        lambda a: max_ndim is None or a.ndim <= max_ndim,
+                        copy=True)
+
+
+def check_targets(target_return, n: int | None) -> np.ndarray:
+    """``(n,)`` float64 targets from a scalar or an ``(n,)`` array, or
+    ``ValueError`` naming ``target_return``; with ``n=None`` any scalar or 1-D
+    array passes, and keeps its shape."""
+    target = finite_array(
+        target_return, "target_return",
+        f"a finite scalar or shaped ({n or 'N'},)", lambda a: a.ndim == 0 or (
+            a.ndim == 1 and n in (None, a.shape[0])))
+    return target.copy() if n is None else np.broadcast_to(target, (n,)).copy()
+
+
+def check_heads(d_model, n_heads, owner: str = "") -> tuple[int, int]:
+    """``(d_model, n_heads)`` as ints, or ``ValueError`` naming them (prefixed
+    with ``owner``, e.g. ``"DTConfig."``) unless both are positive integers and
+    ``n_heads`` divides ``d_model``."""
+    d_model = positive_int(d_model, f"{owner}d_model")
+    n_heads = positive_int(n_heads, f"{owner}n_heads")
+    if d_model % n_heads:
+        raise ValueError(f"{owner}d_model ({d_model}) must be divisible by "
+                         f"{owner}n_heads ({n_heads})")
+    return d_model, n_heads

@@ -16,14 +16,8 @@ from dataclasses import asdict, replace
 import numpy as np
 
 from .baselines import StateMLP, train_bc, train_rvs
-from .checks import check_type, positive_int
-from .control import (
-    Rollout,
-    check_initial_states,
-    heuristic,
-    random_pushes,
-    rollout,
-)
+from .checks import check_initial_states, check_type, positive_int
+from .control import Rollout, heuristic, random_pushes, rollout
 from .data import Dataset
 from .evaluate import target_sweep, tracking_error
 from .model import DecisionTransformer

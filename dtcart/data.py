@@ -10,16 +10,21 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from .checks import check_type, nonnegative, positive_int
+from .checks import (
+    check_max_steps,
+    check_params,
+    check_type,
+    nonnegative,
+    positive_int,
+)
 from .control import (
     MAX_STEPS,
     EpisodeBatch,
-    check_max_steps,
     critical_gain,
     heuristic,
     random_initial_states,
 )
-from .physics import DEFAULT_PARAMS, CartPoleParams, _check_params
+from .physics import DEFAULT_PARAMS, CartPoleParams
 
 FORMAT_VERSION = 2  # 2 added drop_steps and drop_gains; version 1 files still load
 OPTIONAL = ("drop_steps", "drop_gains")  # fields a version-1 file lacks
@@ -166,7 +171,7 @@ def make_dataset(seed: int = 0, n_episodes: int = 1000,
         A :class:`Dataset` of ``n_episodes`` episodes.
     """
     n = positive_int(n_episodes, "n_episodes")
-    params, max_steps = _check_params(params), check_max_steps(max_steps)
+    params, max_steps = check_params(params), check_max_steps(max_steps)
     (low, high), (drop_low, drop_high) = _check_gain_ranges(
         gain_range, drop_gain_range, params)
     _check_scales(start_scale=start_scale, action_noise=action_noise,

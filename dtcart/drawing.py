@@ -20,9 +20,9 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 from matplotlib.text import Annotation
 
-from .checks import check_type, positive_int
+from .checks import check_params, check_state, check_type, positive_int
 from .control import MAX_STEPS, THETA_LIMIT, X_LIMIT, Rollout
-from .physics import DEFAULT_PARAMS, CartPoleParams, _as_state, _check_params
+from .physics import DEFAULT_PARAMS, CartPoleParams
 
 CART_WIDTH = 0.5  # m
 CART_HEIGHT = 0.25  # m, the box below the hinge
@@ -72,7 +72,7 @@ def draw_cartpole(ax: Axes, state, force=None,
         The :class:`CartPoleArtists` added.
     """
     check_type(ax, Axes, "ax")
-    state = _as_state(state)
+    state = check_state(state)
     if state.shape != (4,):
         raise ValueError(f"state must have shape (4,), got {state.shape}")
     if force is not None:
@@ -87,7 +87,7 @@ def draw_cartpole(ax: Axes, state, force=None,
             or not 0 < force_scale < np.inf:
         raise ValueError(f"force_scale must be a positive number, got {force_scale!r}")
     theta, x = state[0], state[2]
-    return _draw_cartpole(ax, theta, x, force, _check_params(params), color,
+    return _draw_cartpole(ax, theta, x, force, check_params(params), color,
                           alpha, track, force_scale)
 
 
@@ -128,7 +128,7 @@ def cartpole_axes(ax: Axes, params: CartPoleParams = DEFAULT_PARAMS,
     ``hanging``; the x axis labelled, the y axis hidden. Returns ``ax``."""
     check_type(ax, Axes, "ax")
     low, high = _check_range(x_range)
-    rod = 2 * _check_params(params).half_length
+    rod = 2 * check_params(params).half_length
     ax.set_xlim(low, high)
     ax.set_ylim(-rod - 0.1 if hanging else TRACK_Y - 0.15, rod + 0.1)
     ax.set_aspect("equal")
@@ -151,7 +151,7 @@ def _check_range(x_range):
 
 
 def _check_episode(states, length):
-    states = _as_state(states, "states")
+    states = check_state(states, "states")
     if states.ndim != 2:
         raise ValueError(f"states must have shape (T + 1, 4), got {states.shape}")
     if isinstance(length, bool) or not isinstance(length, (int, np.integer)) \
@@ -169,7 +169,7 @@ def draw_strobe(ax: Axes, states, length, params: CartPoleParams = DEFAULT_PARAM
     check_type(ax, Axes, "ax")
     states, length = _check_episode(states, length)
     every = positive_int(every, "every")
-    params = _check_params(params)
+    params = check_params(params)
     cartpole_axes(ax, params)
     for t in range(0, length, every):
         draw_cartpole(ax, states[t], params=params, color="0.55", alpha=0.3,
@@ -211,7 +211,7 @@ def plot_episode(axes, states, length, params: CartPoleParams = DEFAULT_PARAMS,
         raise TypeError("axes must be two matplotlib Axes (theta, x), "
                         "either of them None to leave it out")
     states, length = _check_episode(states, length)
-    dt = _check_params(params).dt
+    dt = check_params(params).dt
     t = np.arange(length + 1) * dt
     curves = (
         (np.degrees(states[: length + 1, 0]), np.degrees(THETA_LIMIT),
@@ -240,7 +240,7 @@ def plot_force(ax: Axes, actions, length, params: CartPoleParams = DEFAULT_PARAM
     if actions.ndim != 1 or not 0 <= length <= len(actions):
         raise ValueError(f"actions must have shape (T,) with T >= length, "
                          f"got {actions.shape} and length {length!r}")
-    dt = _check_params(params).dt
+    dt = check_params(params).dt
     ax.plot(np.arange(length) * dt, actions[:length], color=color, label=label)
     ax.axhline(0, color="0.6", lw=0.8)
     ax.set_xlim(0, max_steps * dt)
@@ -257,7 +257,7 @@ def draw_diagram(ax: Axes, params: CartPoleParams = DEFAULT_PARAMS) -> Axes:
     """The labelled cart-pole: :func:`draw_cartpole` at ``DIAGRAM_STATE``
     pushed by ``DIAGRAM_FORCE``, with theta and its positive sense, x, F, l,
     M, m, and the track's limits marked. Returns ``ax``."""
-    params = _check_params(params)
+    params = check_params(params)
     cartpole_axes(ax, params, x_range=(-2.7, 2.7))
     ax.set_ylim(TRACK_Y - 0.5, 2 * params.half_length + 0.1)
     theta, _, x, _ = DIAGRAM_STATE
@@ -333,7 +333,7 @@ def plot_effective_gain(ax: Axes, states, actions, length,
     from .control import critical_gain
 
     gain = effective_gain(states, actions, length, window)
-    dt = _check_params(params).dt
+    dt = check_params(params).dt
     ax.plot(np.arange(len(gain)) * dt, gain, color=color, label=label)
     ax.axhline(critical_gain(params), color="k", ls="--", lw=1)
     ax.set_xlim(0, max_steps * dt)

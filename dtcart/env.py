@@ -16,15 +16,9 @@ import gymnasium
 import numpy as np
 from gymnasium import spaces
 
-from .checks import float_array
-from .control import (
-    MAX_STEPS,
-    THETA_LIMIT,
-    X_LIMIT,
-    EpisodeBatch,
-    check_max_steps,
-)
-from .physics import DEFAULT_PARAMS, CartPoleParams, _as_state, _check_params
+from .checks import check_max_steps, check_params, check_state, float_array
+from .control import MAX_STEPS, THETA_LIMIT, X_LIMIT, EpisodeBatch
+from .physics import DEFAULT_PARAMS, CartPoleParams
 
 ENV_ID = "dtcart/CartPole-v0"
 FORCE_LIMIT = 10.0  # N, Gymnasium's force_mag: the largest push allowed
@@ -65,7 +59,7 @@ class CartPoleEnv(gymnasium.Env):
 
     def __init__(self, params: CartPoleParams = DEFAULT_PARAMS,
                  max_steps: int = MAX_STEPS):
-        self.params = _check_params(params)
+        self.params = check_params(params)
         self.max_steps = check_max_steps(max_steps)
         self.observation_space = spaces.Box(-_OBS_HIGH, _OBS_HIGH,
                                             dtype=np.float64)
@@ -125,7 +119,7 @@ class CartPoleEnv(gymnasium.Env):
 def _check_start(state) -> np.ndarray:
     """``options["state"]`` as a float64 ``(4,)`` copy, or raise."""
     name = 'options["state"]'
-    start = np.array(_as_state(state, name, single=True))
+    start = np.array(check_state(state, name, single=True))
     if (np.abs(start) > _OBS_HIGH).any():
         raise ValueError(f"{name} must lie within the observation space "
                          f"(|theta| <= {_OBS_HIGH[0]:.4f} rad, "

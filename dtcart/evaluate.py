@@ -5,32 +5,18 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .checks import check_type, float_array
-from .control import (
-    MAX_STEPS,
-    EpisodeBatch,
-    Rollout,
+from .checks import (
     check_initial_states,
     check_max_steps,
+    check_params,
     check_pushes,
+    check_targets,
+    check_type,
+    float_array,
 )
+from .control import MAX_STEPS, EpisodeBatch, Rollout
 from .model import DecisionTransformer
-from .physics import DEFAULT_PARAMS, CartPoleParams, _check_params
-
-
-def check_targets(target_return, n: int | None) -> np.ndarray:
-    """``(n,)`` float64 targets from a scalar or an ``(n,)`` array, or raise ``ValueError``.
-
-    With ``n=None`` any scalar or 1-D array passes, and keeps its shape.
-    """
-    target = float_array(target_return, "target_return",
-                         "a real number or an array of them")
-    if target.ndim > 1 or (n is not None and target.ndim == 1 and target.shape[0] != n):
-        raise ValueError(f"target_return must be a scalar or shaped ({n or 'N'},), "
-                         f"got shape {target.shape}")
-    if not np.isfinite(target).all():
-        raise ValueError(f"target_return must be finite, got {target_return!r}")
-    return target.copy() if n is None else np.broadcast_to(target, (n,)).copy()
+from .physics import DEFAULT_PARAMS, CartPoleParams
 
 
 def rollout_dt(model: DecisionTransformer, target_return, initial_states,
@@ -158,7 +144,7 @@ def target_sweep(model: DecisionTransformer, targets, initial_states,
         raise ValueError(f"targets must be a non-empty 1-D array, "
                          f"got shape {targets.shape}")
     starts = check_initial_states(initial_states)
-    params, max_steps = _check_params(params), check_max_steps(max_steps)
+    params, max_steps = check_params(params), check_max_steps(max_steps)
     _check_horizon(model, max_steps)
     target = check_targets(np.repeat(targets, len(starts)),
                            len(targets) * len(starts))

@@ -23,10 +23,9 @@ from stable_baselines3 import PPO
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.callbacks import BaseCallback
 
-from .checks import check_type, positive_int
+from .checks import check_state, check_type, positive_int
 from .control import Policy, random_initial_states, rollout
 from .env import ENV_ID, FORCE_LIMIT
-from .physics import _as_state
 
 
 def sb3_policy(model: BaseAlgorithm) -> Policy:
@@ -185,7 +184,7 @@ def train_ppo(seed: int = 0, eval_starts=None, total_steps: int = 100_000,
                          f"got {seed!r}")
     if eval_starts is None:
         eval_starts = random_initial_states(20, seed=777)
-    starts = _as_state(eval_starts, "eval_starts")
+    starts = check_state(eval_starts, "eval_starts")
     if starts.ndim != 2 or starts.shape[0] == 0:
         raise ValueError(f"eval_starts must have shape (N, 4) with N >= 1, "
                          f"got {starts.shape}")

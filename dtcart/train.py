@@ -19,7 +19,14 @@ import torch
 from torch import nn
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
-from .checks import positive_int
+from .checks import (
+    dropout_rate,
+    nonnegative,
+    nonnegative_int,
+    positive_int,
+    positive_number,
+    validate_fields,
+)
 from .data import Dataset, make_dataset
 from .model import DecisionTransformer, DTConfig
 
@@ -55,18 +62,10 @@ class TrainConfig:
     average: float = 0.0
 
     def __post_init__(self):
-        for name in ("steps", "batch_size", "threads"):
-            object.__setattr__(self, name, positive_int(getattr(self, name), f"TrainConfig.{name}"))
-        if isinstance(self.warmup, bool) or not isinstance(self.warmup, int) or self.warmup < 0:
-            raise ValueError(f"TrainConfig.warmup must be an integer >= 0, got {self.warmup!r}")
-        for name in ("lr", "grad_clip"):
-            v = getattr(self, name)
-            if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
-                raise ValueError(f"TrainConfig.{name} must be positive and finite, got {v!r}")
-        if not (isinstance(self.average, (int, float)) and 0 <= self.average < 1):
-            raise ValueError(f"TrainConfig.average must be in [0, 1), got {self.average!r}")
-        if not (isinstance(self.weight_decay, (int, float)) and self.weight_decay >= 0):
-            raise ValueError(f"TrainConfig.weight_decay must be >= 0, got {self.weight_decay!r}")
+        validate_fields(self, steps=positive_int, batch_size=positive_int,
+                        lr=positive_number, weight_decay=nonnegative,
+                        warmup=nonnegative_int, grad_clip=positive_number,
+                        threads=positive_int, average=dropout_rate)
 
 
 DEFAULT_TRAIN = TrainConfig(average=0.995)
