@@ -11,16 +11,16 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .checks import check_params, check_state, check_type, positive_int
+from .checks import (
+    check_params,
+    check_range,
+    check_state,
+    check_type,
+    positive_int,
+)
 from .control import Rollout
 from .display import canvas_png, frame_player
-from .drawing import (
-    _check_range,
-    cartpole_axes,
-    draw_cartpole,
-    draw_track,
-    outcome,
-)
+from .drawing import cartpole_axes, draw_cartpole, draw_track, outcome
 from .physics import DEFAULT_PARAMS, CartPoleParams
 
 #: colours of an episode that fell, left the track, or lasted (Chapter 2's)
@@ -106,7 +106,7 @@ def animate_states(states, forces, labels, colors=None, ends=None,
         raise ValueError(f"ends must be {n_panels} steps in [0, {n_steps}]")
     every, dpi = positive_int(every, "every"), positive_int(dpi, "dpi")
     params = check_params(params)
-    _check_range(x_range)
+    check_range(x_range)
     shown = np.unique(np.append(np.arange(0, n_steps + 1, every), n_steps))
     frames = _frames(states, forces, labels, colors, ends, shown, params,
                      x_range, bool(hanging), dpi)

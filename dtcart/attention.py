@@ -199,8 +199,7 @@ class MultiHeadAttention(nn.Module):
         return x.view(B, T, self.n_heads, self.d_head).transpose(1, 2)
 
     def weights(self, q: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
-        """``softmax(q k^T / sqrt(d_head))``, ``(B, h, T, T)``, with weight 0
-        where :meth:`mask` is False."""
+        """``softmax(q k^T / sqrt(d_head))`` (B, h, T, T), 0 off the mask."""
         # (B, h, T, d_head) @ (B, h, d_head, T) -> (B, h, T, T)
         scores = q @ k.transpose(-2, -1) / math.sqrt(self.d_head)
         allowed = self.mask(q.shape[-2], q.device)

@@ -214,3 +214,29 @@ def check_heads(d_model, n_heads, owner: str = "") -> tuple[int, int]:
         raise ValueError(f"{owner}d_model ({d_model}) must be divisible by "
                          f"{owner}n_heads ({n_heads})")
     return d_model, n_heads
+
+
+def check_range(x_range) -> tuple[float, float]:
+    """``x_range`` as ``(low, high)`` floats [m], finite with low < high, or
+    raise naming it."""
+    try:
+        low, high = (float(v) for v in x_range)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"x_range must be two numbers (low, high) in m, "
+                        f"got {x_range!r}") from err
+    if not (np.isfinite([low, high]).all() and low < high):
+        raise ValueError(f"x_range must be finite with low < high, got {x_range!r}")
+    return low, high
+
+
+def check_episode(states, length) -> tuple[np.ndarray, int]:
+    """``(states (T + 1, 4), length)`` of one episode, ``0 <= length <= T``,
+    or raise naming the one that is wrong."""
+    states = check_state(states, "states")
+    if states.ndim != 2:
+        raise ValueError(f"states must have shape (T + 1, 4), got {states.shape}")
+    if isinstance(length, bool) or not isinstance(length, (int, np.integer)) \
+            or not 0 <= length < len(states):
+        raise ValueError(f"length must be an int in [0, {len(states) - 1}], "
+                         f"got {length!r}")
+    return states, int(length)

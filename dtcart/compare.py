@@ -18,10 +18,10 @@ import numpy as np
 from .baselines import StateMLP, train_bc, train_rvs
 from .checks import check_initial_states, check_type, positive_int
 from .control import Rollout, heuristic, random_pushes, rollout
-from .data import Dataset
+from .data import BOOK_DATA, Dataset
 from .evaluate import target_sweep, tracking_error
 from .model import DecisionTransformer
-from .train import BOOK_DATA, DEFAULT_MODEL, DEFAULT_TRAIN, train_dt
+from .train import DEFAULT_MODEL, DEFAULT_TRAIN, train_dt
 
 TARGETS = (100.0, 200.0, 300.0, 400.0, 500.0)  # returns asked for [steps]
 # The learners that see one step at a time get as many logged actions per

@@ -29,6 +29,9 @@ from .physics import DEFAULT_PARAMS, CartPoleParams
 FORMAT_VERSION = 2  # 2 added drop_steps and drop_gains; version 1 files still load
 OPTIONAL = ("drop_steps", "drop_gains")  # fields a version-1 file lacks
 DROP_WINDOW = 0.8  # gains drop only in the first 80% of the steps (see make_dataset)
+# make_dataset's options for the Decision Transformer's data (see book_dataset): exploration noise [N] on
+# every logged force, and a share of controllers that give out, their gain dropping to 0..10 N/rad
+BOOK_DATA = {"action_noise": 0.5, "drop_share": 0.35, "drop_gain_range": (0.0, 10.0)}
 
 
 def returns_to_go(rewards) -> np.ndarray:
@@ -232,6 +235,21 @@ def _gain_pair(pair, name: str) -> tuple[float, float]:
     if not (math.isfinite(low) and math.isfinite(high) and low <= high):
         raise ValueError(f"{name} must be finite (low, high) with low <= high, got {pair!r}")
     return low, high
+
+
+def book_dataset() -> Dataset:
+    """The Decision Transformer's training data: ``make_dataset(**BOOK_DATA)``.
+
+    Two departures from Chapter 2's log, both about what a return-conditioned imitator can learn:
+
+    * Noise on the logged forces. The heuristic's forces are exactly K theta, so consecutive forces
+      nearly repeat and a model that sees past forces learns to lean on the last one; it then acts late,
+      and a late proportional controller lets the cart drift off. Noise makes the last force a poor guide.
+    * Controllers that give out (``drop_share``): a middling return in Chapter 2's log comes from a cart
+      drifting off, which depends on details of the policy no imitation reproduces; an episode whose
+      gain drops at a chosen step ends about 25 steps later, on cue, which a model can learn to do.
+    """
+    return make_dataset(**BOOK_DATA)
 
 
 def save_dataset(ds: Dataset, path) -> None:

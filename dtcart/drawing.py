@@ -20,7 +20,14 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 from matplotlib.text import Annotation
 
-from .checks import check_params, check_state, check_type, positive_int
+from .checks import (
+    check_episode,
+    check_params,
+    check_range,
+    check_state,
+    check_type,
+    positive_int,
+)
 from .control import MAX_STEPS, THETA_LIMIT, X_LIMIT, Rollout
 from .physics import DEFAULT_PARAMS, CartPoleParams
 
@@ -127,7 +134,7 @@ def cartpole_axes(ax: Axes, params: CartPoleParams = DEFAULT_PARAMS,
     track's span ``x_range`` [m], room below the track for a hanging pole if
     ``hanging``; the x axis labelled, the y axis hidden. Returns ``ax``."""
     check_type(ax, Axes, "ax")
-    low, high = _check_range(x_range)
+    low, high = check_range(x_range)
     rod = 2 * check_params(params).half_length
     ax.set_xlim(low, high)
     ax.set_ylim(-rod - 0.1 if hanging else TRACK_Y - 0.15, rod + 0.1)
@@ -139,35 +146,13 @@ def cartpole_axes(ax: Axes, params: CartPoleParams = DEFAULT_PARAMS,
     return ax
 
 
-def _check_range(x_range):
-    try:
-        low, high = (float(v) for v in x_range)
-    except (TypeError, ValueError) as err:
-        raise TypeError(f"x_range must be two numbers (low, high) in m, "
-                        f"got {x_range!r}") from err
-    if not (np.isfinite([low, high]).all() and low < high):
-        raise ValueError(f"x_range must be finite with low < high, got {x_range!r}")
-    return low, high
-
-
-def _check_episode(states, length):
-    states = check_state(states, "states")
-    if states.ndim != 2:
-        raise ValueError(f"states must have shape (T + 1, 4), got {states.shape}")
-    if isinstance(length, bool) or not isinstance(length, (int, np.integer)) \
-            or not 0 <= length < len(states):
-        raise ValueError(f"length must be an int in [0, {len(states) - 1}], "
-                         f"got {length!r}")
-    return states, int(length)
-
-
 def draw_strobe(ax: Axes, states, length, params: CartPoleParams = DEFAULT_PARAMS,
                 color: str = "tab:blue", every: int = 50) -> None:
     """One episode as a strobe picture: the cart-pole every ``every`` steps
     (50: once a second), faded, and at its last state, ``length``, in
     ``color``; on axes set up by :func:`cartpole_axes`."""
     check_type(ax, Axes, "ax")
-    states, length = _check_episode(states, length)
+    states, length = check_episode(states, length)
     every = positive_int(every, "every")
     params = check_params(params)
     cartpole_axes(ax, params)
@@ -210,7 +195,7 @@ def plot_episode(axes, states, length, params: CartPoleParams = DEFAULT_PARAMS,
                                  for ax in axes):
         raise TypeError("axes must be two matplotlib Axes (theta, x), "
                         "either of them None to leave it out")
-    states, length = _check_episode(states, length)
+    states, length = check_episode(states, length)
     dt = check_params(params).dt
     t = np.arange(length + 1) * dt
     curves = (
@@ -304,26 +289,6 @@ def draw_diagram(ax: Axes, params: CartPoleParams = DEFAULT_PARAMS) -> Axes:
     return ax
 
 
-def effective_gain(states, actions, length, window: int = 25) -> np.ndarray:
-    """``(length,)`` the gain [N/rad] a policy's forces amount to: at step t,
-    the least-squares g of ``a_s = g theta_s`` over the last ``window`` steps
-    s (25: half a second). The heuristic u = K theta gives K exactly; a
-    policy that lets the pole go drops below K* = (M + m) g."""
-    states, length = _check_episode(states, length)
-    actions = np.asarray(actions, dtype=np.float64)
-    if actions.ndim != 1 or len(actions) < length or length < 1:
-        raise ValueError(f"actions must have shape (T,) with T >= length >= 1, "
-                         f"got {actions.shape} and length {length}")
-    window = positive_int(window, "window")
-    theta, force = states[:length, 0], actions[:length]
-    # running sums of a theta and theta^2; a window is a difference of two
-    fit = np.concatenate([[0.0], np.cumsum(force * theta)])
-    norm = np.concatenate([[0.0], np.cumsum(theta * theta)])
-    end = np.arange(1, length + 1)
-    start = np.maximum(end - window, 0)
-    return (fit[end] - fit[start]) / (norm[end] - norm[start])
-
-
 def plot_effective_gain(ax: Axes, states, actions, length,
                         params: CartPoleParams = DEFAULT_PARAMS,
                         color: str = "tab:blue", label: str | None = None,
@@ -331,6 +296,7 @@ def plot_effective_gain(ax: Axes, states, actions, length,
     """:func:`effective_gain` against time [s], with K* dashed: below the
     dashed line the pole is no longer held up."""
     from .control import critical_gain
+    from .evaluate import effective_gain
 
     gain = effective_gain(states, actions, length, window)
     dt = check_params(params).dt

@@ -6,13 +6,14 @@ import numpy as np
 import torch
 
 from .checks import (
+    check_episode,
     check_initial_states,
     check_max_steps,
     check_params,
     check_pushes,
     check_targets,
     check_type,
-    float_array,
+    positive_int,
 )
 from .control import MAX_STEPS, EpisodeBatch, Rollout
 from .model import DecisionTransformer
@@ -197,3 +198,23 @@ def _check_fit_steps(run) -> np.ndarray:
         raise ValueError("run must hold at least two steps after the first "
                          "to fit two coefficients")
     return steps
+
+
+def effective_gain(states, actions, length, window: int = 25) -> np.ndarray:
+    """``(length,)`` the gain [N/rad] a policy's forces amount to: at step t,
+    the least-squares g of ``a_s = g theta_s`` over the last ``window`` steps
+    s (25: half a second). The heuristic u = K theta gives K exactly; a
+    policy that lets the pole go drops below K* = (M + m) g."""
+    states, length = check_episode(states, length)
+    actions = np.asarray(actions, dtype=np.float64)
+    if actions.ndim != 1 or len(actions) < length or length < 1:
+        raise ValueError(f"actions must have shape (T,) with T >= length >= 1, "
+                         f"got {actions.shape} and length {length}")
+    window = positive_int(window, "window")
+    theta, force = states[:length, 0], actions[:length]
+    # running sums of a theta and theta^2; a window is a difference of two
+    fit = np.concatenate([[0.0], np.cumsum(force * theta)])
+    norm = np.concatenate([[0.0], np.cumsum(theta * theta)])
+    end = np.arange(1, length + 1)
+    start = np.maximum(end - window, 0)
+    return (fit[end] - fit[start]) / (norm[end] - norm[start])

@@ -27,7 +27,7 @@ from .checks import (
     positive_number,
     validate_fields,
 )
-from .data import Dataset, make_dataset
+from .data import Dataset, book_dataset
 from .model import DecisionTransformer, DTConfig
 
 CHECKPOINT_FORMAT = "dtcart-decision-transformer-1"
@@ -70,9 +70,6 @@ class TrainConfig:
 
 DEFAULT_TRAIN = TrainConfig(average=0.995)
 DEFAULT_MODEL = DTConfig(d_model=32, n_layers=2, n_heads=1, context=10, dropout=0.0)
-# make_dataset's options for the Decision Transformer's data (see book_dataset): exploration noise [N] on
-# every logged force, and a share of controllers that give out, their gain dropping to 0..10 N/rad
-BOOK_DATA = {"action_noise": 0.5, "drop_share": 0.35, "drop_gain_range": (0.0, 10.0)}
 Batch = dict  # name -> tensor
 
 
@@ -216,21 +213,6 @@ def train_dt(ds: Dataset, config: DTConfig = DEFAULT_MODEL, train: TrainConfig =
     model = DecisionTransformer(config=fit_scalings(ds, config))
     sampler = WindowSampler(ds, model.config.context)
     return model, fit(model, sampler.sample, dt_loss, train, seed, progress)
-
-
-def book_dataset() -> Dataset:
-    """The Decision Transformer's training data: ``make_dataset(**BOOK_DATA)``.
-
-    Two departures from Chapter 2's log, both about what a return-conditioned imitator can learn:
-
-    * Noise on the logged forces. The heuristic's forces are exactly K theta, so consecutive forces
-      nearly repeat and a model that sees past forces learns to lean on the last one; it then acts late,
-      and a late proportional controller lets the cart drift off. Noise makes the last force a poor guide.
-    * Controllers that give out (``drop_share``): a middling return in Chapter 2's log comes from a cart
-      drifting off, which depends on details of the policy no imitation reproduces; an episode whose
-      gain drops at a chosen step ends about 25 steps later, on cue, which a model can learn to do.
-    """
-    return make_dataset(**BOOK_DATA)
 
 
 def train_default(seed: int = 0, progress: bool = False) -> tuple[DecisionTransformer, np.ndarray]:
