@@ -8,6 +8,7 @@
     python -m benchmarks --seeds --ablation  # ... and for two other logs (about 20 minutes)
     python -m benchmarks --only worth    # Chapter 8's record: PPO, learners, scarce data, pushes (12 min)
     python -m benchmarks --only recipes  # could training take half the time? (15 min)
+    python -m benchmarks --only teaching # what the teaching path's plain arithmetic costs (2 min)
     python -m benchmarks --only physics  # one section (physics, rollouts, dt, seeds, notebooks, suite, build)
     python -m benchmarks --json out.json # also save every number
 
@@ -23,7 +24,7 @@ from pathlib import Path
 
 from .timing import load, si, table
 
-SECTIONS = ("physics", "rollouts", "dt", "seeds", "worth", "recipes", "notebooks", "suite", "build")
+SECTIONS = ("physics", "rollouts", "dt", "seeds", "worth", "recipes", "teaching", "notebooks", "suite", "build")
 
 
 def report_physics(r: dict) -> str:
@@ -109,6 +110,15 @@ def report_recipes(r: dict) -> str:
                                      f"(goals: >= 95%, rising, <= 15%)")
 
 
+def report_teaching(r: dict) -> str:
+    t, p = r["training"], r["physics"]
+    return (f"Teaching path, one thread: a training update {t['update_ms']['shown']:.1f} ms as shown, "
+            f"{t['update_ms']['states_only']:.1f} ms with the last block on the state tokens only "
+            f"(x{t['ratio']:.2f}); physics.step on {r['settings']['carts']} carts "
+            f"{p['step_us']['sin_cos']:.0f} us with sin/cos, {p['step_us']['tan_half_angle']:.0f} us "
+            f"with tan(theta/2) (x{p['ratio']:.2f})")
+
+
 def report_notebooks(rows: list) -> str:
     body = [[row["notebook"], f"{row['seconds']:.1f}", f"{row.get('kernel_cpu_seconds', float('nan')):.1f}",
              f"{row['kernel_peak_rss_mb']:.0f}"] if "seconds" in row
@@ -168,6 +178,10 @@ def main(argv=None) -> int:
             from . import recipes_bench
             results[section] = recipes_bench.everything()
             text = report_recipes(results[section])
+        elif section == "teaching":
+            from . import teaching_bench
+            results[section] = teaching_bench.run(quick=args.quick)
+            text = report_teaching(results[section])
         elif section == "notebooks":
             from . import book_bench
             results[section] = book_bench.notebooks()
