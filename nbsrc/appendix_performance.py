@@ -15,8 +15,8 @@
 # ```
 #
 # Timings on a shared machine are noisy: other processes steal the CPU, and only ever make things slower.
-# So every number here is the **best of several repetitions** (timed with `time.perf_counter`, through
-# `timeit`), and the load average is printed beside them. The page asserts only facts that no reasonable
+# So every number here is the **best of several repetitions** (timed with `time.perf_counter`, by the
+# benchmarks' `timing.best_time`), and the load average is printed beside them. The page asserts only facts that no reasonable
 # machine load can overturn, such as a batched step beating a Python loop by more than ten times. Ratios
 # that depend on the machine, such as ours against Gymnasium's vectorised environment, are reported, not
 # asserted.
@@ -24,7 +24,6 @@
 # %% tags=["hide-input"]
 import json
 import sys
-import timeit
 from dataclasses import asdict, replace
 from functools import partial
 from pathlib import Path
@@ -38,23 +37,15 @@ from myst_nb import glue
 
 from dtcart.control import heuristic, random_initial_states, rollout
 from dtcart.data import make_dataset
-from dtcart.model import DecisionTransformer
 from dtcart.physics import step
-from dtcart.train import (
-    DEFAULT_MODEL,
-    DEFAULT_TRAIN,
-    WindowSampler,
-    dt_loss,
-    fit,
-    fit_scalings,
-)
+from dtcart.train import DEFAULT_MODEL, DEFAULT_TRAIN
 
 
 # the benchmarks' own timing helpers (benchmarks/, beside book/), not copies
 ROOT = next(f for f in (Path.cwd(), *Path.cwd().parents)
             if (f / "benchmarks" / "timing.py").exists())
 sys.path.insert(0, str(ROOT))
-from benchmarks import timing  # noqa: E402
+from benchmarks import dt_bench, timing  # noqa: E402
 from benchmarks.teaching_bench import tan_half_angle_step  # noqa: E402
 
 best_time = partial(timing.best_time, min_time=0.02, repeat=3)
@@ -328,39 +319,20 @@ assert rollout_rates[100] > 10 * rollout_rates[1]
 
 
 # %%
-def matmul_flop_rate(n=1024):
-    a, b = torch.randn(n, n), torch.randn(n, n)
-    return 2 * n**3 / best_time(lambda: torch.mm(a, b), min_time=0.1)
-
-
-def update_flops(config, batch_size=DEFAULT_TRAIN.batch_size):
-    d, seq = config.d_model, 3 * config.context
-    return 3 * config.n_layers * (24 * d * d + 4 * seq * d) * seq * batch_size
-
-
 dataset = make_dataset()
 
 
-def training_rate(config, steps=3):
-    """Updates per second of the book's training loop for a model of this config
-    (best of two short runs).
-    """
-    torch.manual_seed(0)
-    model = DecisionTransformer(config=fit_scalings(dataset, config))
-    sampler = WindowSampler(dataset, config.context)
-    short = replace(DEFAULT_TRAIN, steps=steps, warmup=1)
-    fit(model, sampler.sample, dt_loss, replace(short, steps=1))
-    return steps / min(
-        timeit.repeat(
-            lambda: fit(model, sampler.sample, dt_loss, short),
-            number=1,
-            repeat=2,
-        )
-    )
+def update_flops(config):
+    return dt_bench.train_flops_per_step(config, DEFAULT_TRAIN.batch_size)
+
+
+def training_rate(config):
+    """Updates per second of the book's training loop (3 updates, best of 2)."""
+    return dt_bench.train_rate(dataset, config, steps=3, repeat=2)["steps_per_s"]
 
 
 torch.set_num_threads(1)
-peak = matmul_flop_rate()
+peak = dt_bench.matmul_flops(repeat=3)
 K_BOOK = DEFAULT_MODEL.context
 CONTEXTS = sorted({5, 10, 20, 40, K_BOOK})
 by_context = {
