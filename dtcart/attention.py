@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .checks import check_heads, dropout_rate, positive_int
+from .checks import check_heads, dropout_rate, positive_int, require
 
 
 def softmax(x, axis: int = -1) -> np.ndarray:
@@ -49,8 +49,7 @@ def _check_logits(x, axis: int) -> np.ndarray:
                          f"got shape {x.shape}")
     if np.isnan(x).any() or np.isposinf(x).any():
         raise ValueError("x must not contain NaN or +inf")
-    if np.isneginf(np.max(x, axis=axis)).any():
-        raise ValueError(
+    require(not np.isneginf(np.max(x, axis=axis)).any(),
             "x has a row that is entirely -inf (every position masked)")
     return x
 
@@ -104,8 +103,7 @@ def _check_attention(Q, K, V, causal, scale):
         if a.ndim < 2 or 0 in a.shape[-2:]:
             raise ValueError(f"{name} must have shape (..., T, d) with "
                              f"T, d >= 1, got {a.shape}")
-        if not np.isfinite(a).all():
-            raise ValueError(f"{name} must be finite")
+        require(np.isfinite(a).all(), f"{name} must be finite")
     if Q.shape[-1] != K.shape[-1]:
         raise ValueError(f"Q and K must share d_k, got {Q.shape[-1]} and "
                          f"{K.shape[-1]}")

@@ -21,6 +21,13 @@ class NotNumbersError(TypeError, ValueError):
     both catch it (numpy itself raises either, depending on the input)."""
 
 
+def require(ok, message: str, error: type = ValueError) -> None:
+    """Raise ``error(message)`` unless ``ok``: one rule, one line (the message
+    names the argument and what was expected)."""
+    if not ok:
+        raise error(message)
+
+
 def check_type(value, cls: type, name: str):
     """Return ``value``, or raise ``TypeError`` naming ``name`` unless it is an
     instance of ``cls``."""

@@ -16,7 +16,7 @@ from dataclasses import asdict, replace
 import numpy as np
 
 from .baselines import StateMLP, train_bc, train_rvs
-from .checks import check_initial_states, check_type, positive_int
+from .checks import check_initial_states, check_type, positive_int, require
 from .control import Rollout, heuristic, random_pushes, rollout
 from .data import BOOK_DATA, Dataset
 from .evaluate import target_sweep, tracking_error
@@ -120,8 +120,7 @@ def replayed_share(ds: Dataset, scale: float, seed: int = 0,
     (``random_pushes(..., seed=seed)``)."""
     check_type(ds, Dataset, "ds")
     kept = ds.returns == ds.max_steps  # (N,) the episodes that reached 500
-    if not kept.any():
-        raise ValueError("ds has no episode that reached max_steps")
+    require(kept.any(), "ds has no episode that reached max_steps")
     repeats = positive_int(repeats, "repeats")
     gains = np.tile(ds.gains[kept], repeats)  # (n R,)
     starts = np.tile(ds.states[kept, 0], (repeats, 1))  # (n R, 4)

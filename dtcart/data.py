@@ -16,6 +16,7 @@ from .checks import (
     check_type,
     nonnegative,
     positive_int,
+    require,
 )
 from .control import (
     MAX_STEPS,
@@ -51,8 +52,7 @@ def returns_to_go(rewards) -> np.ndarray:
 def _check_rewards(rewards) -> np.ndarray:
     """``rewards`` as an array of finite numbers with a time axis, or raise."""
     rewards = np.asarray(rewards)
-    if rewards.ndim == 0:
-        raise ValueError(
+    require(rewards.ndim != 0,
             "rewards must have at least one axis (time), got a scalar")
     if not np.issubdtype(rewards.dtype, np.number) or not np.isfinite(
             rewards).all():
@@ -208,8 +208,7 @@ def _check_gain_ranges(gain_range, drop_gain_range, params):
     (the drop range must lie below K*)."""
     low, high = _gain_pair(gain_range, "gain_range")
     drop_low, drop_high = _gain_pair(drop_gain_range, "drop_gain_range")
-    if drop_high >= critical_gain(params):
-        raise ValueError(
+    require(drop_high < critical_gain(params),
             f"drop_gain_range must lie below K* = {critical_gain(params):.2f} "
             f"N/rad so that the pole falls after a drop, got "
             f"{drop_gain_range!r}")
@@ -221,8 +220,7 @@ def _check_scales(**values) -> None:
     or raise ``ValueError`` naming it."""
     for name, value in values.items():
         nonnegative(value, name)
-    if values["drop_share"] > 1:
-        raise ValueError(
+    require(values["drop_share"] <= 1,
             f"drop_share must be in [0, 1], got {values['drop_share']!r}")
 
 
@@ -293,8 +291,7 @@ def load_dataset(path) -> Dataset:
                 raise ValueError(f"it has dataset format {version!r}, this dtcart reads 1 and {FORMAT_VERSION}")
             needed = [k for k in names if int(version) == FORMAT_VERSION or k not in OPTIONAL]
             missing = [k for k in needed if k not in npz.files]
-            if missing:
-                raise ValueError(f"it is not a dtcart dataset: missing arrays {missing}")
+            require(not missing, f"it is not a dtcart dataset: missing arrays {missing}")
             arrays = {k: npz[k] for k in needed}
         return Dataset(**arrays)
     except (ValueError, zipfile.BadZipFile, OSError, EOFError, KeyError, AttributeError) as err:

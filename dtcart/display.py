@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
-from .checks import positive_int
+from .checks import check_type, positive_int, require
 
 #: CSS class on every frame slider's outer box; the browser test finds the sliders by it.
 FRAME_SLIDER_CLASS = "dtcart-frame-slider"
@@ -48,16 +48,14 @@ def show_source(obj, docstring: bool = True):
     """
     from IPython.display import Code
 
-    if not isinstance(docstring, bool):
-        raise TypeError(f"docstring must be True or False, got {docstring!r}")
+    check_type(docstring, bool, "docstring")
     return Code(displayed_source(obj, docstring), language="python")
 
 
 def figure_png(fig: Figure, dpi: int = 80, colors: int | None = None) -> bytes:
     """Render a matplotlib figure to PNG bytes (tight bounding box) and close it; with ``colors``,
     as a palette PNG of at most that many colours (see :func:`canvas_png`)."""
-    if not isinstance(fig, Figure):
-        raise TypeError(f"fig must be a matplotlib Figure, got {type(fig).__name__}")
+    check_type(fig, Figure, "fig")
     dpi = positive_int(dpi, "dpi")
     if colors is not None:
         colors = _palette_size(colors)
@@ -85,8 +83,7 @@ def _frame_png(fig: Figure, dpi: int, colors: int | None) -> bytes:
 
 def _palette_size(colors) -> int:
     colors = positive_int(colors, "colors")
-    if colors > 256:
-        raise ValueError(f"colors must be at most 256, got {colors}")
+    require(colors <= 256, f"colors must be at most 256, got {colors}")
     return colors
 
 
@@ -135,12 +132,10 @@ def frame_slider(values: Sequence, render: Callable, description: str, value=Non
     if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
         raise TypeError(f"values must be a sequence of slider values, got {type(values).__name__}")
     values = list(values)
-    if not values:
-        raise ValueError("values must not be empty")
+    require(values, "values must not be empty")
     if not callable(render):
         raise TypeError(f"render must be a callable from a value to a matplotlib Figure, got {type(render).__name__}")
-    if not isinstance(description, str):
-        raise TypeError(f"description must be a str, got {type(description).__name__}")
+    check_type(description, str, "description")
     if not callable(readout_format):
         raise TypeError(f"readout_format must be a callable, got {type(readout_format).__name__}")
     dpi = positive_int(dpi, "dpi")
@@ -148,16 +143,14 @@ def frame_slider(values: Sequence, render: Callable, description: str, value=Non
         colors = _palette_size(colors)
     value = values[0] if value is None else value
     matches = [i for i, v in enumerate(values) if v == value]
-    if not matches:
-        raise ValueError(f"value {value!r} is not one of the slider's values")
+    require(matches, f"value {value!r} is not one of the slider's values")
     labels = [readout_format(v) for v in values]
     if not all(isinstance(label, str) for label in labels) or len(set(labels)) != len(labels):
         raise ValueError("readout_format must map the values to distinct strings")
     frames = []
     for v in values:
         fig = render(v)
-        if not isinstance(fig, Figure):
-            raise TypeError(f"render({v!r}) must return a matplotlib Figure, got {type(fig).__name__}")
+        check_type(fig, Figure, f"render({v!r})")
         frames.append(_frame_png(fig, dpi, colors))
     slider, stack = _linked_frames(frames, labels, matches[0], description)
     box = widgets.VBox([slider, stack])
@@ -187,8 +180,7 @@ def canvas_png(fig: Figure, colors: int = 64) -> bytes:
     shrinks three- to five-fold. The figure stays open, so an animation can draw its next frame."""
     from PIL import Image
 
-    if not isinstance(fig, Figure):
-        raise TypeError(f"fig must be a matplotlib Figure, got {type(fig).__name__}")
+    check_type(fig, Figure, "fig")
     colors = _palette_size(colors)
     return _palette_png(Image.fromarray(np.asarray(fig.canvas.buffer_rgba())[..., :3]), colors)
 
@@ -224,8 +216,7 @@ def frame_player(frames: Sequence[bytes], interval_ms: int, readouts: Sequence[s
     if len(readouts) != len(frames) or not all(isinstance(r, str) for r in readouts) \
             or len(set(readouts)) != len(readouts):
         raise ValueError(f"readouts must be {len(frames)} distinct strings, one per frame")
-    if not isinstance(description, str):
-        raise TypeError(f"description must be a str, got {type(description).__name__}")
+    check_type(description, str, "description")
     slider, stack = _linked_frames(frames, readouts, 0, description)
     play = widgets.Play(value=0, min=0, max=len(frames) - 1, interval=interval_ms, description="play")
     widgets.jslink((play, "value"), (slider, "index"))

@@ -27,6 +27,7 @@ from .checks import (
     check_state,
     check_type,
     positive_int,
+    require,
 )
 from .control import MAX_STEPS, THETA_LIMIT, X_LIMIT, Rollout
 from .physics import DEFAULT_PARAMS, CartPoleParams
@@ -85,8 +86,7 @@ def draw_cartpole(ax: Axes, state, force=None,
     if force is not None:
         if isinstance(force, bool) or not np.isscalar(force):
             raise TypeError(f"force must be a real number or None, got {force!r}")
-        if not np.isfinite(force):
-            raise ValueError(f"force must be finite, got {force!r}")
+        require(np.isfinite(force), f"force must be finite, got {force!r}")
     if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) \
             or not 0 < alpha <= 1:
         raise ValueError(f"alpha must be a number in (0, 1], got {alpha!r}")

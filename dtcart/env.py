@@ -16,7 +16,13 @@ import gymnasium
 import numpy as np
 from gymnasium import spaces
 
-from .checks import check_max_steps, check_params, check_state, float_array
+from .checks import (
+    check_max_steps,
+    check_params,
+    check_state,
+    float_array,
+    require,
+)
 from .control import MAX_STEPS, THETA_LIMIT, X_LIMIT, EpisodeBatch
 from .physics import DEFAULT_PARAMS, CartPoleParams
 
@@ -131,11 +137,9 @@ def _check_action(action) -> np.ndarray:
     """``action`` as a float64 ``(1,)`` force clipped to +-FORCE_LIMIT, or
     raise naming ``action``."""
     force = float_array(action, "action", "a force [N] shaped (1,)")
-    if force.size != 1:
-        raise ValueError(f"action must hold one force [N], "
-                         f"got shape {force.shape}")
-    if not np.isfinite(force).all():
-        raise ValueError(f"action must be finite, got {action!r}")
+    require(force.size == 1, f"action must hold one force [N], "
+            f"got shape {force.shape}")
+    require(np.isfinite(force).all(), f"action must be finite, got {action!r}")
     return np.clip(force.reshape(1), -FORCE_LIMIT, FORCE_LIMIT)
 
 

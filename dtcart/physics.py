@@ -27,6 +27,7 @@ from .checks import (
     check_state,
     float_array,
     positive_number,
+    require,
     validate_fields,
 )
 
@@ -219,12 +220,10 @@ def simulate(initial_state, forces, params: CartPoleParams = DEFAULT_PARAMS,
                     f"got {integrator!r}")
     state = check_state(initial_state, "initial_state")
     forces = float_array(forces, "forces", "an array of real numbers [N]")
-    if forces.ndim == 0:
-        raise ValueError(
+    require(forces.ndim != 0,
             "forces must have a last axis of n_steps, got a scalar")
     check_force(forces[..., 0], state.shape[:-1])
-    if not np.isfinite(forces).all():
-        raise ValueError("forces must be finite (no NaN or inf)")
+    require(np.isfinite(forces).all(), "forces must be finite (no NaN or inf)")
     params = check_params(params)
     advance = _CORES[integrator]
     n_steps = forces.shape[-1]
@@ -304,8 +303,7 @@ def gymnasium_step(env, state, force: float) -> np.ndarray:
     """
     theta, theta_dot, x, x_dot = check_state(state, single=True)
     force = float(force)
-    if not math.isfinite(force):
-        raise ValueError(f"force must be finite, got {force!r}")
+    require(math.isfinite(force), f"force must be finite, got {force!r}")
     env.state = np.array([x, x_dot, theta, theta_dot])  # Gymnasium's order
     env.steps_beyond_terminated = None  # a fresh step, whatever came before
     env.force_mag = abs(force)  # Gymnasium pushes with +-force_mag only:

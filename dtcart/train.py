@@ -20,6 +20,7 @@ from torch import nn
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from .checks import (
+    check_type,
     dropout_rate,
     nonnegative,
     nonnegative_int,
@@ -101,8 +102,7 @@ class WindowSampler:
     """
 
     def __init__(self, ds: Dataset, context: int):
-        if not isinstance(ds, Dataset):
-            raise TypeError(f"ds must be a Dataset, got {type(ds).__name__}")
+        check_type(ds, Dataset, "ds")
         self.context = context
         counts = np.maximum(ds.lengths - context + 1, 0)
         if counts.sum() == 0:
@@ -160,8 +160,7 @@ def fit(model: nn.Module, sample: Callable, loss_fn: Callable, train: TrainConfi
     ``sample(rng, batch_size)`` draws a batch (a dict of tensors) and ``loss_fn(model, batch)``
     scores it; the Decision Transformer and the behaviour-cloning baselines share this loop.
     """
-    if not isinstance(train, TrainConfig):
-        raise TypeError(f"train must be a TrainConfig, got {type(train).__name__}")
+    check_type(train, TrainConfig, "train")
     rng = np.random.default_rng(seed)
     decay = [p for p in model.parameters() if p.dim() >= 2]  # matrices and embeddings; not biases or norms
     no_decay = [p for p in model.parameters() if p.dim() < 2]
@@ -205,10 +204,8 @@ def train_dt(ds: Dataset, config: DTConfig = DEFAULT_MODEL, train: TrainConfig =
     The state and force scalings are fitted to ``ds`` (:func:`fit_scalings`) and stored in the
     model's config. Deterministic for a given ``seed``.
     """
-    if not isinstance(ds, Dataset):
-        raise TypeError(f"ds must be a Dataset, got {type(ds).__name__}")
-    if not isinstance(train, TrainConfig):
-        raise TypeError(f"train must be a TrainConfig, got {type(train).__name__}")
+    check_type(ds, Dataset, "ds")
+    check_type(train, TrainConfig, "train")
     torch.manual_seed(seed)
     model = DecisionTransformer(config=fit_scalings(ds, config))
     sampler = WindowSampler(ds, model.config.context)
@@ -228,8 +225,7 @@ def train_default(seed: int = 0, progress: bool = False) -> tuple[DecisionTransf
 
 def save_checkpoint(model: DecisionTransformer, path) -> None:
     """Write the model's config (scalings included) and weights to ``path`` (a ``torch.save`` file)."""
-    if not isinstance(model, DecisionTransformer):
-        raise TypeError(f"model must be a DecisionTransformer, got {type(model).__name__}")
+    check_type(model, DecisionTransformer, "model")
     state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
     torch.save({"format": CHECKPOINT_FORMAT, "config": model.config.to_dict(), "state_dict": state},
                os.fspath(path))
