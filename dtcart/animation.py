@@ -17,6 +17,7 @@ from .checks import (
     check_state,
     check_type,
     positive_int,
+    require,
 )
 from .control import Rollout
 from .display import canvas_png, frame_player
@@ -56,9 +57,8 @@ def animate_rollout(run: Rollout, episodes, names=None, every: int = 5,
         raise ValueError(f"episodes must be 1 to {MAX_PANELS} indices into the "
                          f"{len(run.lengths)} episodes, got {episodes!r}")
     names = [None] * index.size if names is None else list(names)
-    if len(names) != index.size or not all(n is None or isinstance(n, str)
-                                           for n in names):
-        raise ValueError(f"names must be {index.size} strings, one per episode")
+    require(len(names) == index.size and all(n is None or isinstance(n, str) for n in names),
+            f"names must be {index.size} strings, one per episode")
     ends = run.lengths[index]
     said = [outcome(run, i) for i in index]
     labels = [f"{n}: {s}" if n else s for n, s in zip(names, said)]
@@ -95,9 +95,8 @@ def animate_states(states, forces, labels, colors=None, ends=None,
                          f"{MAX_PANELS} and T >= 1, got {states.shape}")
     n_panels, n_steps = states.shape[0], states.shape[1] - 1
     forces = np.asarray(forces, dtype=np.float64)
-    if forces.shape != (n_panels, n_steps) or not np.isfinite(forces).all():
-        raise ValueError(f"forces must be finite, shaped {(n_panels, n_steps)}, "
-                         f"got {forces.shape}")
+    require(forces.shape == (n_panels, n_steps) and np.isfinite(forces).all(),
+            f"forces must be finite, shaped {(n_panels, n_steps)}, got {forces.shape}")
     labels = _strings(labels, n_panels, "labels")
     colors = ["tab:blue"] * n_panels if colors is None else _strings(
         colors, n_panels, "colors")

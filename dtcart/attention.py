@@ -44,11 +44,9 @@ def softmax(x, axis: int = -1) -> np.ndarray:
 
 def _check_logits(x, axis: int) -> np.ndarray:
     x = np.asarray(x, dtype=np.float64)
-    if x.ndim == 0 or x.shape[axis] == 0:
-        raise ValueError(f"x must have at least one entry along axis {axis}, "
-                         f"got shape {x.shape}")
-    if np.isnan(x).any() or np.isposinf(x).any():
-        raise ValueError("x must not contain NaN or +inf")
+    require(x.ndim != 0 and x.shape[axis] != 0,
+            f"x must have at least one entry along axis {axis}, got shape {x.shape}")
+    require(not np.isnan(x).any() and not np.isposinf(x).any(), "x must not contain NaN or +inf")
     require(not np.isneginf(np.max(x, axis=axis)).any(),
             "x has a row that is entirely -inf (every position masked)")
     return x
@@ -100,19 +98,14 @@ def _check_attention(Q, K, V, causal, scale):
     raise ``ValueError`` naming the one that is wrong."""
     Q, K, V = (np.asarray(a, dtype=np.float64) for a in (Q, K, V))
     for name, a in (("Q", Q), ("K", K), ("V", V)):
-        if a.ndim < 2 or 0 in a.shape[-2:]:
-            raise ValueError(f"{name} must have shape (..., T, d) with "
-                             f"T, d >= 1, got {a.shape}")
+        require(a.ndim >= 2 and 0 not in a.shape[-2:],
+                f"{name} must have shape (..., T, d) with T, d >= 1, got {a.shape}")
         require(np.isfinite(a).all(), f"{name} must be finite")
-    if Q.shape[-1] != K.shape[-1]:
-        raise ValueError(f"Q and K must share d_k, got {Q.shape[-1]} and "
-                         f"{K.shape[-1]}")
-    if K.shape[-2] != V.shape[-2]:
-        raise ValueError(f"K and V must have the same number of positions, "
-                         f"got {K.shape[-2]} and {V.shape[-2]}")
-    if causal and Q.shape[-2] != K.shape[-2]:
-        raise ValueError(f"causal attention needs T_q == T_k, got "
-                         f"{Q.shape[-2]} and {K.shape[-2]}")
+    require(Q.shape[-1] == K.shape[-1], f"Q and K must share d_k, got {Q.shape[-1]} and {K.shape[-1]}")
+    require(K.shape[-2] == V.shape[-2],
+            f"K and V must have the same number of positions, got {K.shape[-2]} and {V.shape[-2]}")
+    require(not causal or Q.shape[-2] == K.shape[-2],
+            f"causal attention needs T_q == T_k, got {Q.shape[-2]} and {K.shape[-2]}")
     if scale is None:
         return Q, K, V, 1.0 / math.sqrt(Q.shape[-1])
     if isinstance(scale, bool) or not isinstance(

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .checks import check_targets, check_type
+from .checks import check_targets, check_type, require
 from .control import Policy
 from .data import Dataset
 from .train import DEFAULT_TRAIN, Batch, TrainConfig, episode_mask, fit
@@ -54,9 +54,8 @@ class StateMLP(nn.Module):
         (every call is a step of the episodes still running), as in
         :func:`dtcart.evaluate.rollout_dt`.
         """
-        if self.conditioned == (target_return is None):
-            raise ValueError("target_return must be given for an RvS network "
-                             "and only for one")
+        require(self.conditioned != (target_return is None),
+                "target_return must be given for an RvS network and only for one")
         target = None if target_return is None else check_targets(
             target_return, None)
         t = 0  # steps taken

@@ -7,7 +7,7 @@ import torch
 from torch import nn
 
 from .attention import MultiHeadAttention
-from .checks import dropout_rate, positive_int
+from .checks import dropout_rate, positive_int, require
 
 
 class MLP(nn.Module):
@@ -73,11 +73,10 @@ class Block(nn.Module):
     def __init__(self, d_model: int, n_heads: int, dropout: float = 0.0,
                  norm: str = "post", residual: bool = True):
         super().__init__()
-        if norm not in ("post", "pre"):
-            raise ValueError(f"norm must be 'post' or 'pre', got {norm!r}")
-        if not isinstance(residual, bool):
-            raise ValueError(f"residual must be True or False, got "
-                             f"{residual!r}")
+        require(norm in ("post", "pre"),
+                f"norm must be 'post' or 'pre', got {norm!r}")
+        require(isinstance(residual, bool),
+                f"residual must be True or False, got {residual!r}")
         self.norm, self.residual = norm, residual
         # the attention checks d_model, n_heads and dropout for the whole block
         self.attn = MultiHeadAttention(d_model, n_heads, causal=True,
@@ -118,9 +117,9 @@ def input_gradient_norm(net: nn.Module, x: torch.Tensor,
     Returns:
         ``||dL/dx||`` (Frobenius norm over all entries of ``x``), a float.
     """
-    if not isinstance(x, torch.Tensor) or not x.is_floating_point():
-        raise TypeError("x must be a floating-point torch.Tensor, got "
-                        f"{type(x).__name__}")
+    require(isinstance(x, torch.Tensor) and x.is_floating_point(),
+            "x must be a floating-point torch.Tensor, got "
+            f"{type(x).__name__}", TypeError)
     x = x.detach().clone().requires_grad_(True)
     y = net(x)
     probe = torch.Generator().manual_seed(seed)

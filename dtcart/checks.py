@@ -108,8 +108,7 @@ def finite_array(value, name: str, expected: str, ok=lambda a: True,
     """:func:`float_array`, then ``ValueError`` saying ``name`` must be
     ``expected`` unless the array is finite and ``ok(array)`` holds."""
     array = float_array(value, name, expected, copy)
-    if not (ok(array) and np.isfinite(array).all()):
-        raise ValueError(f"{name} must be {expected}, got shape {array.shape}")
+    require(ok(array) and np.isfinite(array).all(), f"{name} must be {expected}, got shape {array.shape}")
     return array
 
 
@@ -171,9 +170,8 @@ def check_initial_states(initial_states) -> np.ndarray:
     """``initial_states`` as a finite float64 ``(N, 4)`` array with N >= 1, or
     ``ValueError``."""
     states = check_state(initial_states, "initial_states")
-    if states.ndim != 2 or states.shape[0] == 0:
-        raise ValueError("initial_states must have shape (N, 4) with N >= 1, "
-                         f"got {states.shape}")
+    require(states.ndim == 2 and states.shape[0] != 0,
+            f"initial_states must have shape (N, 4) with N >= 1, got {states.shape}")
     return states
 
 
@@ -217,9 +215,8 @@ def check_heads(d_model, n_heads, owner: str = "") -> tuple[int, int]:
     ``n_heads`` divides ``d_model``."""
     d_model = positive_int(d_model, f"{owner}d_model")
     n_heads = positive_int(n_heads, f"{owner}n_heads")
-    if d_model % n_heads:
-        raise ValueError(f"{owner}d_model ({d_model}) must be divisible by "
-                         f"{owner}n_heads ({n_heads})")
+    require(not d_model % n_heads,
+            f"{owner}d_model ({d_model}) must be divisible by {owner}n_heads ({n_heads})")
     return d_model, n_heads
 
 
@@ -240,8 +237,7 @@ def check_episode(states, length) -> tuple[np.ndarray, int]:
     """``(states (T + 1, 4), length)`` of one episode, ``0 <= length <= T``,
     or raise naming the one that is wrong."""
     states = check_state(states, "states")
-    if states.ndim != 2:
-        raise ValueError(f"states must have shape (T + 1, 4), got {states.shape}")
+    require(states.ndim == 2, f"states must have shape (T + 1, 4), got {states.shape}")
     if isinstance(length, bool) or not isinstance(length, (int, np.integer)) \
             or not 0 <= length < len(states):
         raise ValueError(f"length must be an int in [0, {len(states) - 1}], "

@@ -82,9 +82,8 @@ def play(model, targets, initial_states, pushes=None) -> Rollout:
         return target_sweep(model, targets, initial_states, pushes=pushes)
     check_type(model, StateMLP, "model")
     starts = check_initial_states(initial_states)
-    if targets.ndim != 1 or targets.size == 0:
-        raise ValueError(f"targets must be a non-empty 1-D array, "
-                         f"got shape {targets.shape}")
+    require(targets.ndim == 1 and targets.size != 0,
+            f"targets must be a non-empty 1-D array, got shape {targets.shape}")
     G, N = len(targets), len(starts)
     policy = model.policy(np.repeat(targets, N) if model.conditioned
                           else None)

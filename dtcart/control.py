@@ -28,6 +28,7 @@ from .checks import (
     float_array,
     nonnegative,
     positive_int,
+    require,
 )
 from .physics import DEFAULT_PARAMS, THETA, X, CartPoleParams, _step
 
@@ -231,13 +232,10 @@ class EpisodeBatch:
                                "(check .done first)")
         n = self.alive.shape[0]
         forces = float_array(forces, "forces", f"{n} real numbers [N]")
-        if forces.size != n:
-            raise ValueError(f"forces must have {n} entries (one per cart), "
-                             f"got shape {forces.shape}")
+        require(forces.size == n, f"forces must have {n} entries (one per cart), got shape {forces.shape}")
         forces = forces.reshape(n)
-        if not np.isfinite(forces[self.alive]).all():
-            raise ValueError("forces must be finite for the carts still "
-                             "running (the policy returned NaN or inf)")
+        require(np.isfinite(forces[self.alive]).all(),
+                "forces must be finite for the carts still running (the policy returned NaN or inf)")
         return forces
 
     def result(self) -> Rollout:
@@ -277,8 +275,7 @@ def rollout(policy: Policy, initial_states, params: CartPoleParams = DEFAULT_PAR
         ValueError: if ``initial_states`` is not a finite ``(N, 4)`` array or ``max_steps`` not a positive int.
         TypeError: if ``policy`` is not callable.
     """
-    if not callable(policy):
-        raise TypeError(f"policy must be callable, got {type(policy).__name__}")
+    require(callable(policy), f"policy must be callable, got {type(policy).__name__}", TypeError)
     episodes = EpisodeBatch(initial_states, params, max_steps)
     pushes = check_pushes(pushes, len(episodes.alive), episodes.max_steps)
     return _play(policy, episodes, pushes)

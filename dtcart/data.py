@@ -54,9 +54,8 @@ def _check_rewards(rewards) -> np.ndarray:
     rewards = np.asarray(rewards)
     require(rewards.ndim != 0,
             "rewards must have at least one axis (time), got a scalar")
-    if not np.issubdtype(rewards.dtype, np.number) or not np.isfinite(
-            rewards).all():
-        raise ValueError("rewards must be finite numbers")
+    require(np.issubdtype(rewards.dtype, np.number) and np.isfinite(rewards).all(),
+            "rewards must be finite numbers")
     return rewards
 
 
@@ -103,12 +102,9 @@ class Dataset:
                 got = getattr(arr, "shape", type(arr).__name__)
                 raise ValueError(f"Dataset.{name} must have shape {shape} (N episodes, T steps), got {got}")
             kind = "i" if name in ("lengths", "drop_steps") else "f"
-            if arr.dtype.kind != kind:
-                raise ValueError(f"Dataset.{name} must have dtype kind {kind!r}, got {arr.dtype}")
-            if kind == "f" and not np.isfinite(arr).all():
-                raise ValueError(f"Dataset.{name} must be finite")
-        if n == 0 or t == 0:
-            raise ValueError(f"a Dataset needs at least one episode and one step, got N={n}, T={t}")
+            require(arr.dtype.kind == kind, f"Dataset.{name} must have dtype kind {kind!r}, got {arr.dtype}")
+            require(kind != "f" or np.isfinite(arr).all(), f"Dataset.{name} must be finite")
+        require(n != 0 and t != 0, f"a Dataset needs at least one episode and one step, got N={n}, T={t}")
         for name in ("lengths", "drop_steps"):
             if (getattr(self, name) < 0).any() or (getattr(self, name) > t).any():
                 raise ValueError(f"Dataset.{name} must lie in [0, {t}]")
@@ -281,8 +277,7 @@ def load_dataset(path) -> Dataset:
         raise FileNotFoundError(f"no dataset file at {path!r}")
     try:
         loaded = np.load(path, allow_pickle=False)
-        if not isinstance(loaded, np.lib.npyio.NpzFile):
-            raise ValueError("it holds a single array, not an .npz archive")
+        require(isinstance(loaded, np.lib.npyio.NpzFile), "it holds a single array, not an .npz archive")
         with loaded as npz:
             if "format_version" not in npz.files:
                 raise ValueError("it is not a dtcart dataset: missing arrays ['format_version']")

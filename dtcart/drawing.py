@@ -81,15 +81,13 @@ def draw_cartpole(ax: Axes, state, force=None,
     """
     check_type(ax, Axes, "ax")
     state = check_state(state)
-    if state.shape != (4,):
-        raise ValueError(f"state must have shape (4,), got {state.shape}")
+    require(state.shape == (4,), f"state must have shape (4,), got {state.shape}")
     if force is not None:
         if isinstance(force, bool) or not np.isscalar(force):
             raise TypeError(f"force must be a real number or None, got {force!r}")
         require(np.isfinite(force), f"force must be finite, got {force!r}")
-    if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) \
-            or not 0 < alpha <= 1:
-        raise ValueError(f"alpha must be a number in (0, 1], got {alpha!r}")
+    require(not isinstance(alpha, bool) and isinstance(alpha, (int, float)) and (0 < alpha <= 1),
+            f"alpha must be a number in (0, 1], got {alpha!r}")
     if isinstance(force_scale, bool) or not isinstance(force_scale, (int, float)) \
             or not 0 < force_scale < np.inf:
         raise ValueError(f"force_scale must be a positive number, got {force_scale!r}")
@@ -191,10 +189,8 @@ def plot_episode(axes, states, length, params: CartPoleParams = DEFAULT_PARAMS,
         max_steps: the time axis runs to ``max_steps * params.dt``.
         labels: also label both axes.
     """
-    if len(axes) != 2 or not all(ax is None or isinstance(ax, Axes)
-                                 for ax in axes):
-        raise TypeError("axes must be two matplotlib Axes (theta, x), "
-                        "either of them None to leave it out")
+    require(len(axes) == 2 and all(ax is None or isinstance(ax, Axes) for ax in axes),
+            "axes must be two matplotlib Axes (theta, x), either of them None to leave it out", TypeError)
     states, length = check_episode(states, length)
     dt = check_params(params).dt
     t = np.arange(length + 1) * dt
@@ -222,9 +218,8 @@ def plot_force(ax: Axes, actions, length, params: CartPoleParams = DEFAULT_PARAM
     """The force [N] of steps ``0 .. length - 1`` against time [s]."""
     check_type(ax, Axes, "ax")
     actions = np.asarray(actions, dtype=np.float64)
-    if actions.ndim != 1 or not 0 <= length <= len(actions):
-        raise ValueError(f"actions must have shape (T,) with T >= length, "
-                         f"got {actions.shape} and length {length!r}")
+    require(actions.ndim == 1 and 0 <= length <= len(actions),
+            f"actions must have shape (T,) with T >= length, got {actions.shape} and length {length!r}")
     dt = check_params(params).dt
     ax.plot(np.arange(length) * dt, actions[:length], color=color, label=label)
     ax.axhline(0, color="0.6", lw=0.8)

@@ -89,9 +89,8 @@ class CartPoleEnv(gymnasium.Env):
         """
         super().reset(seed=seed)
         options = {} if options is None else options
-        if not isinstance(options, dict) or set(options) - {"state"}:
-            raise ValueError(f"options must be None or a dict with at most "
-                             f"the key 'state', got {options!r}")
+        require(isinstance(options, dict) and (not set(options) - {"state"}),
+                f"options must be None or a dict with at most the key 'state', got {options!r}")
         if "state" in options:
             start = _check_start(options["state"])
         else:

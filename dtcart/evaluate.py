@@ -14,6 +14,7 @@ from .checks import (
     check_targets,
     check_type,
     positive_int,
+    require,
 )
 from .control import MAX_STEPS, EpisodeBatch, Rollout
 from .model import DecisionTransformer
@@ -62,9 +63,8 @@ def rollout_dt(model: DecisionTransformer, target_return, initial_states,
 
 
 def _check_horizon(model: DecisionTransformer, max_steps: int) -> None:
-    if max_steps > model.config.max_timestep:
-        raise ValueError(f"max_steps ({max_steps}) exceeds the model's "
-                         f"max_timestep ({model.config.max_timestep})")
+    require(max_steps <= model.config.max_timestep,
+            f"max_steps ({max_steps}) exceeds the model's max_timestep ({model.config.max_timestep})")
 
 
 @torch.inference_mode()
@@ -141,9 +141,8 @@ def target_sweep(model: DecisionTransformer, targets, initial_states,
     """
     check_type(model, DecisionTransformer, "model")
     targets = np.asarray(targets, dtype=np.float64)
-    if targets.ndim != 1 or targets.size == 0:
-        raise ValueError(f"targets must be a non-empty 1-D array, "
-                         f"got shape {targets.shape}")
+    require(targets.ndim == 1 and targets.size != 0,
+            f"targets must be a non-empty 1-D array, got shape {targets.shape}")
     starts = check_initial_states(initial_states)
     params, max_steps = check_params(params), check_max_steps(max_steps)
     _check_horizon(model, max_steps)
@@ -194,9 +193,7 @@ def _check_fit_steps(run) -> np.ndarray:
     unless ``run`` is a Rollout with at least two of them."""
     check_type(run, Rollout, "run")
     steps = np.arange(1, run.actions.shape[1])[None, :] < run.lengths[:, None]
-    if steps.sum() < 2:
-        raise ValueError("run must hold at least two steps after the first "
-                         "to fit two coefficients")
+    require(steps.sum() >= 2, "run must hold at least two steps after the first to fit two coefficients")
     return steps
 
 
@@ -207,9 +204,8 @@ def effective_gain(states, actions, length, window: int = 25) -> np.ndarray:
     policy that lets the pole go drops below K* = (M + m) g."""
     states, length = check_episode(states, length)
     actions = np.asarray(actions, dtype=np.float64)
-    if actions.ndim != 1 or len(actions) < length or length < 1:
-        raise ValueError(f"actions must have shape (T,) with T >= length >= 1, "
-                         f"got {actions.shape} and length {length}")
+    require(actions.ndim == 1 and len(actions) >= length and (length >= 1),
+            f"actions must have shape (T,) with T >= length >= 1, got {actions.shape} and length {length}")
     window = positive_int(window, "window")
     theta, force = states[:length, 0], actions[:length]
     # running sums of a theta and theta^2; a window is a difference of two

@@ -29,6 +29,7 @@ from .checks import (
     finite_vector,
     positive_int,
     positive_number,
+    require,
     validate_fields,
 )
 
@@ -73,8 +74,7 @@ class DTConfig:
         check_heads(self.d_model, self.n_heads, "DTConfig.")
         vector = partial(finite_vector, size=self.state_dim)
         validate_fields(self, state_mean=vector, state_std=vector)
-        if min(self.state_std) <= 0:
-            raise ValueError(f"DTConfig.state_std must be positive, got {self.state_std!r}")
+        require(min(self.state_std) > 0, f"DTConfig.state_std must be positive, got {self.state_std!r}")
 
     def to_dict(self) -> dict:
         """Plain Python values (ints, floats, lists), as stored in a checkpoint."""
@@ -83,11 +83,9 @@ class DTConfig:
     @classmethod
     def from_dict(cls, d: dict) -> "DTConfig":
         """Inverse of :meth:`to_dict`; unknown or missing keys raise ``ValueError``."""
-        if not isinstance(d, dict):
-            raise ValueError(f"a DTConfig is stored as a dict, got {type(d).__name__}")
+        require(isinstance(d, dict), f"a DTConfig is stored as a dict, got {type(d).__name__}")
         names = {f.name for f in fields(cls)}
-        if set(d) != names:
-            raise ValueError(f"a DTConfig dict needs exactly the keys {sorted(names)}, got {sorted(d)}")
+        require(set(d) == names, f"a DTConfig dict needs exactly the keys {sorted(names)}, got {sorted(d)}")
         return cls(**d)
 
 

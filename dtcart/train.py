@@ -26,6 +26,7 @@ from .checks import (
     nonnegative_int,
     positive_int,
     positive_number,
+    require,
     validate_fields,
 )
 from .data import Dataset, book_dataset
@@ -105,8 +106,7 @@ class WindowSampler:
         check_type(ds, Dataset, "ds")
         self.context = context
         counts = np.maximum(ds.lengths - context + 1, 0)
-        if counts.sum() == 0:
-            raise ValueError(f"no episode is at least {context} steps long (the context)")
+        require(counts.sum() != 0, f"no episode is at least {context} steps long (the context)")
         self.cumulative = np.cumsum(counts)
         self.start_offset = self.cumulative - counts
         self.rtg = torch.as_tensor(np.ascontiguousarray(ds.rtg), dtype=torch.float32)[..., None]
