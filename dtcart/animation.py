@@ -13,11 +13,12 @@ import numpy as np
 
 from .checks import (
     check_params,
-    check_range,
     check_state,
     check_type,
+    interval,
     positive_int,
     require,
+    sequence,
 )
 from .control import Rollout
 from .display import canvas_png, frame_player
@@ -105,7 +106,7 @@ def animate_states(states, forces, labels, colors=None, ends=None,
         raise ValueError(f"ends must be {n_panels} steps in [0, {n_steps}]")
     every, dpi = positive_int(every, "every"), positive_int(dpi, "dpi")
     params = check_params(params)
-    check_range(x_range)
+    interval(x_range, "x_range", strict=True)
     shown = np.unique(np.append(np.arange(0, n_steps + 1, every), n_steps))
     frames = _frames(states, forces, labels, colors, ends, shown, params,
                      x_range, bool(hanging), dpi)
@@ -155,9 +156,5 @@ def _frames(states, forces, labels, colors, ends, shown, params, x_range,
 
 
 def _strings(values, n, name):
-    if isinstance(values, str) or not hasattr(values, "__iter__"):
-        raise TypeError(f"{name} must be a sequence of {n} strings")
-    values = list(values)
-    if len(values) != n or not all(isinstance(v, str) for v in values):
-        raise ValueError(f"{name} must be {n} strings, one per panel")
-    return values
+    return sequence(values, name, f"{n} strings, one per panel", lambda v: len(
+        v) == n and all(isinstance(s, str) for s in v))

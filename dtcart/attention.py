@@ -13,7 +13,13 @@ import numpy as np
 import torch
 from torch import nn
 
-from .checks import check_heads, dropout_rate, positive_int, require
+from .checks import (
+    check_heads,
+    dropout_rate,
+    positive_int,
+    positive_number,
+    require,
+)
 
 
 def softmax(x, axis: int = -1) -> np.ndarray:
@@ -108,12 +114,7 @@ def _check_attention(Q, K, V, causal, scale):
             f"causal attention needs T_q == T_k, got {Q.shape[-2]} and {K.shape[-2]}")
     if scale is None:
         return Q, K, V, 1.0 / math.sqrt(Q.shape[-1])
-    if isinstance(scale, bool) or not isinstance(
-            scale, (int, float, np.floating, np.integer)) or not math.isfinite(
-            scale) or scale <= 0:
-        raise ValueError(
-            f"scale must be a finite positive number or None, got {scale!r}")
-    return Q, K, V, scale
+    return Q, K, V, positive_number(scale, "scale")
 
 
 def attention_cost(d_model: int, n_heads: int, T: int) -> dict:

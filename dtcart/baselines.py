@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .checks import check_targets, check_type, require
+from .checks import check_targets, check_type, number, require
 from .control import Policy
 from .data import Dataset
 from .train import DEFAULT_TRAIN, Batch, TrainConfig, episode_mask, fit
@@ -74,8 +74,7 @@ class StateMLP(nn.Module):
 
 def top_episodes(ds: Dataset, fraction: float) -> np.ndarray:
     """Indices of the ``fraction`` of episodes with the highest returns (ties: the earlier episode first)."""
-    if not (isinstance(fraction, (int, float)) and 0 < fraction <= 1):
-        raise ValueError(f"fraction must be in (0, 1], got {fraction!r}")
+    fraction = number(fraction, "fraction", lambda f: 0 < f <= 1, "in (0, 1]")
     n = max(1, int(round(fraction * len(ds))))
     return np.sort(np.argsort(-ds.returns, kind="stable")[:n])
 

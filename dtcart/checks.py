@@ -37,7 +37,7 @@ def check_type(value, cls: type, name: str):
     return value
 
 
-def _number(value, name: str, ok, expected: str, error=ValueError) -> float:
+def number(value, name: str, ok, expected: str, error=ValueError) -> float:
     """``value`` as a float if it is a real number (not a bool) for which
     ``ok(value)`` holds, else ``error`` saying ``name`` must be ``expected``."""
     if isinstance(value, bool) or not isinstance(value, REAL) or not ok(value):
@@ -64,7 +64,7 @@ def nonnegative_int(value, name: str) -> int:
 
 def nonnegative(value, name: str) -> float:
     """``value`` as a float, or ``ValueError`` unless a finite number >= 0."""
-    return _number(value, name, lambda v: math.isfinite(v) and v >= 0,
+    return number(value, name, lambda v: math.isfinite(v) and v >= 0,
                    "a finite number >= 0")
 
 
@@ -74,13 +74,13 @@ def positive_number(value, name: str) -> float:
     if isinstance(value, bool) or not isinstance(value, REAL):
         raise NotNumbersError(f"{name} must be a real number, "
                               f"got {type(value).__name__}")
-    return _number(value, name, lambda v: math.isfinite(v) and v > 0,
+    return number(value, name, lambda v: math.isfinite(v) and v > 0,
                    "positive and finite")
 
 
 def dropout_rate(value, name: str = "dropout") -> float:
     """``value`` as a float, or ``ValueError`` unless a number in [0, 1)."""
-    return _number(value, name, lambda v: 0.0 <= v < 1.0, "a number in [0, 1)")
+    return number(value, name, lambda v: 0.0 <= v < 1.0, "a number in [0, 1)")
 
 
 def validate_fields(config, **rules) -> None:
@@ -220,17 +220,28 @@ def check_heads(d_model, n_heads, owner: str = "") -> tuple[int, int]:
     return d_model, n_heads
 
 
-def check_range(x_range) -> tuple[float, float]:
-    """``x_range`` as ``(low, high)`` floats [m], finite with low < high, or
-    raise naming it."""
+def interval(pair, name: str, strict: bool = False) -> tuple[float, float]:
+    """``pair`` as ``(low, high)`` floats, finite, with low <= high (low < high
+    if ``strict``), or raise naming ``name``."""
+    expected = f"two finite numbers (low, high) with low {'<' if strict else '<='} high"
     try:
-        low, high = (float(v) for v in x_range)
+        low, high = (float(v) for v in pair)
     except (TypeError, ValueError) as err:
-        raise TypeError(f"x_range must be two numbers (low, high) in m, "
-                        f"got {x_range!r}") from err
-    if not (np.isfinite([low, high]).all() and low < high):
-        raise ValueError(f"x_range must be finite with low < high, got {x_range!r}")
+        raise NotNumbersError(f"{name} must be {expected}, got {pair!r}") from err
+    ordered = low < high if strict else low <= high
+    require(math.isfinite(low) and math.isfinite(high) and ordered, f"{name} must be {expected}, got {pair!r}")
     return low, high
+
+
+def sequence(values, name: str, expected: str, ok=lambda v: True) -> list:
+    """``values`` as a list; ``TypeError`` unless it is a sequence (not a
+    ``str`` or ``bytes``), ``ValueError`` unless ``ok(list)``; both say that
+    ``name`` must be ``expected``."""
+    require(not isinstance(values, (str, bytes)) and hasattr(values, "__iter__"),
+            f"{name} must be {expected}, got {type(values).__name__}", TypeError)
+    values = list(values)
+    require(ok(values), f"{name} must be {expected}")
+    return values
 
 
 def check_episode(states, length) -> tuple[np.ndarray, int]:

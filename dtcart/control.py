@@ -26,6 +26,7 @@ from .checks import (
     check_params,
     check_pushes,
     float_array,
+    interval,
     nonnegative,
     positive_int,
     require,
@@ -360,7 +361,6 @@ def random_initial_states(n: int, seed=None, low: float = -0.05, high: float = 0
     ``seed`` is an int, None or a ``numpy.random.Generator`` (whose stream is then advanced).
     """
     n = positive_int(n, "n")
-    if not (math.isfinite(low) and math.isfinite(high) and low <= high):
-        raise ValueError(f"low and high must be finite with low <= high, got {low!r}, {high!r}")
+    low, high = interval((low, high), "low and high")
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     return rng.uniform(low, high, size=(int(n), 4))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import os
 import tempfile
 import zipfile
@@ -14,6 +13,7 @@ from .checks import (
     check_max_steps,
     check_params,
     check_type,
+    interval,
     nonnegative,
     positive_int,
     require,
@@ -202,8 +202,8 @@ def make_dataset(seed: int = 0, n_episodes: int = 1000,
 def _check_gain_ranges(gain_range, drop_gain_range, params):
     """``make_dataset``'s two ``(low, high)`` gain ranges as floats, or raise
     (the drop range must lie below K*)."""
-    low, high = _gain_pair(gain_range, "gain_range")
-    drop_low, drop_high = _gain_pair(drop_gain_range, "drop_gain_range")
+    low, high = interval(gain_range, "gain_range")
+    drop_low, drop_high = interval(drop_gain_range, "drop_gain_range")
     require(drop_high < critical_gain(params),
             f"drop_gain_range must lie below K* = {critical_gain(params):.2f} "
             f"N/rad so that the pole falls after a drop, got "
@@ -218,17 +218,6 @@ def _check_scales(**values) -> None:
         nonnegative(value, name)
     require(values["drop_share"] <= 1,
             f"drop_share must be in [0, 1], got {values['drop_share']!r}")
-
-
-def _gain_pair(pair, name: str) -> tuple[float, float]:
-    """``(low, high)`` as floats, finite and ordered, or raise ``ValueError`` naming ``name``."""
-    try:
-        low, high = (float(g) for g in pair)
-    except (TypeError, ValueError) as err:
-        raise ValueError(f"{name} must be a pair (low, high) of gains, got {pair!r}") from err
-    if not (math.isfinite(low) and math.isfinite(high) and low <= high):
-        raise ValueError(f"{name} must be finite (low, high) with low <= high, got {pair!r}")
-    return low, high
 
 
 def book_dataset() -> Dataset:

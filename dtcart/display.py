@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
-from .checks import check_type, positive_int, require
+from .checks import check_type, positive_int, require, sequence
 
 #: CSS class on every frame slider's outer box; the browser test finds the sliders by it.
 FRAME_SLIDER_CLASS = "dtcart-frame-slider"
@@ -129,15 +129,10 @@ def frame_slider(values: Sequence, render: Callable, description: str, value=Non
     """
     import ipywidgets as widgets
 
-    if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
-        raise TypeError(f"values must be a sequence of slider values, got {type(values).__name__}")
-    values = list(values)
-    require(values, "values must not be empty")
-    if not callable(render):
-        raise TypeError(f"render must be a callable from a value to a matplotlib Figure, got {type(render).__name__}")
+    values = sequence(values, "values", "a non-empty sequence of slider values", len)
+    check_type(render, Callable, "render")  # from a value to a Figure
     check_type(description, str, "description")
-    if not callable(readout_format):
-        raise TypeError(f"readout_format must be a callable, got {type(readout_format).__name__}")
+    check_type(readout_format, Callable, "readout_format")
     dpi = positive_int(dpi, "dpi")
     if colors is not None:
         colors = _palette_size(colors)
@@ -145,8 +140,8 @@ def frame_slider(values: Sequence, render: Callable, description: str, value=Non
     matches = [i for i, v in enumerate(values) if v == value]
     require(matches, f"value {value!r} is not one of the slider's values")
     labels = [readout_format(v) for v in values]
-    if not all(isinstance(label, str) for label in labels) or len(set(labels)) != len(labels):
-        raise ValueError("readout_format must map the values to distinct strings")
+    require(all(isinstance(label, str) for label in labels) and len(set(labels)) == len(labels),
+            "readout_format must map the values to distinct strings")
     frames = []
     for v in values:
         fig = render(v)
@@ -204,18 +199,11 @@ def frame_player(frames: Sequence[bytes], interval_ms: int, readouts: Sequence[s
     """
     import ipywidgets as widgets
 
-    if isinstance(frames, (str, bytes)) or not hasattr(frames, "__iter__"):
-        raise TypeError(f"frames must be a sequence of PNG bytes, got {type(frames).__name__}")
-    frames = list(frames)
-    if len(frames) < 2 or not all(isinstance(f, bytes) and f.startswith(PNG_SIGNATURE) for f in frames):
-        raise ValueError("frames must be at least two PNG images (bytes)")
+    frames = sequence(frames, "frames", "at least two PNG images (bytes)", lambda f: len(f) >= 2 and all(
+        isinstance(png, bytes) and png.startswith(PNG_SIGNATURE) for png in f))
     interval_ms = positive_int(interval_ms, "interval_ms")
-    if isinstance(readouts, str) or not hasattr(readouts, "__iter__"):
-        raise TypeError(f"readouts must be a sequence of str, got {type(readouts).__name__}")
-    readouts = list(readouts)
-    if len(readouts) != len(frames) or not all(isinstance(r, str) for r in readouts) \
-            or len(set(readouts)) != len(readouts):
-        raise ValueError(f"readouts must be {len(frames)} distinct strings, one per frame")
+    readouts = sequence(readouts, "readouts", f"{len(frames)} distinct strings, one per frame", lambda r: len(
+        r) == len(frames) and all(isinstance(s, str) for s in r) and len(set(r)) == len(r))
     check_type(description, str, "description")
     slider, stack = _linked_frames(frames, readouts, 0, description)
     play = widgets.Play(value=0, min=0, max=len(frames) - 1, interval=interval_ms, description="play")

@@ -23,10 +23,12 @@ from matplotlib.text import Annotation
 from .checks import (
     check_episode,
     check_params,
-    check_range,
     check_state,
     check_type,
+    interval,
+    number,
     positive_int,
+    positive_number,
     require,
 )
 from .control import MAX_STEPS, THETA_LIMIT, X_LIMIT, Rollout
@@ -86,11 +88,8 @@ def draw_cartpole(ax: Axes, state, force=None,
         if isinstance(force, bool) or not np.isscalar(force):
             raise TypeError(f"force must be a real number or None, got {force!r}")
         require(np.isfinite(force), f"force must be finite, got {force!r}")
-    require(not isinstance(alpha, bool) and isinstance(alpha, (int, float)) and (0 < alpha <= 1),
-            f"alpha must be a number in (0, 1], got {alpha!r}")
-    if isinstance(force_scale, bool) or not isinstance(force_scale, (int, float)) \
-            or not 0 < force_scale < np.inf:
-        raise ValueError(f"force_scale must be a positive number, got {force_scale!r}")
+    alpha = number(alpha, "alpha", lambda a: 0 < a <= 1, "a number in (0, 1]")
+    force_scale = positive_number(force_scale, "force_scale")
     theta, x = state[0], state[2]
     return _draw_cartpole(ax, theta, x, force, check_params(params), color,
                           alpha, track, force_scale)
@@ -132,7 +131,7 @@ def cartpole_axes(ax: Axes, params: CartPoleParams = DEFAULT_PARAMS,
     track's span ``x_range`` [m], room below the track for a hanging pole if
     ``hanging``; the x axis labelled, the y axis hidden. Returns ``ax``."""
     check_type(ax, Axes, "ax")
-    low, high = check_range(x_range)
+    low, high = interval(x_range, "x_range", strict=True)
     rod = 2 * check_params(params).half_length
     ax.set_xlim(low, high)
     ax.set_ylim(-rod - 0.1 if hanging else TRACK_Y - 0.15, rod + 0.1)
