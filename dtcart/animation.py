@@ -53,10 +53,9 @@ def animate_rollout(run: Rollout, episodes, names=None, every: int = 5,
         index = np.asarray(episodes, dtype=np.int64).reshape(-1)
     except (TypeError, ValueError) as err:
         raise TypeError(f"episodes must be episode indices, got {episodes!r}") from err
-    if not (1 <= index.size <= MAX_PANELS) or index.min() < -len(run.lengths) \
-            or index.max() >= len(run.lengths):
-        raise ValueError(f"episodes must be 1 to {MAX_PANELS} indices into the "
-                         f"{len(run.lengths)} episodes, got {episodes!r}")
+    n_runs = len(run.lengths)
+    require(1 <= index.size <= MAX_PANELS and -n_runs <= index.min() and index.max() < n_runs,
+            f"episodes must be 1 to {MAX_PANELS} indices into the {n_runs} episodes, got {episodes!r}")
     names = [None] * index.size if names is None else list(names)
     require(len(names) == index.size and all(n is None or isinstance(n, str) for n in names),
             f"names must be {index.size} strings, one per episode")
@@ -90,10 +89,8 @@ def animate_states(states, forces, labels, colors=None, ends=None,
         dpi: the frames' resolution.
     """
     states = check_state(states, "states")
-    if states.ndim != 3 or not 1 <= states.shape[0] <= MAX_PANELS \
-            or states.shape[1] < 2:
-        raise ValueError(f"states must have shape (P, T + 1, 4) with P from 1 to "
-                         f"{MAX_PANELS} and T >= 1, got {states.shape}")
+    require(states.ndim == 3 and 1 <= states.shape[0] <= MAX_PANELS and states.shape[1] >= 2,
+            f"states must have shape (P, T + 1, 4) with P from 1 to {MAX_PANELS} and T >= 1, got {states.shape}")
     n_panels, n_steps = states.shape[0], states.shape[1] - 1
     forces = np.asarray(forces, dtype=np.float64)
     require(forces.shape == (n_panels, n_steps) and np.isfinite(forces).all(),
@@ -102,8 +99,8 @@ def animate_states(states, forces, labels, colors=None, ends=None,
     colors = ["tab:blue"] * n_panels if colors is None else _strings(
         colors, n_panels, "colors")
     ends = np.full(n_panels, n_steps) if ends is None else np.asarray(ends)
-    if ends.shape != (n_panels,) or (ends < 0).any() or (ends > n_steps).any():
-        raise ValueError(f"ends must be {n_panels} steps in [0, {n_steps}]")
+    require(ends.shape == (n_panels,) and (ends >= 0).all() and (ends <= n_steps).all(),
+            f"ends must be {n_panels} steps in [0, {n_steps}]")
     every, dpi = positive_int(every, "every"), positive_int(dpi, "dpi")
     params = check_params(params)
     interval(x_range, "x_range", strict=True)

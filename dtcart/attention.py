@@ -16,6 +16,7 @@ from torch import nn
 from .checks import (
     check_heads,
     dropout_rate,
+    finite_array,
     positive_int,
     positive_number,
     require,
@@ -102,11 +103,9 @@ def attention(Q, K, V, causal: bool = False, scale: float | None = None):
 def _check_attention(Q, K, V, causal, scale):
     """``attention``'s arguments as float64 arrays and a float scale, or
     raise ``ValueError`` naming the one that is wrong."""
-    Q, K, V = (np.asarray(a, dtype=np.float64) for a in (Q, K, V))
-    for name, a in (("Q", Q), ("K", K), ("V", V)):
-        require(a.ndim >= 2 and 0 not in a.shape[-2:],
-                f"{name} must have shape (..., T, d) with T, d >= 1, got {a.shape}")
-        require(np.isfinite(a).all(), f"{name} must be finite")
+    shaped = "finite, shaped (..., T, d) with T, d >= 1"
+    Q, K, V = (finite_array(a, name, shaped, lambda a: a.ndim >= 2 and 0 not in a.shape[-2:])
+               for a, name in ((Q, "Q"), (K, "K"), (V, "V")))
     require(Q.shape[-1] == K.shape[-1], f"Q and K must share d_k, got {Q.shape[-1]} and {K.shape[-1]}")
     require(K.shape[-2] == V.shape[-2],
             f"K and V must have the same number of positions, got {K.shape[-2]} and {V.shape[-2]}")

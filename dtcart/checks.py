@@ -45,21 +45,24 @@ def number(value, name: str, ok, expected: str, error=ValueError) -> float:
     return float(value)
 
 
-def positive_int(value, name: str) -> int:
+def integer(value, name: str, low: int = 1, high: float = math.inf) -> int:
     """``value`` as an ``int``, or ``ValueError`` naming ``name`` unless it is
-    an integer >= 1 (Python or numpy; not a ``bool``)."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) \
-            or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    an integer (Python or numpy; not a ``bool``) in [low, high]."""
+    expected = "a positive integer" if (low, high) == (1, math.inf) else (
+        f"an integer >= {low}" if high == math.inf else f"an int in [{low}, {high}]")
+    require(not isinstance(value, bool) and isinstance(value, (int, np.integer)) and low <= value <= high,
+            f"{name} must be {expected}, got {value!r}")
     return int(value)
+
+
+def positive_int(value, name: str) -> int:
+    """``value`` as an ``int``, or ``ValueError`` unless an integer >= 1."""
+    return integer(value, name, 1)
 
 
 def nonnegative_int(value, name: str) -> int:
     """``value`` as an ``int``, or ``ValueError`` unless an integer >= 0."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) \
-            or value < 0:
-        raise ValueError(f"{name} must be an integer >= 0, got {value!r}")
-    return int(value)
+    return integer(value, name, 0)
 
 
 def nonnegative(value, name: str) -> float:
@@ -249,8 +252,4 @@ def check_episode(states, length) -> tuple[np.ndarray, int]:
     or raise naming the one that is wrong."""
     states = check_state(states, "states")
     require(states.ndim == 2, f"states must have shape (T + 1, 4), got {states.shape}")
-    if isinstance(length, bool) or not isinstance(length, (int, np.integer)) \
-            or not 0 <= length < len(states):
-        raise ValueError(f"length must be an int in [0, {len(states) - 1}], "
-                         f"got {length!r}")
-    return states, int(length)
+    return states, integer(length, "length", 0, len(states) - 1)

@@ -125,10 +125,8 @@ def _check_start(state) -> np.ndarray:
     """``options["state"]`` as a float64 ``(4,)`` copy, or raise."""
     name = 'options["state"]'
     start = np.array(check_state(state, name, single=True))
-    if (np.abs(start) > _OBS_HIGH).any():
-        raise ValueError(f"{name} must lie within the observation space "
-                         f"(|theta| <= {_OBS_HIGH[0]:.4f} rad, "
-                         f"|x| <= {_OBS_HIGH[2]} m), got {start}")
+    require((np.abs(start) <= _OBS_HIGH).all(), f"{name} must lie within the observation space "
+            f"(|theta| <= {_OBS_HIGH[0]:.4f} rad, |x| <= {_OBS_HIGH[2]} m), got {start}")
     return start
 
 
