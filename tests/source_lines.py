@@ -9,8 +9,9 @@ CODE, DOCSTRING, VALIDATION, BLANK = "code", "docstring", "validation", "blank"
 # Calls that only check an argument: check_x, _check_x, _as_x (convert or raise)
 # and the helpers of dtcart.checks.
 _VALIDATOR = re.compile(
-    r"^(check_|_check|_as_|validate_)|^(positive_int|positive_number|"
-    r"nonnegative(_int)?|dropout_rate|finite_(array|vector))$")
+    r"^(check_|_check|_as_|validate_)|^(require|integer|number|interval|sequence|"
+    r"positive_int|positive_number|nonnegative(_int)?|dropout_rate|"
+    r"(float|finite)_(array|vector))$")
 
 
 def _called_name(node) -> str:
@@ -86,3 +87,39 @@ def computing_share(source: str) -> float:
     if not kinds:
         raise ValueError("source has no line of code")
     return kinds.count(CODE) / len(kinds)
+
+
+def check_lines(source: str) -> tuple[int, int]:
+    """``(argument-check lines, code lines)`` of a module's ``source``, as
+    issue 23 counts them: ``if ...: raise`` blocks, ``raise`` statements and
+    statements that only call a check helper are checks; docstrings, comments
+    and blank lines count neither way."""
+    tree = ast.parse(source)
+    docs = set()
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(node, (ast.Module, ast.FunctionDef, ast.ClassDef,
+                             ast.AsyncFunctionDef)) and body \
+                and isinstance(body[0], ast.Expr) \
+                and isinstance(body[0].value, ast.Constant) \
+                and isinstance(body[0].value.value, str):
+            docs.update(range(body[0].lineno, body[0].end_lineno + 1))
+    code = {i for i, line in enumerate(source.splitlines(), 1)
+            if line.strip() and not line.strip().startswith("#")} - docs
+
+    def raises_only(body):
+        return all(isinstance(s, ast.Raise) or (
+            isinstance(s, ast.If) and raises_only(s.body)
+            and raises_only(s.orelse)) for s in body)
+
+    checks = set()
+    for node in ast.walk(tree):
+        value = getattr(node, "value", None)
+        if isinstance(node, ast.Raise) or (
+                isinstance(node, ast.If) and raises_only(node.body)
+                and raises_only(node.orelse)) or (
+                isinstance(node, (ast.Expr, ast.Assign, ast.AnnAssign))
+                and value is not None
+                and _VALIDATOR.search(_called_name(value))):
+            checks.update(range(node.lineno, node.end_lineno + 1))
+    return len(checks & code), len(code)
