@@ -169,12 +169,12 @@ def check_params(params):
     return check_type(params, CartPoleParams, "params")
 
 
-def check_initial_states(initial_states) -> np.ndarray:
+def check_initial_states(initial_states, name: str = "initial_states") -> np.ndarray:
     """``initial_states`` as a finite float64 ``(N, 4)`` array with N >= 1, or
-    ``ValueError``."""
-    states = check_state(initial_states, "initial_states")
+    ``ValueError`` naming ``name``."""
+    states = check_state(initial_states, name)
     require(states.ndim == 2 and states.shape[0] != 0,
-            f"initial_states must have shape (N, 4) with N >= 1, got {states.shape}")
+            f"{name} must have shape (N, 4) with N >= 1, got {states.shape}")
     return states
 
 

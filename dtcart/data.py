@@ -268,11 +268,10 @@ def load_dataset(path) -> Dataset:
         loaded = np.load(path, allow_pickle=False)
         require(isinstance(loaded, np.lib.npyio.NpzFile), "it holds a single array, not an .npz archive")
         with loaded as npz:
-            if "format_version" not in npz.files:
-                raise ValueError("it is not a dtcart dataset: missing arrays ['format_version']")
+            require("format_version" in npz.files, "it is not a dtcart dataset: missing arrays ['format_version']")
             version = npz["format_version"]
-            if version.shape != () or version.dtype.kind not in "iu" or int(version) not in (1, FORMAT_VERSION):
-                raise ValueError(f"it has dataset format {version!r}, this dtcart reads 1 and {FORMAT_VERSION}")
+            require(version.shape == () and version.dtype.kind in "iu" and int(version) in (1, FORMAT_VERSION),
+                    f"it has dataset format {version!r}, this dtcart reads 1 and {FORMAT_VERSION}")
             needed = [k for k in names if int(version) == FORMAT_VERSION or k not in OPTIONAL]
             missing = [k for k in needed if k not in npz.files]
             require(not missing, f"it is not a dtcart dataset: missing arrays {missing}")

@@ -165,11 +165,9 @@ def tracking_error(targets, achieved) -> float:
     """
     targets = np.asarray(targets, dtype=np.float64)
     achieved = np.asarray(achieved, dtype=np.float64)
-    if targets.ndim != 1 or achieved.ndim != 2 or achieved.shape[0] != targets.shape[0] or achieved.shape[1] == 0:
-        raise ValueError(f"achieved must have shape (G, N) with G = len(targets) = {targets.shape}, "
-                         f"got {achieved.shape}")
-    if not (np.isfinite(targets).all() and (targets > 0).all()):
-        raise ValueError(f"targets must be positive and finite, got {targets!r}")
+    require(targets.ndim == 1 and achieved.ndim == 2 and achieved.shape[0] == len(targets) and achieved.shape[1],
+            f"achieved must have shape (G, N) with G = len(targets) = {targets.shape}, got {achieved.shape}")
+    require(np.isfinite(targets).all() and (targets > 0).all(), f"targets must be positive and finite, got {targets!r}")
     return float(np.mean(np.abs(achieved.mean(axis=1) - targets) / targets))
 
 

@@ -23,7 +23,13 @@ from stable_baselines3 import PPO
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.callbacks import BaseCallback
 
-from .checks import check_state, check_type, positive_int, require
+from .checks import (
+    check_initial_states,
+    check_type,
+    integer,
+    positive_int,
+    require,
+)
 from .control import Policy, random_initial_states, rollout
 from .env import ENV_ID, FORCE_LIMIT
 
@@ -177,13 +183,10 @@ def train_ppo(seed: int = 0, eval_starts=None, total_steps: int = 100_000,
             range, or ``eval_starts`` is not a finite ``(N, 4)`` array.
         TypeError: if ``stop_when_solved`` or ``progress`` is not a bool.
     """
-    require(not isinstance(seed, bool) and isinstance(seed, (int, np.integer)) and (0 <= seed < 2 ** 32),
-            f"seed must be an integer in [0, 2**32), got {seed!r}")
+    seed = integer(seed, "seed", 0, 2**32 - 1)
     if eval_starts is None:
         eval_starts = random_initial_states(20, seed=777)
-    starts = check_state(eval_starts, "eval_starts")
-    require(starts.ndim == 2 and starts.shape[0] != 0,
-            f"eval_starts must have shape (N, 4) with N >= 1, got {starts.shape}")
+    starts = check_initial_states(eval_starts, "eval_starts")
     total_steps = positive_int(total_steps, "total_steps")
     if eval_every is not None:
         eval_every = positive_int(eval_every, "eval_every")
