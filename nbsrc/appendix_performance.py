@@ -483,8 +483,7 @@ def show_recorded(r):
                 f" thread(s): {row['episodes_per_s']:.2f} episodes/s,"
                 f" return {row['mean_return']:.0f}"
             )
-    books = sorted(p.name for p in Path(physics.__file__).resolve().parents[1]
-                   .joinpath("book").glob("*.ipynb"))
+    books = sorted(p.name for p in ROOT.joinpath("book").glob("*.ipynb"))
     measured = sorted(row["notebook"] for row in r.get("notebooks", []))
     if "notebooks" in r and (
         measured != books or any("seconds" not in row for row in r["notebooks"])
