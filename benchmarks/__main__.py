@@ -9,6 +9,7 @@
     python -m benchmarks --only worth    # Chapter 8's record: PPO, learners, scarce data, pushes (12 min)
     python -m benchmarks --only recipes  # could training take half the time? (15 min)
     python -m benchmarks --only live     # the live cart-pole's step in Chromium (under a minute)
+    python -m benchmarks --only teaching # what the teaching path's plain arithmetic costs (2 min)
     python -m benchmarks --only physics  # one section (physics, rollouts, dt, seeds, notebooks, suite, build)
     python -m benchmarks --only outside  # every notebook, dtcart installed as Colab has it (slow)
     python -m benchmarks --json          # also record every number in dtcart/records.json (the
@@ -28,8 +29,8 @@ from dtcart import records
 
 from .timing import load, si, table
 
-SECTIONS = ("physics", "rollouts", "dt", "seeds", "worth", "recipes", "live", "notebooks", "suite",
-            "build", "outside")
+SECTIONS = ("physics", "rollouts", "dt", "seeds", "worth", "recipes", "teaching", "live", "notebooks",
+            "suite", "build", "outside")
 
 
 def report_physics(r: dict) -> str:
@@ -123,6 +124,13 @@ def report_live(r: dict) -> str:
             f"(d={r['model']['d_model']}, {r['model']['n_layers']} blocks, K={r['model']['context']}); "
             f"heuristic {1e3 * r['heuristic_step_ms']:.1f} us\nPython: torch forward on one window "
             f"{py['forward_ms']:.3f} ms (1 thread), physics.step {1e3 * py['physics_step_ms']:.1f} us")
+def report_teaching(r: dict) -> str:
+    t, p = r["training"], r["physics"]
+    return (f"Teaching path, one thread: a training update {t['update_ms']['shown']:.1f} ms as shown, "
+            f"{t['update_ms']['states_only']:.1f} ms with the last block on the state tokens only "
+            f"(x{t['ratio']:.2f}); physics.step on {r['settings']['carts']} carts "
+            f"{p['step_us']['sin_cos']:.0f} us with sin/cos, {p['step_us']['tan_half_angle']:.0f} us "
+            f"with tan(theta/2) (x{p['ratio']:.2f})")
 
 
 def report_notebooks(rows: list) -> str:
@@ -206,6 +214,10 @@ def main(argv=None) -> int:
             from . import live_bench
             results[section] = live_bench.run()
             text = report_live(results[section])
+        elif section == "teaching":
+            from . import teaching_bench
+            results[section] = teaching_bench.run(quick=args.quick)
+            text = report_teaching(results[section])
         elif section == "notebooks":
             from . import book_bench
             results[section] = book_bench.notebooks()

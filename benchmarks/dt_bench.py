@@ -9,6 +9,7 @@ from dataclasses import replace
 import numpy as np
 import torch
 
+from dtcart.attention import attention_cost
 from dtcart.control import random_initial_states
 from dtcart.data import make_dataset
 from dtcart.evaluate import rollout_dt
@@ -32,13 +33,14 @@ def matmul_flops(n: int = 1024, repeat: int = 5) -> float:
 def train_flops_per_step(config, batch_size: int) -> float:
     """FLOPs of one training update (forward + backward = 3 forwards), 2 per multiply-accumulate.
 
-    Per token and block: 24 d^2 for the four attention projections and the 4d-wide MLP, plus 4 L d for the
-    dense (B, 3K, 3K) attention scores and their weighted sum over L = 3K tokens; embeddings and the head
-    are negligible at these widths.
+    Per block over L = 3K tokens: the attention as :func:`dtcart.attention.attention_cost` counts it
+    (8 L d^2 for the four projections, 4 L^2 d for the scores and their weighted sum), plus 16 L d^2
+    for the 4d-wide MLP; embeddings and the head are negligible at these widths.
     """
     d, seq = config.d_model, 3 * config.context
-    per_token = config.n_layers * (24 * d * d + 4 * seq * d)
-    return 3 * per_token * seq * batch_size
+    mlp = 2 * 2 * seq * d * 4 * d  # two (d x 4d) products per token
+    block = attention_cost(d, config.n_heads, seq)["flops"] + mlp
+    return 3 * config.n_layers * block * batch_size
 
 
 def train_rate(ds, config, train: TrainConfig = DEFAULT_TRAIN, steps: int = 20, repeat: int = 3) -> dict:

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, replace
 
-from dtcart.train import BOOK_DATA, DEFAULT_MODEL, DEFAULT_TRAIN, book_dataset
+from dtcart.data import BOOK_DATA, book_dataset
+from dtcart.train import DEFAULT_MODEL, DEFAULT_TRAIN
 
 from .dt_bench import train_rate, with_threads
 from .seeds_bench import holds, run_log

@@ -19,9 +19,9 @@ import torch
 # none is the dataset's (seed 0)
 from dtcart.compare import SCORED_SEEDS, TARGETS
 from dtcart.control import random_initial_states
-from dtcart.data import make_dataset
+from dtcart.data import BOOK_DATA, make_dataset
 from dtcart.evaluate import copy_coefficient, target_sweep, tracking_error
-from dtcart.train import BOOK_DATA, DEFAULT_MODEL, DEFAULT_TRAIN, train_dt
+from dtcart.train import DEFAULT_MODEL, DEFAULT_TRAIN, train_dt
 
 LIMITS = {"solved_500": 0.95, "tracking": 0.15}  # the issue's figures
 ABLATIONS = {  # the book's first log (Chapter 2's, 0.25 N of noise), and the book's log with that noise

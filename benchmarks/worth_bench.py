@@ -24,8 +24,7 @@ import torch
 
 from dtcart import compare, online
 from dtcart.control import random_initial_states, random_pushes
-from dtcart.data import make_dataset
-from dtcart.train import BOOK_DATA
+from dtcart.data import BOOK_DATA, make_dataset
 
 PARTS = ("ppo", "learners", "scarce", "pushes")
 

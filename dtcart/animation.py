@@ -11,11 +11,19 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .checks import check_type, positive_int
+from .checks import (
+    check_params,
+    check_state,
+    check_type,
+    interval,
+    positive_int,
+    require,
+    sequence,
+)
 from .control import Rollout
 from .display import canvas_png, frame_player
-from .drawing import _check_range, cartpole_axes, draw_cartpole, draw_track, outcome
-from .physics import DEFAULT_PARAMS, CartPoleParams, _as_state, _check_params
+from .drawing import cartpole_axes, draw_cartpole, draw_track, outcome
+from .physics import DEFAULT_PARAMS, CartPoleParams
 
 #: colours of an episode that fell, left the track, or lasted (Chapter 2's)
 OUTCOME_COLORS = {"fell": "tab:red", "left": "tab:orange", "lasted": "tab:green"}
@@ -45,14 +53,12 @@ def animate_rollout(run: Rollout, episodes, names=None, every: int = 5,
         index = np.asarray(episodes, dtype=np.int64).reshape(-1)
     except (TypeError, ValueError) as err:
         raise TypeError(f"episodes must be episode indices, got {episodes!r}") from err
-    if not (1 <= index.size <= MAX_PANELS) or index.min() < -len(run.lengths) \
-            or index.max() >= len(run.lengths):
-        raise ValueError(f"episodes must be 1 to {MAX_PANELS} indices into the "
-                         f"{len(run.lengths)} episodes, got {episodes!r}")
+    n_runs = len(run.lengths)
+    require(1 <= index.size <= MAX_PANELS and -n_runs <= index.min() and index.max() < n_runs,
+            f"episodes must be 1 to {MAX_PANELS} indices into the {n_runs} episodes, got {episodes!r}")
     names = [None] * index.size if names is None else list(names)
-    if len(names) != index.size or not all(n is None or isinstance(n, str)
-                                           for n in names):
-        raise ValueError(f"names must be {index.size} strings, one per episode")
+    require(len(names) == index.size and all(n is None or isinstance(n, str) for n in names),
+            f"names must be {index.size} strings, one per episode")
     ends = run.lengths[index]
     said = [outcome(run, i) for i in index]
     labels = [f"{n}: {s}" if n else s for n, s in zip(names, said)]
@@ -82,25 +88,22 @@ def animate_states(states, forces, labels, colors=None, ends=None,
         x_range: the track's span shown [m]; hanging: room for a pole below.
         dpi: the frames' resolution.
     """
-    states = _as_state(states, "states")
-    if states.ndim != 3 or not 1 <= states.shape[0] <= MAX_PANELS \
-            or states.shape[1] < 2:
-        raise ValueError(f"states must have shape (P, T + 1, 4) with P from 1 to "
-                         f"{MAX_PANELS} and T >= 1, got {states.shape}")
+    states = check_state(states, "states")
+    require(states.ndim == 3 and 1 <= states.shape[0] <= MAX_PANELS and states.shape[1] >= 2,
+            f"states must have shape (P, T + 1, 4) with P from 1 to {MAX_PANELS} and T >= 1, got {states.shape}")
     n_panels, n_steps = states.shape[0], states.shape[1] - 1
     forces = np.asarray(forces, dtype=np.float64)
-    if forces.shape != (n_panels, n_steps) or not np.isfinite(forces).all():
-        raise ValueError(f"forces must be finite, shaped {(n_panels, n_steps)}, "
-                         f"got {forces.shape}")
+    require(forces.shape == (n_panels, n_steps) and np.isfinite(forces).all(),
+            f"forces must be finite, shaped {(n_panels, n_steps)}, got {forces.shape}")
     labels = _strings(labels, n_panels, "labels")
     colors = ["tab:blue"] * n_panels if colors is None else _strings(
         colors, n_panels, "colors")
     ends = np.full(n_panels, n_steps) if ends is None else np.asarray(ends)
-    if ends.shape != (n_panels,) or (ends < 0).any() or (ends > n_steps).any():
-        raise ValueError(f"ends must be {n_panels} steps in [0, {n_steps}]")
+    require(ends.shape == (n_panels,) and (ends >= 0).all() and (ends <= n_steps).all(),
+            f"ends must be {n_panels} steps in [0, {n_steps}]")
     every, dpi = positive_int(every, "every"), positive_int(dpi, "dpi")
-    params = _check_params(params)
-    _check_range(x_range)
+    params = check_params(params)
+    interval(x_range, "x_range", strict=True)
     shown = np.unique(np.append(np.arange(0, n_steps + 1, every), n_steps))
     frames = _frames(states, forces, labels, colors, ends, shown, params,
                      x_range, bool(hanging), dpi)
@@ -150,9 +153,5 @@ def _frames(states, forces, labels, colors, ends, shown, params, x_range,
 
 
 def _strings(values, n, name):
-    if isinstance(values, str) or not hasattr(values, "__iter__"):
-        raise TypeError(f"{name} must be a sequence of {n} strings")
-    values = list(values)
-    if len(values) != n or not all(isinstance(v, str) for v in values):
-        raise ValueError(f"{name} must be {n} strings, one per panel")
-    return values
+    return sequence(values, name, f"{n} strings, one per panel", lambda v: len(
+        v) == n and all(isinstance(s, str) for s in v))

@@ -13,7 +13,14 @@ import numpy as np
 import torch
 from torch import nn
 
-from .checks import dropout_rate, positive_int
+from .checks import (
+    check_heads,
+    dropout_rate,
+    finite_array,
+    positive_int,
+    positive_number,
+    require,
+)
 
 
 def softmax(x, axis: int = -1) -> np.ndarray:
@@ -44,13 +51,10 @@ def softmax(x, axis: int = -1) -> np.ndarray:
 
 def _check_logits(x, axis: int) -> np.ndarray:
     x = np.asarray(x, dtype=np.float64)
-    if x.ndim == 0 or x.shape[axis] == 0:
-        raise ValueError(f"x must have at least one entry along axis {axis}, "
-                         f"got shape {x.shape}")
-    if np.isnan(x).any() or np.isposinf(x).any():
-        raise ValueError("x must not contain NaN or +inf")
-    if np.isneginf(np.max(x, axis=axis)).any():
-        raise ValueError(
+    require(x.ndim != 0 and x.shape[axis] != 0,
+            f"x must have at least one entry along axis {axis}, got shape {x.shape}")
+    require(not np.isnan(x).any() and not np.isposinf(x).any(), "x must not contain NaN or +inf")
+    require(not np.isneginf(np.max(x, axis=axis)).any(),
             "x has a row that is entirely -inf (every position masked)")
     return x
 
@@ -99,42 +103,17 @@ def attention(Q, K, V, causal: bool = False, scale: float | None = None):
 def _check_attention(Q, K, V, causal, scale):
     """``attention``'s arguments as float64 arrays and a float scale, or
     raise ``ValueError`` naming the one that is wrong."""
-    Q, K, V = (np.asarray(a, dtype=np.float64) for a in (Q, K, V))
-    for name, a in (("Q", Q), ("K", K), ("V", V)):
-        if a.ndim < 2 or 0 in a.shape[-2:]:
-            raise ValueError(f"{name} must have shape (..., T, d) with "
-                             f"T, d >= 1, got {a.shape}")
-        if not np.isfinite(a).all():
-            raise ValueError(f"{name} must be finite")
-    if Q.shape[-1] != K.shape[-1]:
-        raise ValueError(f"Q and K must share d_k, got {Q.shape[-1]} and "
-                         f"{K.shape[-1]}")
-    if K.shape[-2] != V.shape[-2]:
-        raise ValueError(f"K and V must have the same number of positions, "
-                         f"got {K.shape[-2]} and {V.shape[-2]}")
-    if causal and Q.shape[-2] != K.shape[-2]:
-        raise ValueError(f"causal attention needs T_q == T_k, got "
-                         f"{Q.shape[-2]} and {K.shape[-2]}")
+    shaped = "finite, shaped (..., T, d) with T, d >= 1"
+    Q, K, V = (finite_array(a, name, shaped, lambda a: a.ndim >= 2 and 0 not in a.shape[-2:])
+               for a, name in ((Q, "Q"), (K, "K"), (V, "V")))
+    require(Q.shape[-1] == K.shape[-1], f"Q and K must share d_k, got {Q.shape[-1]} and {K.shape[-1]}")
+    require(K.shape[-2] == V.shape[-2],
+            f"K and V must have the same number of positions, got {K.shape[-2]} and {V.shape[-2]}")
+    require(not causal or Q.shape[-2] == K.shape[-2],
+            f"causal attention needs T_q == T_k, got {Q.shape[-2]} and {K.shape[-2]}")
     if scale is None:
         return Q, K, V, 1.0 / math.sqrt(Q.shape[-1])
-    if isinstance(scale, bool) or not isinstance(
-            scale, (int, float, np.floating, np.integer)) or not math.isfinite(
-            scale) or scale <= 0:
-        raise ValueError(
-            f"scale must be a finite positive number or None, got {scale!r}")
-    return Q, K, V, scale
-
-
-def check_heads(d_model, n_heads, owner: str = "") -> tuple[int, int]:
-    """``(d_model, n_heads)`` as ints, or ``ValueError`` naming them (prefixed
-    with ``owner``, e.g. ``"DTConfig."``) unless both are positive integers and
-    ``n_heads`` divides ``d_model``."""
-    d_model = positive_int(d_model, f"{owner}d_model")
-    n_heads = positive_int(n_heads, f"{owner}n_heads")
-    if d_model % n_heads:
-        raise ValueError(f"{owner}d_model ({d_model}) must be divisible by "
-                         f"{owner}n_heads ({n_heads})")
-    return d_model, n_heads
+    return Q, K, V, positive_number(scale, "scale")
 
 
 def attention_cost(d_model: int, n_heads: int, T: int) -> dict:
@@ -180,14 +159,7 @@ class MultiHeadAttention(nn.Module):
 
     ``forward(x (B, T, d_model))`` returns ``(B, T, d_model)``, or with
     ``return_weights=True`` also the per-head weights ``(B, h, T, T)`` (before
-    dropout). ``queries`` (a slice, default all) keeps the outputs of some
-    tokens only, ``(B, T_q, d_model)``: each still attends to every token it may
-    see, and the others' outputs, which nothing reads, are never computed. ``key_padding_mask (B, T)`` bool, True where a token is padding,
-    hides those keys from every query (torch's convention); a query that is left
-    with no key at all gets zero weights, so its output is ``out_proj``'s bias.
-
-    :meth:`attend` is the computation without checks; :meth:`weights` the
-    attention weights of every head.
+    dropout); :meth:`weights` computes them from queries and keys.
 
     The parameters are ``nn.Linear`` layers ``q_proj``, ``k_proj``, ``v_proj``,
     ``out_proj`` (the names torch and Hugging Face use); :meth:`to_torch` packs
@@ -217,25 +189,11 @@ class MultiHeadAttention(nn.Module):
         # (B, T, d) -> (B, T, h, d_head) -> (B, h, T, d_head)
         return x.view(B, T, self.n_heads, self.d_head).transpose(1, 2)
 
-    def attend(self, x: torch.Tensor, queries=slice(None)) -> torch.Tensor:
-        """``(B, T, d_model) -> (B, T_q, d_model)``, without checks: the outputs
-        at the tokens ``queries`` indexes (default: all), each attending to every
-        token it may see."""
-        B, T, _ = x.shape
-        q, k, v = self.heads(x)
-        allowed = self.mask(T, x.device)[queries]  # (T_q, T)
-        weights = self.weights(q[:, :, queries], k, allowed)  # (B, h, T_q, T)
-        out = self.attn_dropout(weights) @ v  # (B, h, T_q, d_head)
-        # concatenate the heads: (B, h, T_q, d_head) -> (B, T_q, h * d_head)
-        return self.out_proj(out.transpose(1, 2).flatten(2))
-
-    def weights(self, q: torch.Tensor, k: torch.Tensor, allowed=None):
-        """``softmax(q k^T / sqrt(d_head))``, ``(B, h, T, T)``: weight 0 where
-        ``allowed`` (bool, broadcastable; default: the causal mask) is False."""
+    def weights(self, q: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
+        """``softmax(q k^T / sqrt(d_head))`` (B, h, T, T), 0 off the mask."""
         # (B, h, T, d_head) @ (B, h, d_head, T) -> (B, h, T, T)
         scores = q @ k.transpose(-2, -1) / math.sqrt(self.d_head)
-        if allowed is None:
-            allowed = self.mask(q.shape[-2], q.device)
+        allowed = self.mask(q.shape[-2], q.device)
         return torch.softmax(scores.masked_fill(~allowed, -math.inf), dim=-1)
 
     def mask(self, T: int, device=None) -> torch.Tensor:
@@ -243,34 +201,13 @@ class MultiHeadAttention(nn.Module):
         allowed = torch.ones(T, T, dtype=torch.bool, device=device)
         return allowed.tril() if self.causal else allowed
 
-    def forward(self, x: torch.Tensor, return_weights: bool = False,
-                key_padding_mask=None, queries=slice(None)):
-        if not isinstance(x, torch.Tensor) or x.dim() != 3 \
-                or x.shape[-1] != self.d_model:
-            got = tuple(x.shape) if isinstance(x, torch.Tensor) \
-                else type(x).__name__
-            raise ValueError(f"x must be a tensor of shape (B, T, "
-                             f"{self.d_model}), got {got}")
-        if not isinstance(queries, slice):
-            raise TypeError(f"queries must be a slice, got {queries!r}")
-        if not return_weights and key_padding_mask is None:
-            return self.attend(x, queries)
-        B, T, _ = x.shape
-        allowed = self.mask(T, x.device)
-        if key_padding_mask is not None:
-            if not isinstance(key_padding_mask, torch.Tensor) \
-                    or key_padding_mask.dtype != torch.bool \
-                    or tuple(key_padding_mask.shape) != (B, T):
-                raise ValueError("key_padding_mask must be a bool tensor of "
-                                 f"shape ({B}, {T})")
-            # (B, T) -> (B, 1, 1, T): hidden from every query of every head
-            allowed = allowed & ~key_padding_mask.to(x.device)[:, None, None]
-        allowed = allowed[..., queries, :]
-        empty = ~allowed.any(dim=-1, keepdim=True)  # queries left with no key
-        q, k, v = self.heads(x)
-        weights = self.weights(q[:, :, queries], k, allowed | empty)
-        weights = weights.masked_fill(empty, 0.0)  # (B, h, T_q, T)
-        out = self.attn_dropout(weights) @ v  # (B, h, T_q, d_head)
+    def forward(self, x: torch.Tensor, return_weights: bool = False):
+        """``(B, T, d_model) -> (B, T, d_model)``; with ``return_weights``
+        also the weights of every head ``(B, h, T, T)``."""
+        q, k, v = self.heads(x)  # each (B, h, T, d_head)
+        weights = self.weights(q, k)  # (B, h, T, T)
+        out = self.attn_dropout(weights) @ v  # (B, h, T, d_head)
+        # concatenate the heads: (B, h, T, d_head) -> (B, T, h * d_head)
         out = self.out_proj(out.transpose(1, 2).flatten(2))
         return (out, weights) if return_weights else out
 

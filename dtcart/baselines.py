@@ -14,10 +14,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from .checks import check_type
+from .checks import check_targets, check_type, number, require
 from .control import Policy
 from .data import Dataset
-from .evaluate import check_targets
 from .train import DEFAULT_TRAIN, Batch, TrainConfig, episode_mask, fit
 
 
@@ -55,9 +54,8 @@ class StateMLP(nn.Module):
         (every call is a step of the episodes still running), as in
         :func:`dtcart.evaluate.rollout_dt`.
         """
-        if self.conditioned == (target_return is None):
-            raise ValueError("target_return must be given for an RvS network "
-                             "and only for one")
+        require(self.conditioned != (target_return is None),
+                "target_return must be given for an RvS network and only for one")
         target = None if target_return is None else check_targets(
             target_return, None)
         t = 0  # steps taken
@@ -76,8 +74,7 @@ class StateMLP(nn.Module):
 
 def top_episodes(ds: Dataset, fraction: float) -> np.ndarray:
     """Indices of the ``fraction`` of episodes with the highest returns (ties: the earlier episode first)."""
-    if not (isinstance(fraction, (int, float)) and 0 < fraction <= 1):
-        raise ValueError(f"fraction must be in (0, 1], got {fraction!r}")
+    fraction = number(fraction, "fraction", lambda f: 0 < f <= 1, "in (0, 1]")
     n = max(1, int(round(fraction * len(ds))))
     return np.sort(np.argsort(-ds.returns, kind="stable")[:n])
 

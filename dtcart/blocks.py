@@ -7,7 +7,7 @@ import torch
 from torch import nn
 
 from .attention import MultiHeadAttention
-from .checks import dropout_rate, positive_int
+from .checks import dropout_rate, positive_int, require
 
 
 class MLP(nn.Module):
@@ -40,9 +40,6 @@ class MLP(nn.Module):
         self.dropout = nn.Dropout(dropout_rate(dropout))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if x.dim() < 1 or x.shape[-1] != self.d_model:
-            raise ValueError(f"x must have shape (..., {self.d_model}), "
-                             f"got {tuple(x.shape)}")
         return self.dropout(self.fc2(self.act(self.fc1(x))))
 
 
@@ -70,18 +67,16 @@ class Block(nn.Module):
             ``f(x)``), only for the vanishing-gradient experiment of chapter 5.
 
     ``forward(x (B, T, d_model)) -> (B, T, d_model)``; output t depends on
-    inputs 0..t only. ``forward(x, queries=s)`` with a slice ``s`` returns the
-    outputs of the tokens ``s`` picks only, ``(B, T_q, d_model)``.
+    inputs 0..t only.
     """
 
     def __init__(self, d_model: int, n_heads: int, dropout: float = 0.0,
                  norm: str = "post", residual: bool = True):
         super().__init__()
-        if norm not in ("post", "pre"):
-            raise ValueError(f"norm must be 'post' or 'pre', got {norm!r}")
-        if not isinstance(residual, bool):
-            raise ValueError(f"residual must be True or False, got "
-                             f"{residual!r}")
+        require(norm in ("post", "pre"),
+                f"norm must be 'post' or 'pre', got {norm!r}")
+        require(isinstance(residual, bool),
+                f"residual must be True or False, got {residual!r}")
         self.norm, self.residual = norm, residual
         # the attention checks d_model, n_heads and dropout for the whole block
         self.attn = MultiHeadAttention(d_model, n_heads, causal=True,
@@ -95,14 +90,11 @@ class Block(nn.Module):
         """The skip connection: ``x + branch``, or ``branch`` alone."""
         return x + branch if self.residual else branch
 
-    def forward(self, x: torch.Tensor, queries=slice(None)) -> torch.Tensor:
-        # queries: the tokens whose outputs are wanted (a slice; default all)
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.norm == "post":
-            a = self.resid_dropout(self.attn(x, queries=queries))
-            x = self.ln1(self._add(x[:, queries], a))
+            x = self.ln1(self._add(x, self.resid_dropout(self.attn(x))))
             return self.ln2(self._add(x, self.mlp(x)))
-        a = self.resid_dropout(self.attn(self.ln1(x), queries=queries))
-        x = self._add(x[:, queries], a)
+        x = self._add(x, self.resid_dropout(self.attn(self.ln1(x))))
         return self._add(x, self.mlp(self.ln2(x)))
 
 
@@ -125,9 +117,9 @@ def input_gradient_norm(net: nn.Module, x: torch.Tensor,
     Returns:
         ``||dL/dx||`` (Frobenius norm over all entries of ``x``), a float.
     """
-    if not isinstance(x, torch.Tensor) or not x.is_floating_point():
-        raise TypeError("x must be a floating-point torch.Tensor, got "
-                        f"{type(x).__name__}")
+    require(isinstance(x, torch.Tensor) and x.is_floating_point(),
+            "x must be a floating-point torch.Tensor, got "
+            f"{type(x).__name__}", TypeError)
     x = x.detach().clone().requires_grad_(True)
     y = net(x)
     probe = torch.Generator().manual_seed(seed)

@@ -1,28 +1,31 @@
-"""Argument checks shared by the modules, so each rule and its error message is written once."""
+"""Argument checks: every rule a public function applies to its arguments,
+written once, each raising a ``ValueError`` or ``TypeError`` that names the
+argument.
+
+Public functions call these where a caller enters (functions, constructors,
+file loads); the cores they call trust their arguments and check nothing.
+"""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-
-def positive_int(value, name: str) -> int:
-    """Return ``value`` as an ``int``, or raise ``ValueError`` naming ``name`` unless it is an integer >= 1.
-
-    Python and numpy integers are accepted; ``bool`` is not.
-    """
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
+REAL = (int, float, np.integer, np.floating)
 
 
-def nonnegative(value, name: str) -> float:
-    """Return ``value`` as a ``float``, or raise ``ValueError`` naming ``name``
-    unless it is a finite real number >= 0 (``bool`` is not)."""
-    if isinstance(value, bool) or not isinstance(
-            value, (int, float, np.integer, np.floating)) or not (
-            np.isfinite(value) and value >= 0):
-        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
-    return float(value)
+class NotNumbersError(TypeError, ValueError):
+    """An argument that is not (an array of) real numbers: a wrong type and a
+    wrong value at once, so ``except TypeError`` and ``except ValueError``
+    both catch it (numpy itself raises either, depending on the input)."""
+
+
+def require(ok, message: str, error: type = ValueError) -> None:
+    """Raise ``error(message)`` unless ``ok``: one rule, one line (the message
+    names the argument and what was expected)."""
+    if not ok:
+        raise error(message)
 
 
 def check_type(value, cls: type, name: str):
@@ -34,10 +37,62 @@ def check_type(value, cls: type, name: str):
     return value
 
 
-class NotNumbersError(TypeError, ValueError):
-    """An argument that is not (an array of) real numbers: a wrong type and a
-    wrong value at once, so ``except TypeError`` and ``except ValueError``
-    both catch it (numpy itself raises either, depending on the input)."""
+def number(value, name: str, ok, expected: str, error=ValueError) -> float:
+    """``value`` as a float if it is a real number (not a bool) for which
+    ``ok(value)`` holds, else ``error`` saying ``name`` must be ``expected``."""
+    if isinstance(value, bool) or not isinstance(value, REAL) or not ok(value):
+        raise error(f"{name} must be {expected}, got {value!r}")
+    return float(value)
+
+
+def integer(value, name: str, low: int = 1, high: float = math.inf) -> int:
+    """``value`` as an ``int``, or ``ValueError`` naming ``name`` unless it is
+    an integer (Python or numpy; not a ``bool``) in [low, high]."""
+    expected = "a positive integer" if (low, high) == (1, math.inf) else (
+        f"an integer >= {low}" if high == math.inf else f"an int in [{low}, {high}]")
+    require(not isinstance(value, bool) and isinstance(value, (int, np.integer)) and low <= value <= high,
+            f"{name} must be {expected}, got {value!r}")
+    return int(value)
+
+
+def positive_int(value, name: str) -> int:
+    """``value`` as an ``int``, or ``ValueError`` unless an integer >= 1."""
+    return integer(value, name, 1)
+
+
+def nonnegative_int(value, name: str) -> int:
+    """``value`` as an ``int``, or ``ValueError`` unless an integer >= 0."""
+    return integer(value, name, 0)
+
+
+def nonnegative(value, name: str) -> float:
+    """``value`` as a float, or ``ValueError`` unless a finite number >= 0."""
+    return number(value, name, lambda v: math.isfinite(v) and v >= 0,
+                   "a finite number >= 0")
+
+
+def positive_number(value, name: str) -> float:
+    """``value`` as a float, or an error naming ``name`` unless it is a finite
+    number > 0 (:class:`NotNumbersError` if it is no number at all)."""
+    if isinstance(value, bool) or not isinstance(value, REAL):
+        raise NotNumbersError(f"{name} must be a real number, "
+                              f"got {type(value).__name__}")
+    return number(value, name, lambda v: math.isfinite(v) and v > 0,
+                   "positive and finite")
+
+
+def dropout_rate(value, name: str = "dropout") -> float:
+    """``value`` as a float, or ``ValueError`` unless a number in [0, 1)."""
+    return number(value, name, lambda v: 0.0 <= v < 1.0, "a number in [0, 1)")
+
+
+def validate_fields(config, **rules) -> None:
+    """Check the frozen dataclass ``config``'s fields in place: each field
+    ``name`` becomes ``rule(value, "Class.name")``, which raises naming it."""
+    owner = type(config).__name__
+    for name, rule in rules.items():
+        value = rule(getattr(config, name), f"{owner}.{name}")
+        object.__setattr__(config, name, value)  # frozen: set once, here
 
 
 def float_array(value, name: str, expected: str,
@@ -51,9 +106,150 @@ def float_array(value, name: str, expected: str,
                               f"got {type(value).__name__}") from err
 
 
-def dropout_rate(value, name: str = "dropout") -> float:
-    """Return ``value`` as a ``float``, or raise ``ValueError`` naming ``name`` unless it is a number in [0, 1)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
-            or not 0.0 <= value < 1.0:
-        raise ValueError(f"{name} must be a number in [0, 1), got {value!r}")
-    return float(value)
+def finite_array(value, name: str, expected: str, ok=lambda a: True,
+                 copy: bool = False) -> np.ndarray:
+    """:func:`float_array`, then ``ValueError`` saying ``name`` must be
+    ``expected`` unless the array is finite and ``ok(array)`` holds."""
+    array = float_array(value, name, expected, copy)
+    require(ok(array) and np.isfinite(array).all(), f"{name} must be {expected}, got shape {array.shape}")
+    return array
+
+
+def finite_vector(value, name: str, size: int) -> tuple:
+    """``value`` as a tuple of ``size`` finite floats, or raise naming
+    ``name``."""
+    expected = f"{size} finite numbers"
+    return tuple(finite_array(value, name, expected,
+                              lambda a: a.shape == (size,)).tolist())
+
+
+def check_state(state, name: str = "state",
+                single: bool = False) -> np.ndarray:
+    """``state`` as a finite float64 array of shape ``(..., 4)`` (``(4,)`` if
+    ``single``), or raise naming ``name``.
+
+    Cheap where it runs often: no copy for a float64 array, and one finiteness
+    test of the sum (a NaN or an infinity anywhere makes the sum non-finite).
+    """
+    if not isinstance(state, np.ndarray) or state.dtype != np.float64:
+        state = float_array(state, name,
+                            "an array of real numbers shaped (..., 4)")
+    if state.ndim == 0 or state.shape[-1] != 4:
+        raise ValueError(f"{name} must have shape (..., 4) = "
+                         f"[theta, theta_dot, x, x_dot], got {state.shape}")
+    if single and state.shape != (4,):
+        raise ValueError(f"{name} must have shape (4,), got {state.shape}")
+    if not math.isfinite(state.sum()) and not np.isfinite(state).all():
+        raise ValueError(f"{name} must be finite (no NaN or inf)")
+    return state
+
+
+def check_force(force, batch_shape: tuple, name: str = "force") -> np.ndarray:
+    """``force`` as a finite float64 array that broadcasts against
+    ``batch_shape``, or raise naming ``name``."""
+    if not isinstance(force, np.ndarray) or force.dtype != np.float64:
+        force = float_array(force, name,
+                            "a real number or an array of them [N]")
+    if force.ndim and force.shape != batch_shape:
+        try:
+            np.broadcast_shapes(force.shape, batch_shape)
+        except ValueError as err:
+            raise ValueError(
+                f"{name} of shape {force.shape} does not broadcast against "
+                f"the state's batch shape {batch_shape}") from err
+    if not math.isfinite(force.sum()) and not np.isfinite(force).all():
+        raise ValueError(f"{name} must be finite (no NaN or inf)")
+    return force
+
+
+def check_params(params):
+    """``params``, or ``TypeError`` unless it is a
+    :class:`~dtcart.physics.CartPoleParams`."""
+    from .physics import CartPoleParams  # physics itself uses these checks
+    return check_type(params, CartPoleParams, "params")
+
+
+def check_initial_states(initial_states, name: str = "initial_states") -> np.ndarray:
+    """``initial_states`` as a finite float64 ``(N, 4)`` array with N >= 1, or
+    ``ValueError`` naming ``name``."""
+    states = check_state(initial_states, name)
+    require(states.ndim == 2 and states.shape[0] != 0,
+            f"{name} must have shape (N, 4) with N >= 1, got {states.shape}")
+    return states
+
+
+def check_max_steps(max_steps) -> int:
+    """``max_steps`` as an int, or ``ValueError`` unless a positive integer."""
+    return positive_int(max_steps, "max_steps")
+
+
+def check_pushes(pushes, n: int, max_steps: int):
+    """``pushes`` as a finite float64 ``(n, max_steps)`` array, or None; raise
+    ``ValueError`` naming ``pushes`` otherwise."""
+    shape = (n, max_steps)
+    return None if pushes is None else finite_array(
+        pushes, "pushes", f"a finite array of forces [N] of shape {shape} "
+        "(N episodes, max_steps)", lambda a: a.shape == shape)
+
+
+def check_gains(K, max_ndim: int | None = None) -> np.ndarray:
+    """``K`` as a finite float64 array (a copy) with at most ``max_ndim`` axes,
+    or raise naming ``K``."""
+    return finite_array(K, "K", "a finite real number or an array of them"
+                        + ("" if max_ndim is None else " shaped (N,)"),
+                        lambda a: max_ndim is None or a.ndim <= max_ndim,
+                        copy=True)
+
+
+def check_targets(target_return, n: int | None) -> np.ndarray:
+    """``(n,)`` float64 targets from a scalar or an ``(n,)`` array, or
+    ``ValueError`` naming ``target_return``; with ``n=None`` any scalar or 1-D
+    array passes, and keeps its shape."""
+    target = finite_array(
+        target_return, "target_return",
+        f"a finite scalar or shaped ({n or 'N'},)", lambda a: a.ndim == 0 or (
+            a.ndim == 1 and n in (None, a.shape[0])))
+    return target.copy() if n is None else np.broadcast_to(target, (n,)).copy()
+
+
+def check_heads(d_model, n_heads, owner: str = "") -> tuple[int, int]:
+    """``(d_model, n_heads)`` as ints, or ``ValueError`` naming them (prefixed
+    with ``owner``, e.g. ``"DTConfig."``) unless both are positive integers and
+    ``n_heads`` divides ``d_model``."""
+    d_model = positive_int(d_model, f"{owner}d_model")
+    n_heads = positive_int(n_heads, f"{owner}n_heads")
+    require(not d_model % n_heads,
+            f"{owner}d_model ({d_model}) must be divisible by {owner}n_heads ({n_heads})")
+    return d_model, n_heads
+
+
+def interval(pair, name: str, strict: bool = False) -> tuple[float, float]:
+    """``pair`` as ``(low, high)`` floats, finite, with low <= high (low < high
+    if ``strict``), or raise naming ``name``."""
+    expected = f"two finite numbers (low, high) with low {'<' if strict else '<='} high"
+    try:
+        low, high = (float(v) for v in pair)
+    except (TypeError, ValueError) as err:
+        raise NotNumbersError(f"{name} must be {expected}, got {pair!r}") from err
+    ordered = low < high if strict else low <= high
+    require(math.isfinite(low) and math.isfinite(high) and ordered, f"{name} must be {expected}, got {pair!r}")
+    return low, high
+
+
+def sequence(values, name: str, expected: str, ok=lambda v: True) -> list:
+    """``values`` as a list; ``TypeError`` unless it is a sequence (not a
+    ``str`` or ``bytes``), ``ValueError`` unless ``ok(list)``; both say that
+    ``name`` must be ``expected``."""
+    require(not isinstance(values, (str, bytes)) and hasattr(values, "__iter__"),
+            f"{name} must be {expected}, got {type(values).__name__}", TypeError)
+    values = list(values)
+    require(ok(values), f"{name} must be {expected}")
+    return values
+
+
+def check_episode(states, length) -> tuple[np.ndarray, int]:
+    """``(states (T + 1, 4), length)`` of one episode, ``0 <= length <= T``,
+    or raise naming the one that is wrong."""
+    states = check_state(states, "states")
+    require(states.ndim == 2, f"states must have shape (T + 1, 4), got {states.shape}")
+    return states, integer(length, "length", 0, len(states) - 1)

@@ -16,18 +16,12 @@ from dataclasses import asdict, replace
 import numpy as np
 
 from .baselines import StateMLP, train_bc, train_rvs
-from .checks import check_type, positive_int
-from .control import (
-    Rollout,
-    check_initial_states,
-    heuristic,
-    random_pushes,
-    rollout,
-)
-from .data import Dataset
+from .checks import check_initial_states, check_type, positive_int, require
+from .control import Rollout, heuristic, random_pushes, rollout
+from .data import BOOK_DATA, Dataset
 from .evaluate import target_sweep, tracking_error
 from .model import DecisionTransformer
-from .train import BOOK_DATA, DEFAULT_MODEL, DEFAULT_TRAIN, train_dt
+from .train import DEFAULT_MODEL, DEFAULT_TRAIN, train_dt
 
 TARGETS = (100.0, 200.0, 300.0, 400.0, 500.0)  # returns asked for [steps]
 # The learners that see one step at a time get as many logged actions per
@@ -88,9 +82,8 @@ def play(model, targets, initial_states, pushes=None) -> Rollout:
         return target_sweep(model, targets, initial_states, pushes=pushes)
     check_type(model, StateMLP, "model")
     starts = check_initial_states(initial_states)
-    if targets.ndim != 1 or targets.size == 0:
-        raise ValueError(f"targets must be a non-empty 1-D array, "
-                         f"got shape {targets.shape}")
+    require(targets.ndim == 1 and targets.size != 0,
+            f"targets must be a non-empty 1-D array, got shape {targets.shape}")
     G, N = len(targets), len(starts)
     policy = model.policy(np.repeat(targets, N) if model.conditioned
                           else None)
@@ -126,8 +119,7 @@ def replayed_share(ds: Dataset, scale: float, seed: int = 0,
     (``random_pushes(..., seed=seed)``)."""
     check_type(ds, Dataset, "ds")
     kept = ds.returns == ds.max_steps  # (N,) the episodes that reached 500
-    if not kept.any():
-        raise ValueError("ds has no episode that reached max_steps")
+    require(kept.any(), "ds has no episode that reached max_steps")
     repeats = positive_int(repeats, "repeats")
     gains = np.tile(ds.gains[kept], repeats)  # (n R,)
     starts = np.tile(ds.states[kept, 0], (repeats, 1))  # (n R, 4)

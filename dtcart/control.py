@@ -19,16 +19,19 @@ from typing import Callable
 
 import numpy as np
 
-from .checks import float_array, nonnegative, positive_int
-from .physics import (
-    DEFAULT_PARAMS,
-    THETA,
-    X,
-    CartPoleParams,
-    _as_state,
-    _check_params,
-    _step,
+from .checks import (
+    check_gains,
+    check_initial_states,
+    check_max_steps,
+    check_params,
+    check_pushes,
+    float_array,
+    interval,
+    nonnegative,
+    positive_int,
+    require,
 )
+from .physics import DEFAULT_PARAMS, THETA, X, CartPoleParams, _step
 
 THETA_LIMIT = 12 * 2 * math.pi / 360  # rad, as in Gymnasium (0.2094)
 X_LIMIT = 2.4  # m
@@ -39,7 +42,7 @@ Policy = Callable[[np.ndarray], np.ndarray]
 
 def critical_gain(params: CartPoleParams = DEFAULT_PARAMS) -> float:
     """K* = (M + m) g [N/rad]: the smallest gain of u = K theta that stops the linearised pole falling."""
-    params = _check_params(params)
+    params = check_params(params)
     return params.total_mass * params.gravity
 
 
@@ -50,58 +53,34 @@ def linear_coefficient(K, params: CartPoleParams = DEFAULT_PARAMS):
     exp(sqrt(alpha) t)), negative above it (an undamped swing at angular frequency sqrt(-alpha)).
     ``K`` is a gain [N/rad] or an array of them; the result has its shape.
     """
-    p, gain = _check_params(params), _as_gains(K)
+    p, gain = check_params(params), check_gains(K)
     M = p.total_mass
     numerator = p.gravity - gain / M  # g - K/(M+m)
     value = numerator / (p.half_length * (4.0 / 3.0 - p.pole_mass / M))
     return float(value) if value.ndim == 0 else value
 
 
-def _as_gains(K, max_ndim: int | None = None) -> np.ndarray:
-    """``K`` as a float64 array (a copy), finite, with at most ``max_ndim``
-    axes, or raise naming ``K``."""
-    gain = float_array(K, "K", "a real number or an array of them", copy=True)
-    if max_ndim is not None and gain.ndim > max_ndim:
-        raise ValueError(
-            f"K must be a scalar or shaped (N,), got shape {gain.shape}")
-    if not np.isfinite(gain).all():
-        raise ValueError(f"K must be finite, got {K!r}")
-    return gain
-
-
 def heuristic(K) -> Policy:
-    """The deterministic proportional controller u = K theta.
+    """The book's heuristic controller: the proportional policy u = K theta.
 
     Args:
         K: the gain [N/rad], a scalar or an array of shape ``(N,)`` (one gain per cart of a batch).
 
     Returns:
         A policy: a callable from states ``(N, 4)`` to forces ``(N,)`` [N]. Its ``gain`` attribute is ``K``.
+        It trusts its states: :func:`rollout` and :class:`EpisodeBatch` check them.
 
     Raises:
         TypeError: if ``K`` is not a real number or an array of them.
         ValueError: if ``K`` is not finite or has more than one axis.
     """
-    gain = _as_gains(K, max_ndim=1)  # a scalar, or one gain per cart (N,)
+    gain = check_gains(K, max_ndim=1)  # a scalar, or one gain per cart (N,)
 
-    def policy(states: np.ndarray) -> np.ndarray:
-        states = _check_states(states, gain)  # (N, 4)
+    def policy(states: np.ndarray) -> np.ndarray:  # (N, 4) -> (N,)
         return gain * states[:, THETA]  # (N,) forces [N]: u = K theta
 
     policy.gain = gain
     return policy
-
-
-def _check_states(states, gain: np.ndarray) -> np.ndarray:
-    """A policy's ``states`` as a float64 ``(N, 4)`` array, N matching
-    ``gain`` if it is ``(N,)``, or raise naming ``states``."""
-    states = np.asarray(states, dtype=np.float64)
-    if states.ndim != 2 or states.shape[1] != 4 or (
-            gain.ndim == 1 and states.shape[0] != gain.shape[0]):
-        expected = f"({gain.shape[0]}, 4)" if gain.ndim == 1 else "(N, 4)"
-        raise ValueError(
-            f"states must have shape {expected}, got {states.shape}")
-    return states
 
 
 @dataclass(frozen=True, eq=False)  # arrays inside: compare fields with numpy, not ==
@@ -143,19 +122,6 @@ class Rollout:
         return Rollout(*(getattr(self, f.name)[episodes] for f in fields(self)))
 
 
-def check_initial_states(initial_states) -> np.ndarray:
-    """Return ``initial_states`` as a finite float64 ``(N, 4)`` array with N >= 1, or raise ``ValueError``."""
-    states = _as_state(initial_states, "initial_states")
-    if states.ndim != 2 or states.shape[0] == 0:
-        raise ValueError(f"initial_states must have shape (N, 4) with N >= 1, got {states.shape}")
-    return states
-
-
-def check_max_steps(max_steps) -> int:
-    """Return ``max_steps`` as an int, or raise ``ValueError`` unless it is a positive integer."""
-    return positive_int(max_steps, "max_steps")
-
-
 class EpisodeBatch:
     """The task's rules applied to N carts at once, one step at a time.
 
@@ -178,7 +144,7 @@ class EpisodeBatch:
     def __init__(self, initial_states, params: CartPoleParams = DEFAULT_PARAMS,
                  max_steps: int = MAX_STEPS):
         self._start(check_initial_states(initial_states),
-                    _check_params(params), check_max_steps(max_steps))
+                    check_params(params), check_max_steps(max_steps))
 
     @classmethod
     def _checked(cls, initial_states: np.ndarray, params: CartPoleParams,
@@ -267,13 +233,10 @@ class EpisodeBatch:
                                "(check .done first)")
         n = self.alive.shape[0]
         forces = float_array(forces, "forces", f"{n} real numbers [N]")
-        if forces.size != n:
-            raise ValueError(f"forces must have {n} entries (one per cart), "
-                             f"got shape {forces.shape}")
+        require(forces.size == n, f"forces must have {n} entries (one per cart), got shape {forces.shape}")
         forces = forces.reshape(n)
-        if not np.isfinite(forces[self.alive]).all():
-            raise ValueError("forces must be finite for the carts still "
-                             "running (the policy returned NaN or inf)")
+        require(np.isfinite(forces[self.alive]).all(),
+                "forces must be finite for the carts still running (the policy returned NaN or inf)")
         return forces
 
     def result(self) -> Rollout:
@@ -313,8 +276,7 @@ def rollout(policy: Policy, initial_states, params: CartPoleParams = DEFAULT_PAR
         ValueError: if ``initial_states`` is not a finite ``(N, 4)`` array or ``max_steps`` not a positive int.
         TypeError: if ``policy`` is not callable.
     """
-    if not callable(policy):
-        raise TypeError(f"policy must be callable, got {type(policy).__name__}")
+    require(callable(policy), f"policy must be callable, got {type(policy).__name__}", TypeError)
     episodes = EpisodeBatch(initial_states, params, max_steps)
     pushes = check_pushes(pushes, len(episodes.alive), episodes.max_steps)
     return _play(policy, episodes, pushes)
@@ -327,19 +289,6 @@ def _play(policy: Policy, episodes: EpisodeBatch, pushes=None) -> Rollout:
         shove = None if pushes is None else pushes[:, episodes.t]
         episodes.advance(policy(episodes.current()), shove)
     return episodes.result()
-
-
-def check_pushes(pushes, n: int, max_steps: int):
-    """``pushes`` as a finite float64 ``(n, max_steps)`` array, or None; raise
-    ``ValueError`` naming ``pushes`` otherwise."""
-    if pushes is None:
-        return None
-    shape = (n, max_steps)
-    pushes = float_array(pushes, "pushes", f"a {shape} array of forces [N]")
-    if pushes.shape != shape or not np.isfinite(pushes).all():
-        raise ValueError(f"pushes must be a finite array of shape {shape} "
-                         f"(N episodes, max_steps), got shape {pushes.shape}")
-    return pushes
 
 
 def random_pushes(n: int, scale: float, seed=None,
@@ -392,7 +341,7 @@ def gain_sweep(gains, initial_states, params: CartPoleParams = DEFAULT_PARAMS, m
     if gains.ndim != 1 or gains.size == 0 or not np.isfinite(gains).all():
         raise ValueError(f"gains must be a non-empty finite (G,) array, got shape {gains.shape}")
     starts = check_initial_states(initial_states)
-    params, max_steps = _check_params(params), check_max_steps(max_steps)
+    params, max_steps = check_params(params), check_max_steps(max_steps)
     n = starts.shape[0]
     per_batch = max(1, int(batch_size) // n)
     outcomes = np.empty((4, gains.size))
@@ -412,7 +361,6 @@ def random_initial_states(n: int, seed=None, low: float = -0.05, high: float = 0
     ``seed`` is an int, None or a ``numpy.random.Generator`` (whose stream is then advanced).
     """
     n = positive_int(n, "n")
-    if not (math.isfinite(low) and math.isfinite(high) and low <= high):
-        raise ValueError(f"low and high must be finite with low <= high, got {low!r}, {high!r}")
+    low, high = interval((low, high), "low and high")
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     return rng.uniform(low, high, size=(int(n), 4))

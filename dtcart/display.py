@@ -5,7 +5,6 @@ from __future__ import annotations
 import ast
 import inspect
 import io
-import re
 import textwrap
 from typing import Callable, Sequence
 
@@ -13,7 +12,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
-from .checks import positive_int
+from .checks import check_type, positive_int, require, sequence
 
 #: CSS class on every frame slider's outer box; the browser test finds the sliders by it.
 FRAME_SLIDER_CLASS = "dtcart-frame-slider"
@@ -40,89 +39,6 @@ def displayed_source(obj, docstring: bool = True) -> str:
     return "".join(lines[:first.lineno - 1] + lines[first.end_lineno:])
 
 
-#: What a displayed line is, for :func:`line_kinds`.
-CODE, DOCSTRING, VALIDATION, BLANK = "code", "docstring", "validation", "blank"
-# Calls that only check an argument: check_x, _check_x, _as_x (convert or raise)
-# and the helpers of dtcart.checks.
-_VALIDATOR = re.compile(
-    r"^(check_|_check|_as_)|^(positive_int|dropout_rate)$")
-
-
-def _called_name(node) -> str:
-    func = node.func if isinstance(node, ast.Call) else None
-    if isinstance(func, ast.Attribute):
-        return func.attr
-    return func.id if isinstance(func, ast.Name) else ""
-
-
-def _is_validation(node) -> bool:
-    """A statement that only refuses bad input: ``raise``, ``assert``, an ``if``
-    whose every branch ends by raising, or a call to a check helper."""
-    if isinstance(node, (ast.Raise, ast.Assert)):
-        return True
-    if isinstance(node, ast.If):  # its body raises in the end; so does else
-        return (isinstance(node.body[-1], ast.Raise)
-                or all(map(_is_validation, node.body))) and all(
-            map(_is_validation, node.orelse))
-    value = getattr(node, "value", None)
-    if isinstance(node, (ast.Expr, ast.Assign, ast.AnnAssign)) and value:
-        calls = value.elts if isinstance(value, ast.Tuple) else [value]
-        return all(_VALIDATOR.search(_called_name(c)) for c in calls)
-    return False
-
-
-def line_kinds(source: str) -> list[str]:
-    """The kind of each line of ``source`` (Python): ``"docstring"``,
-    ``"validation"`` (see :func:`computing_share`), ``"blank"`` (empty or only a
-    comment) or ``"code"``. A statement's lines all share its kind."""
-    lines = source.splitlines()
-    kinds = [BLANK if not ln.strip() or ln.strip().startswith("#") else CODE
-             for ln in lines]
-
-    def mark(node, kind):
-        for i in range(node.lineno - 1, node.end_lineno):
-            if kinds[i] != BLANK:
-                kinds[i] = kind
-
-    def visit(body, may_have_docstring):
-        for i, node in enumerate(body):
-            if (i == 0 and may_have_docstring and isinstance(node, ast.Expr)
-                    and isinstance(node.value, ast.Constant)
-                    and isinstance(node.value.value, str)):
-                mark(node, DOCSTRING)
-            elif _is_validation(node):
-                mark(node, VALIDATION)
-            elif isinstance(node, ast.Try) and node.handlers and all(
-                    all(map(_is_validation, h.body)) for h in node.handlers):
-                kinds[node.lineno - 1] = VALIDATION  # the `try:` line
-                visit(node.body, False)
-                for handler in node.handlers:
-                    mark(handler, VALIDATION)
-            else:
-                nested = isinstance(node, (ast.FunctionDef, ast.ClassDef,
-                                           ast.AsyncFunctionDef))
-                for field in ("body", "orelse", "finalbody", "handlers"):
-                    visit(getattr(node, field, []) or [], nested and
-                          field == "body")
-
-    visit(ast.parse(source).body, True)
-    return kinds
-
-
-def computing_share(source: str) -> float:
-    """The share of the non-blank lines of ``source`` that compute: neither
-    docstring nor validation. Validation is a ``raise``, an ``assert``, an
-    ``if`` whose branches end by raising, the ``try:``/``except`` lines around a
-    conversion whose handlers only raise, and a call to a check helper
-    (``check_*``, ``_check*``, ``_as_*``, :mod:`dtcart.checks`). Blank and
-    comment-only lines count neither way. Raises ``ValueError`` if ``source``
-    has no counted line."""
-    kinds = [k for k in line_kinds(source) if k != BLANK]
-    if not kinds:
-        raise ValueError("source has no line of code")
-    return kinds.count(CODE) / len(kinds)
-
-
 def show_source(obj, docstring: bool = True):
     """Display the real source of a dtcart function or class (one source of truth, never a copy),
     with or without its docstring.
@@ -132,16 +48,14 @@ def show_source(obj, docstring: bool = True):
     """
     from IPython.display import Code
 
-    if not isinstance(docstring, bool):
-        raise TypeError(f"docstring must be True or False, got {docstring!r}")
+    check_type(docstring, bool, "docstring")
     return Code(displayed_source(obj, docstring), language="python")
 
 
 def figure_png(fig: Figure, dpi: int = 80, colors: int | None = None) -> bytes:
     """Render a matplotlib figure to PNG bytes (tight bounding box) and close it; with ``colors``,
     as a palette PNG of at most that many colours (see :func:`canvas_png`)."""
-    if not isinstance(fig, Figure):
-        raise TypeError(f"fig must be a matplotlib Figure, got {type(fig).__name__}")
+    check_type(fig, Figure, "fig")
     dpi = positive_int(dpi, "dpi")
     if colors is not None:
         colors = _palette_size(colors)
@@ -169,8 +83,7 @@ def _frame_png(fig: Figure, dpi: int, colors: int | None) -> bytes:
 
 def _palette_size(colors) -> int:
     colors = positive_int(colors, "colors")
-    if colors > 256:
-        raise ValueError(f"colors must be at most 256, got {colors}")
+    require(colors <= 256, f"colors must be at most 256, got {colors}")
     return colors
 
 
@@ -216,32 +129,23 @@ def frame_slider(values: Sequence, render: Callable, description: str, value=Non
     """
     import ipywidgets as widgets
 
-    if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
-        raise TypeError(f"values must be a sequence of slider values, got {type(values).__name__}")
-    values = list(values)
-    if not values:
-        raise ValueError("values must not be empty")
-    if not callable(render):
-        raise TypeError(f"render must be a callable from a value to a matplotlib Figure, got {type(render).__name__}")
-    if not isinstance(description, str):
-        raise TypeError(f"description must be a str, got {type(description).__name__}")
-    if not callable(readout_format):
-        raise TypeError(f"readout_format must be a callable, got {type(readout_format).__name__}")
+    values = sequence(values, "values", "a non-empty sequence of slider values", len)
+    check_type(render, Callable, "render")  # from a value to a Figure
+    check_type(description, str, "description")
+    check_type(readout_format, Callable, "readout_format")
     dpi = positive_int(dpi, "dpi")
     if colors is not None:
         colors = _palette_size(colors)
     value = values[0] if value is None else value
     matches = [i for i, v in enumerate(values) if v == value]
-    if not matches:
-        raise ValueError(f"value {value!r} is not one of the slider's values")
+    require(matches, f"value {value!r} is not one of the slider's values")
     labels = [readout_format(v) for v in values]
-    if not all(isinstance(label, str) for label in labels) or len(set(labels)) != len(labels):
-        raise ValueError("readout_format must map the values to distinct strings")
+    require(all(isinstance(label, str) for label in labels) and len(set(labels)) == len(labels),
+            "readout_format must map the values to distinct strings")
     frames = []
     for v in values:
         fig = render(v)
-        if not isinstance(fig, Figure):
-            raise TypeError(f"render({v!r}) must return a matplotlib Figure, got {type(fig).__name__}")
+        check_type(fig, Figure, f"render({v!r})")
         frames.append(_frame_png(fig, dpi, colors))
     slider, stack = _linked_frames(frames, labels, matches[0], description)
     box = widgets.VBox([slider, stack])
@@ -271,8 +175,7 @@ def canvas_png(fig: Figure, colors: int = 64) -> bytes:
     shrinks three- to five-fold. The figure stays open, so an animation can draw its next frame."""
     from PIL import Image
 
-    if not isinstance(fig, Figure):
-        raise TypeError(f"fig must be a matplotlib Figure, got {type(fig).__name__}")
+    check_type(fig, Figure, "fig")
     colors = _palette_size(colors)
     return _palette_png(Image.fromarray(np.asarray(fig.canvas.buffer_rgba())[..., :3]), colors)
 
@@ -296,20 +199,12 @@ def frame_player(frames: Sequence[bytes], interval_ms: int, readouts: Sequence[s
     """
     import ipywidgets as widgets
 
-    if isinstance(frames, (str, bytes)) or not hasattr(frames, "__iter__"):
-        raise TypeError(f"frames must be a sequence of PNG bytes, got {type(frames).__name__}")
-    frames = list(frames)
-    if len(frames) < 2 or not all(isinstance(f, bytes) and f.startswith(PNG_SIGNATURE) for f in frames):
-        raise ValueError("frames must be at least two PNG images (bytes)")
+    frames = sequence(frames, "frames", "at least two PNG images (bytes)", lambda f: len(f) >= 2 and all(
+        isinstance(png, bytes) and png.startswith(PNG_SIGNATURE) for png in f))
     interval_ms = positive_int(interval_ms, "interval_ms")
-    if isinstance(readouts, str) or not hasattr(readouts, "__iter__"):
-        raise TypeError(f"readouts must be a sequence of str, got {type(readouts).__name__}")
-    readouts = list(readouts)
-    if len(readouts) != len(frames) or not all(isinstance(r, str) for r in readouts) \
-            or len(set(readouts)) != len(readouts):
-        raise ValueError(f"readouts must be {len(frames)} distinct strings, one per frame")
-    if not isinstance(description, str):
-        raise TypeError(f"description must be a str, got {type(description).__name__}")
+    readouts = sequence(readouts, "readouts", f"{len(frames)} distinct strings, one per frame", lambda r: len(
+        r) == len(frames) and all(isinstance(s, str) for s in r) and len(set(r)) == len(r))
+    check_type(description, str, "description")
     slider, stack = _linked_frames(frames, readouts, 0, description)
     play = widgets.Play(value=0, min=0, max=len(frames) - 1, interval=interval_ms, description="play")
     widgets.jslink((play, "value"), (slider, "index"))

@@ -20,9 +20,19 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 from matplotlib.text import Annotation
 
-from .checks import check_type, positive_int
+from .checks import (
+    check_episode,
+    check_params,
+    check_state,
+    check_type,
+    interval,
+    number,
+    positive_int,
+    positive_number,
+    require,
+)
 from .control import MAX_STEPS, THETA_LIMIT, X_LIMIT, Rollout
-from .physics import DEFAULT_PARAMS, CartPoleParams, _as_state, _check_params
+from .physics import DEFAULT_PARAMS, CartPoleParams
 
 CART_WIDTH = 0.5  # m
 CART_HEIGHT = 0.25  # m, the box below the hinge
@@ -72,22 +82,16 @@ def draw_cartpole(ax: Axes, state, force=None,
         The :class:`CartPoleArtists` added.
     """
     check_type(ax, Axes, "ax")
-    state = _as_state(state)
-    if state.shape != (4,):
-        raise ValueError(f"state must have shape (4,), got {state.shape}")
+    state = check_state(state)
+    require(state.shape == (4,), f"state must have shape (4,), got {state.shape}")
     if force is not None:
         if isinstance(force, bool) or not np.isscalar(force):
             raise TypeError(f"force must be a real number or None, got {force!r}")
-        if not np.isfinite(force):
-            raise ValueError(f"force must be finite, got {force!r}")
-    if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) \
-            or not 0 < alpha <= 1:
-        raise ValueError(f"alpha must be a number in (0, 1], got {alpha!r}")
-    if isinstance(force_scale, bool) or not isinstance(force_scale, (int, float)) \
-            or not 0 < force_scale < np.inf:
-        raise ValueError(f"force_scale must be a positive number, got {force_scale!r}")
+        require(np.isfinite(force), f"force must be finite, got {force!r}")
+    alpha = number(alpha, "alpha", lambda a: 0 < a <= 1, "a number in (0, 1]")
+    force_scale = positive_number(force_scale, "force_scale")
     theta, x = state[0], state[2]
-    return _draw_cartpole(ax, theta, x, force, _check_params(params), color,
+    return _draw_cartpole(ax, theta, x, force, check_params(params), color,
                           alpha, track, force_scale)
 
 
@@ -127,8 +131,8 @@ def cartpole_axes(ax: Axes, params: CartPoleParams = DEFAULT_PARAMS,
     track's span ``x_range`` [m], room below the track for a hanging pole if
     ``hanging``; the x axis labelled, the y axis hidden. Returns ``ax``."""
     check_type(ax, Axes, "ax")
-    low, high = _check_range(x_range)
-    rod = 2 * _check_params(params).half_length
+    low, high = interval(x_range, "x_range", strict=True)
+    rod = 2 * check_params(params).half_length
     ax.set_xlim(low, high)
     ax.set_ylim(-rod - 0.1 if hanging else TRACK_Y - 0.15, rod + 0.1)
     ax.set_aspect("equal")
@@ -139,37 +143,15 @@ def cartpole_axes(ax: Axes, params: CartPoleParams = DEFAULT_PARAMS,
     return ax
 
 
-def _check_range(x_range):
-    try:
-        low, high = (float(v) for v in x_range)
-    except (TypeError, ValueError) as err:
-        raise TypeError(f"x_range must be two numbers (low, high) in m, "
-                        f"got {x_range!r}") from err
-    if not (np.isfinite([low, high]).all() and low < high):
-        raise ValueError(f"x_range must be finite with low < high, got {x_range!r}")
-    return low, high
-
-
-def _check_episode(states, length):
-    states = _as_state(states, "states")
-    if states.ndim != 2:
-        raise ValueError(f"states must have shape (T + 1, 4), got {states.shape}")
-    if isinstance(length, bool) or not isinstance(length, (int, np.integer)) \
-            or not 0 <= length < len(states):
-        raise ValueError(f"length must be an int in [0, {len(states) - 1}], "
-                         f"got {length!r}")
-    return states, int(length)
-
-
 def draw_strobe(ax: Axes, states, length, params: CartPoleParams = DEFAULT_PARAMS,
                 color: str = "tab:blue", every: int = 50) -> None:
     """One episode as a strobe picture: the cart-pole every ``every`` steps
     (50: once a second), faded, and at its last state, ``length``, in
     ``color``; on axes set up by :func:`cartpole_axes`."""
     check_type(ax, Axes, "ax")
-    states, length = _check_episode(states, length)
+    states, length = check_episode(states, length)
     every = positive_int(every, "every")
-    params = _check_params(params)
+    params = check_params(params)
     cartpole_axes(ax, params)
     for t in range(0, length, every):
         draw_cartpole(ax, states[t], params=params, color="0.55", alpha=0.3,
@@ -206,12 +188,10 @@ def plot_episode(axes, states, length, params: CartPoleParams = DEFAULT_PARAMS,
         max_steps: the time axis runs to ``max_steps * params.dt``.
         labels: also label both axes.
     """
-    if len(axes) != 2 or not all(ax is None or isinstance(ax, Axes)
-                                 for ax in axes):
-        raise TypeError("axes must be two matplotlib Axes (theta, x), "
-                        "either of them None to leave it out")
-    states, length = _check_episode(states, length)
-    dt = _check_params(params).dt
+    require(len(axes) == 2 and all(ax is None or isinstance(ax, Axes) for ax in axes),
+            "axes must be two matplotlib Axes (theta, x), either of them None to leave it out", TypeError)
+    states, length = check_episode(states, length)
+    dt = check_params(params).dt
     t = np.arange(length + 1) * dt
     curves = (
         (np.degrees(states[: length + 1, 0]), np.degrees(THETA_LIMIT),
@@ -237,10 +217,9 @@ def plot_force(ax: Axes, actions, length, params: CartPoleParams = DEFAULT_PARAM
     """The force [N] of steps ``0 .. length - 1`` against time [s]."""
     check_type(ax, Axes, "ax")
     actions = np.asarray(actions, dtype=np.float64)
-    if actions.ndim != 1 or not 0 <= length <= len(actions):
-        raise ValueError(f"actions must have shape (T,) with T >= length, "
-                         f"got {actions.shape} and length {length!r}")
-    dt = _check_params(params).dt
+    require(actions.ndim == 1 and 0 <= length <= len(actions),
+            f"actions must have shape (T,) with T >= length, got {actions.shape} and length {length!r}")
+    dt = check_params(params).dt
     ax.plot(np.arange(length) * dt, actions[:length], color=color, label=label)
     ax.axhline(0, color="0.6", lw=0.8)
     ax.set_xlim(0, max_steps * dt)
@@ -257,7 +236,7 @@ def draw_diagram(ax: Axes, params: CartPoleParams = DEFAULT_PARAMS) -> Axes:
     """The labelled cart-pole: :func:`draw_cartpole` at ``DIAGRAM_STATE``
     pushed by ``DIAGRAM_FORCE``, with theta and its positive sense, x, F, l,
     M, m, and the track's limits marked. Returns ``ax``."""
-    params = _check_params(params)
+    params = check_params(params)
     cartpole_axes(ax, params, x_range=(-2.7, 2.7))
     ax.set_ylim(TRACK_Y - 0.5, 2 * params.half_length + 0.1)
     theta, _, x, _ = DIAGRAM_STATE
@@ -304,26 +283,6 @@ def draw_diagram(ax: Axes, params: CartPoleParams = DEFAULT_PARAMS) -> Axes:
     return ax
 
 
-def effective_gain(states, actions, length, window: int = 25) -> np.ndarray:
-    """``(length,)`` the gain [N/rad] a policy's forces amount to: at step t,
-    the least-squares g of ``a_s = g theta_s`` over the last ``window`` steps
-    s (25: half a second). The heuristic u = K theta gives K exactly; a
-    policy that lets the pole go drops below K* = (M + m) g."""
-    states, length = _check_episode(states, length)
-    actions = np.asarray(actions, dtype=np.float64)
-    if actions.ndim != 1 or len(actions) < length or length < 1:
-        raise ValueError(f"actions must have shape (T,) with T >= length >= 1, "
-                         f"got {actions.shape} and length {length}")
-    window = positive_int(window, "window")
-    theta, force = states[:length, 0], actions[:length]
-    # running sums of a theta and theta^2; a window is a difference of two
-    fit = np.concatenate([[0.0], np.cumsum(force * theta)])
-    norm = np.concatenate([[0.0], np.cumsum(theta * theta)])
-    end = np.arange(1, length + 1)
-    start = np.maximum(end - window, 0)
-    return (fit[end] - fit[start]) / (norm[end] - norm[start])
-
-
 def plot_effective_gain(ax: Axes, states, actions, length,
                         params: CartPoleParams = DEFAULT_PARAMS,
                         color: str = "tab:blue", label: str | None = None,
@@ -331,9 +290,10 @@ def plot_effective_gain(ax: Axes, states, actions, length,
     """:func:`effective_gain` against time [s], with K* dashed: below the
     dashed line the pole is no longer held up."""
     from .control import critical_gain
+    from .evaluate import effective_gain
 
     gain = effective_gain(states, actions, length, window)
-    dt = _check_params(params).dt
+    dt = check_params(params).dt
     ax.plot(np.arange(len(gain)) * dt, gain, color=color, label=label)
     ax.axhline(critical_gain(params), color="k", ls="--", lw=1)
     ax.set_xlim(0, max_steps * dt)

@@ -16,15 +16,15 @@ import gymnasium
 import numpy as np
 from gymnasium import spaces
 
-from .checks import float_array
-from .control import (
-    MAX_STEPS,
-    THETA_LIMIT,
-    X_LIMIT,
-    EpisodeBatch,
+from .checks import (
     check_max_steps,
+    check_params,
+    check_state,
+    float_array,
+    require,
 )
-from .physics import DEFAULT_PARAMS, CartPoleParams, _as_state, _check_params
+from .control import MAX_STEPS, THETA_LIMIT, X_LIMIT, EpisodeBatch
+from .physics import DEFAULT_PARAMS, CartPoleParams
 
 ENV_ID = "dtcart/CartPole-v0"
 FORCE_LIMIT = 10.0  # N, Gymnasium's force_mag: the largest push allowed
@@ -65,7 +65,7 @@ class CartPoleEnv(gymnasium.Env):
 
     def __init__(self, params: CartPoleParams = DEFAULT_PARAMS,
                  max_steps: int = MAX_STEPS):
-        self.params = _check_params(params)
+        self.params = check_params(params)
         self.max_steps = check_max_steps(max_steps)
         self.observation_space = spaces.Box(-_OBS_HIGH, _OBS_HIGH,
                                             dtype=np.float64)
@@ -89,9 +89,8 @@ class CartPoleEnv(gymnasium.Env):
         """
         super().reset(seed=seed)
         options = {} if options is None else options
-        if not isinstance(options, dict) or set(options) - {"state"}:
-            raise ValueError(f"options must be None or a dict with at most "
-                             f"the key 'state', got {options!r}")
+        require(isinstance(options, dict) and (not set(options) - {"state"}),
+                f"options must be None or a dict with at most the key 'state', got {options!r}")
         if "state" in options:
             start = _check_start(options["state"])
         else:
@@ -125,11 +124,9 @@ class CartPoleEnv(gymnasium.Env):
 def _check_start(state) -> np.ndarray:
     """``options["state"]`` as a float64 ``(4,)`` copy, or raise."""
     name = 'options["state"]'
-    start = np.array(_as_state(state, name, single=True))
-    if (np.abs(start) > _OBS_HIGH).any():
-        raise ValueError(f"{name} must lie within the observation space "
-                         f"(|theta| <= {_OBS_HIGH[0]:.4f} rad, "
-                         f"|x| <= {_OBS_HIGH[2]} m), got {start}")
+    start = np.array(check_state(state, name, single=True))
+    require((np.abs(start) <= _OBS_HIGH).all(), f"{name} must lie within the observation space "
+            f"(|theta| <= {_OBS_HIGH[0]:.4f} rad, |x| <= {_OBS_HIGH[2]} m), got {start}")
     return start
 
 
@@ -137,11 +134,9 @@ def _check_action(action) -> np.ndarray:
     """``action`` as a float64 ``(1,)`` force clipped to +-FORCE_LIMIT, or
     raise naming ``action``."""
     force = float_array(action, "action", "a force [N] shaped (1,)")
-    if force.size != 1:
-        raise ValueError(f"action must hold one force [N], "
-                         f"got shape {force.shape}")
-    if not np.isfinite(force).all():
-        raise ValueError(f"action must be finite, got {action!r}")
+    require(force.size == 1, f"action must hold one force [N], "
+            f"got shape {force.shape}")
+    require(np.isfinite(force).all(), f"action must be finite, got {action!r}")
     return np.clip(force.reshape(1), -FORCE_LIMIT, FORCE_LIMIT)
 
 

@@ -5,32 +5,20 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .checks import check_type, float_array
-from .control import (
-    MAX_STEPS,
-    EpisodeBatch,
-    Rollout,
+from .checks import (
+    check_episode,
     check_initial_states,
     check_max_steps,
+    check_params,
     check_pushes,
+    check_targets,
+    check_type,
+    positive_int,
+    require,
 )
+from .control import MAX_STEPS, EpisodeBatch, Rollout
 from .model import DecisionTransformer
-from .physics import DEFAULT_PARAMS, CartPoleParams, _check_params
-
-
-def check_targets(target_return, n: int | None) -> np.ndarray:
-    """``(n,)`` float64 targets from a scalar or an ``(n,)`` array, or raise ``ValueError``.
-
-    With ``n=None`` any scalar or 1-D array passes, and keeps its shape.
-    """
-    target = float_array(target_return, "target_return",
-                         "a real number or an array of them")
-    if target.ndim > 1 or (n is not None and target.ndim == 1 and target.shape[0] != n):
-        raise ValueError(f"target_return must be a scalar or shaped ({n or 'N'},), "
-                         f"got shape {target.shape}")
-    if not np.isfinite(target).all():
-        raise ValueError(f"target_return must be finite, got {target_return!r}")
-    return target.copy() if n is None else np.broadcast_to(target, (n,)).copy()
+from .physics import DEFAULT_PARAMS, CartPoleParams
 
 
 def rollout_dt(model: DecisionTransformer, target_return, initial_states,
@@ -75,9 +63,8 @@ def rollout_dt(model: DecisionTransformer, target_return, initial_states,
 
 
 def _check_horizon(model: DecisionTransformer, max_steps: int) -> None:
-    if max_steps > model.config.max_timestep:
-        raise ValueError(f"max_steps ({max_steps}) exceeds the model's "
-                         f"max_timestep ({model.config.max_timestep})")
+    require(max_steps <= model.config.max_timestep,
+            f"max_steps ({max_steps}) exceeds the model's max_timestep ({model.config.max_timestep})")
 
 
 @torch.inference_mode()
@@ -154,11 +141,10 @@ def target_sweep(model: DecisionTransformer, targets, initial_states,
     """
     check_type(model, DecisionTransformer, "model")
     targets = np.asarray(targets, dtype=np.float64)
-    if targets.ndim != 1 or targets.size == 0:
-        raise ValueError(f"targets must be a non-empty 1-D array, "
-                         f"got shape {targets.shape}")
+    require(targets.ndim == 1 and targets.size != 0,
+            f"targets must be a non-empty 1-D array, got shape {targets.shape}")
     starts = check_initial_states(initial_states)
-    params, max_steps = _check_params(params), check_max_steps(max_steps)
+    params, max_steps = check_params(params), check_max_steps(max_steps)
     _check_horizon(model, max_steps)
     target = check_targets(np.repeat(targets, len(starts)),
                            len(targets) * len(starts))
@@ -179,11 +165,9 @@ def tracking_error(targets, achieved) -> float:
     """
     targets = np.asarray(targets, dtype=np.float64)
     achieved = np.asarray(achieved, dtype=np.float64)
-    if targets.ndim != 1 or achieved.ndim != 2 or achieved.shape[0] != targets.shape[0] or achieved.shape[1] == 0:
-        raise ValueError(f"achieved must have shape (G, N) with G = len(targets) = {targets.shape}, "
-                         f"got {achieved.shape}")
-    if not (np.isfinite(targets).all() and (targets > 0).all()):
-        raise ValueError(f"targets must be positive and finite, got {targets!r}")
+    require(targets.ndim == 1 and achieved.ndim == 2 and achieved.shape[0] == len(targets) and achieved.shape[1],
+            f"achieved must have shape (G, N) with G = len(targets) = {targets.shape}, got {achieved.shape}")
+    require(np.isfinite(targets).all() and (targets > 0).all(), f"targets must be positive and finite, got {targets!r}")
     return float(np.mean(np.abs(achieved.mean(axis=1) - targets) / targets))
 
 
@@ -207,7 +191,24 @@ def _check_fit_steps(run) -> np.ndarray:
     unless ``run`` is a Rollout with at least two of them."""
     check_type(run, Rollout, "run")
     steps = np.arange(1, run.actions.shape[1])[None, :] < run.lengths[:, None]
-    if steps.sum() < 2:
-        raise ValueError("run must hold at least two steps after the first "
-                         "to fit two coefficients")
+    require(steps.sum() >= 2, "run must hold at least two steps after the first to fit two coefficients")
     return steps
+
+
+def effective_gain(states, actions, length, window: int = 25) -> np.ndarray:
+    """``(length,)`` the gain [N/rad] a policy's forces amount to: at step t,
+    the least-squares g of ``a_s = g theta_s`` over the last ``window`` steps
+    s (25: half a second). The heuristic u = K theta gives K exactly; a
+    policy that lets the pole go drops below K* = (M + m) g."""
+    states, length = check_episode(states, length)
+    actions = np.asarray(actions, dtype=np.float64)
+    require(actions.ndim == 1 and len(actions) >= length and (length >= 1),
+            f"actions must have shape (T,) with T >= length >= 1, got {actions.shape} and length {length}")
+    window = positive_int(window, "window")
+    theta, force = states[:length, 0], actions[:length]
+    # running sums of a theta and theta^2; a window is a difference of two
+    fit = np.concatenate([[0.0], np.cumsum(force * theta)])
+    norm = np.concatenate([[0.0], np.cumsum(theta * theta)])
+    end = np.arange(1, length + 1)
+    start = np.maximum(end - window, 0)
+    return (fit[end] - fit[start]) / (norm[end] - norm[start])

@@ -15,15 +15,23 @@ checkpoint always use the same ones.
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, fields
+from functools import partial
 
 import torch
 from torch import nn
 
-from .attention import check_heads
 from .blocks import Block
-from .checks import dropout_rate, positive_int
+from .checks import (
+    check_heads,
+    check_type,
+    dropout_rate,
+    finite_vector,
+    positive_int,
+    positive_number,
+    require,
+    validate_fields,
+)
 
 
 @dataclass(frozen=True)
@@ -59,24 +67,14 @@ class DTConfig:
     action_scale: float = 1.0
 
     def __post_init__(self):
-        for name in ("state_dim", "act_dim", "n_layers", "context", "max_timestep"):
-            object.__setattr__(self, name, positive_int(getattr(self, name), f"DTConfig.{name}"))
-        d_model, n_heads = check_heads(self.d_model, self.n_heads, "DTConfig.")
-        object.__setattr__(self, "d_model", d_model)
-        object.__setattr__(self, "n_heads", n_heads)
-        object.__setattr__(self, "dropout", dropout_rate(self.dropout, "DTConfig.dropout"))
-        for name in ("state_mean", "state_std"):
-            v = tuple(float(c) for c in getattr(self, name))
-            if len(v) != self.state_dim or not all(math.isfinite(c) for c in v):
-                raise ValueError(f"DTConfig.{name} must be {self.state_dim} finite numbers, got {v!r}")
-            object.__setattr__(self, name, v)
-        if min(self.state_std) <= 0:
-            raise ValueError(f"DTConfig.state_std must be positive, got {self.state_std!r}")
-        for name in ("rtg_scale", "action_scale"):
-            v = float(getattr(self, name))
-            if not (math.isfinite(v) and v > 0):
-                raise ValueError(f"DTConfig.{name} must be positive and finite, got {v!r}")
-            object.__setattr__(self, name, v)
+        validate_fields(self, **dict.fromkeys(
+            ("state_dim", "act_dim", "d_model", "n_layers", "n_heads", "context",
+             "max_timestep"), positive_int), dropout=dropout_rate,
+            rtg_scale=positive_number, action_scale=positive_number)
+        check_heads(self.d_model, self.n_heads, "DTConfig.")
+        vector = partial(finite_vector, size=self.state_dim)
+        validate_fields(self, state_mean=vector, state_std=vector)
+        require(min(self.state_std) > 0, f"DTConfig.state_std must be positive, got {self.state_std!r}")
 
     def to_dict(self) -> dict:
         """Plain Python values (ints, floats, lists), as stored in a checkpoint."""
@@ -85,11 +83,9 @@ class DTConfig:
     @classmethod
     def from_dict(cls, d: dict) -> "DTConfig":
         """Inverse of :meth:`to_dict`; unknown or missing keys raise ``ValueError``."""
-        if not isinstance(d, dict):
-            raise ValueError(f"a DTConfig is stored as a dict, got {type(d).__name__}")
+        require(isinstance(d, dict), f"a DTConfig is stored as a dict, got {type(d).__name__}")
         names = {f.name for f in fields(cls)}
-        if set(d) != names:
-            raise ValueError(f"a DTConfig dict needs exactly the keys {sorted(names)}, got {sorted(d)}")
+        require(set(d) == names, f"a DTConfig dict needs exactly the keys {sorted(names)}, got {sorted(d)}")
         return cls(**d)
 
 
@@ -110,33 +106,10 @@ def _config(config, state_dim, act_dim, kwargs: dict) -> DTConfig:
     """The model's config: ``config``, or one made of the keyword hyper-parameters."""
     if config is None:
         return DTConfig(state_dim=state_dim, act_dim=act_dim, **kwargs)
-    if not isinstance(config, DTConfig):
-        raise TypeError(f"config must be a DTConfig, got {type(config).__name__}")
+    check_type(config, DTConfig, "config")
     if kwargs or (state_dim, act_dim) != (config.state_dim, config.act_dim):
         raise ValueError("pass either a config or keyword hyper-parameters, not both")
     return config
-
-
-def _check_inputs(c: DTConfig, returns_to_go, states, actions, timesteps) -> None:
-    """``ValueError``/``TypeError`` naming the input unless the four inputs fit
-    ``c`` (see :class:`DecisionTransformer`)."""
-    for name, x in (("returns_to_go", returns_to_go), ("states", states), ("actions", actions),
-                    ("timesteps", timesteps)):
-        if not isinstance(x, torch.Tensor):
-            raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
-    if states.dim() != 3 or states.shape[-1] != c.state_dim:
-        raise ValueError(f"states must have shape (B, T, {c.state_dim}), got {tuple(states.shape)}")
-    B, T, _ = states.shape
-    if T < 1 or T > c.context:
-        raise ValueError(f"the sequence length T must be in 1..{c.context} (the context), got {T}")
-    expected = {"returns_to_go": (B, T, 1), "actions": (B, T, c.act_dim), "timesteps": (B, T)}
-    for name, x in (("returns_to_go", returns_to_go), ("actions", actions), ("timesteps", timesteps)):
-        if tuple(x.shape) != expected[name]:
-            raise ValueError(f"{name} must have shape {expected[name]}, got {tuple(x.shape)}")
-    if timesteps.dtype != torch.long:
-        raise ValueError(f"timesteps must be a long (int64) tensor, got {timesteps.dtype}")
-    if timesteps.numel() and (timesteps.min() < 0 or timesteps.max() >= c.max_timestep):
-        raise ValueError(f"timesteps must lie in 0..{c.max_timestep - 1}")
 
 
 class DecisionTransformer(nn.Module):
@@ -185,7 +158,7 @@ class DecisionTransformer(nn.Module):
 
     def forward(self, returns_to_go: torch.Tensor, states: torch.Tensor,
                 actions: torch.Tensor, timesteps: torch.Tensor) -> torch.Tensor:
-        _check_inputs(self.config, returns_to_go, states, actions, timesteps)
+        assert states.shape[1] <= self.config.context, "T exceeds the context"
         h = self.embed(returns_to_go, states, actions, timesteps)  # (B, 3T, d)
         for block in self.blocks:
             h = block(h)  # causal: token i sees tokens 0..i
@@ -194,9 +167,30 @@ class DecisionTransformer(nn.Module):
         h = h[:, 1::3]  # (B, 3T, d) -> (B, T, d)
         return self.predict_action(self.ln_f(h)) * self.config.action_scale
 
+    def check_inputs(self, returns_to_go, states, actions, timesteps) -> None:
+        """``ValueError``/``TypeError`` naming the input unless the four inputs
+        fit the config: for callers that build them (:meth:`forward` trusts
+        them; :meth:`attention_weights` calls this)."""
+        c = self.config
+        inputs = {"returns_to_go": returns_to_go, "states": states,
+                  "actions": actions, "timesteps": timesteps}
+        for name, x in inputs.items():
+            check_type(x, torch.Tensor, name)
+        B, T = states.shape[:2] if states.dim() == 3 else (0, 0)
+        if not 1 <= T <= c.context:
+            raise ValueError(f"states must have shape (B, T, {c.state_dim}) with T in 1..{c.context} "
+                             f"(the context), got {tuple(states.shape)}")
+        shapes = {"returns_to_go": (B, T, 1), "states": (B, T, c.state_dim),
+                  "actions": (B, T, c.act_dim), "timesteps": (B, T)}
+        for name, x in inputs.items():
+            if tuple(x.shape) != shapes[name]:
+                raise ValueError(f"{name} must have shape {shapes[name]}, got {tuple(x.shape)}")
+        if timesteps.dtype != torch.long or timesteps.min() < 0 or timesteps.max() >= c.max_timestep:
+            raise ValueError(f"timesteps must be a long (int64) tensor in 0..{c.max_timestep - 1}")
+
     def attention_weights(self, returns_to_go, states, actions, timesteps) -> list[torch.Tensor]:
         """Each block's attention weights ``(B, n_heads, 3T, 3T)`` for one input, a list of n_layers tensors."""
-        _check_inputs(self.config, returns_to_go, states, actions, timesteps)
+        self.check_inputs(returns_to_go, states, actions, timesteps)
         h = self.embed(returns_to_go, states, actions, timesteps)
         weights = []
         for block in self.blocks:

@@ -23,10 +23,15 @@ from stable_baselines3 import PPO
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.callbacks import BaseCallback
 
-from .checks import check_type, positive_int
+from .checks import (
+    check_initial_states,
+    check_type,
+    integer,
+    positive_int,
+    require,
+)
 from .control import Policy, random_initial_states, rollout
 from .env import ENV_ID, FORCE_LIMIT
-from .physics import _as_state
 
 
 def sb3_policy(model: BaseAlgorithm) -> Policy:
@@ -45,9 +50,8 @@ def sb3_policy(model: BaseAlgorithm) -> Policy:
 
     def policy(states: np.ndarray) -> np.ndarray:
         states = np.asarray(states, dtype=np.float64)
-        if states.ndim != 2 or states.shape[1] != 4:
-            raise ValueError(f"states must have shape (N, 4), "
-                             f"got {states.shape}")
+        require(states.ndim == 2 and states.shape[1] == 4,
+                f"states must have shape (N, 4), got {states.shape}")
         actions, _ = model.predict(states, deterministic=True)  # (N, 1)
         forces = actions.reshape(len(states)).astype(np.float64)
         return np.clip(forces, -FORCE_LIMIT, FORCE_LIMIT)
@@ -179,16 +183,10 @@ def train_ppo(seed: int = 0, eval_starts=None, total_steps: int = 100_000,
             range, or ``eval_starts`` is not a finite ``(N, 4)`` array.
         TypeError: if ``stop_when_solved`` or ``progress`` is not a bool.
     """
-    if (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))
-            or not 0 <= seed < 2**32):
-        raise ValueError(f"seed must be an integer in [0, 2**32), "
-                         f"got {seed!r}")
+    seed = integer(seed, "seed", 0, 2**32 - 1)
     if eval_starts is None:
         eval_starts = random_initial_states(20, seed=777)
-    starts = _as_state(eval_starts, "eval_starts")
-    if starts.ndim != 2 or starts.shape[0] == 0:
-        raise ValueError(f"eval_starts must have shape (N, 4) with N >= 1, "
-                         f"got {starts.shape}")
+    starts = check_initial_states(eval_starts, "eval_starts")
     total_steps = positive_int(total_steps, "total_steps")
     if eval_every is not None:
         eval_every = positive_int(eval_every, "eval_every")

@@ -21,7 +21,15 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from .checks import check_type, float_array
+from .checks import (
+    check_force,
+    check_params,
+    check_state,
+    float_array,
+    positive_number,
+    require,
+    validate_fields,
+)
 
 THETA, THETA_DOT, X, X_DOT = 0, 1, 2, 3
 STATE_NAMES = ("theta", "theta_dot", "x", "x_dot")
@@ -50,13 +58,7 @@ class CartPoleParams:
     dt: float = 0.02
 
     def __post_init__(self):
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-                raise TypeError(f"CartPoleParams.{f.name} must be a real number, got {type(value).__name__}")
-            if not math.isfinite(value) or value <= 0:
-                raise ValueError(f"CartPoleParams.{f.name} must be positive and finite, got {value!r}")
-            object.__setattr__(self, f.name, float(value))
+        validate_fields(self, **{f.name: positive_number for f in fields(self)})
 
     @classmethod
     def gymnasium(cls) -> "CartPoleParams":
@@ -72,51 +74,10 @@ class CartPoleParams:
 DEFAULT_PARAMS = CartPoleParams()
 
 
-def _as_state(state, name: str = "state", single: bool = False) -> np.ndarray:
-    """Return ``state`` as a float64 array of shape (..., 4), or (4,) if
-    ``single``, or raise a clear error.
-
-    Cheap on the hot path: no copy for a float64 array, and one finiteness test
-    of the sum (a NaN or an infinity anywhere makes the sum non-finite).
-    """
-    if not isinstance(state, np.ndarray) or state.dtype != np.float64:
-        state = float_array(state, name,
-                            "an array of real numbers shaped (..., 4)")
-    if state.ndim == 0 or state.shape[-1] != 4:
-        raise ValueError(f"{name} must have shape (..., 4) = "
-                         f"[theta, theta_dot, x, x_dot], got {state.shape}")
-    if single and state.shape != (4,):
-        raise ValueError(f"{name} must have shape (4,), got {state.shape}")
-    if not math.isfinite(state.sum()) and not np.isfinite(state).all():
-        raise ValueError(f"{name} must be finite (no NaN or inf)")
-    return state
-
-
-def _as_force(force, batch_shape: tuple) -> np.ndarray:
-    """Return ``force`` as a float64 array that broadcasts against ``batch_shape``, or raise."""
-    if not isinstance(force, np.ndarray) or force.dtype != np.float64:
-        force = float_array(force, "force",
-                            "a real number or an array of them [N]")
-    if force.ndim and force.shape != batch_shape:
-        try:
-            np.broadcast_shapes(force.shape, batch_shape)
-        except ValueError as err:
-            raise ValueError(
-                f"force of shape {force.shape} does not broadcast against "
-                f"the state's batch shape {batch_shape}") from err
-    if not math.isfinite(force.sum()) and not np.isfinite(force).all():
-        raise ValueError("force must be finite (no NaN or inf)")
-    return force
-
-
-def _check_params(params) -> CartPoleParams:
-    return check_type(params, CartPoleParams, "params")
-
-
 def _check_inputs(state, force, params):
     """``(state, force, params)`` of a step or an acceleration, checked."""
-    state = _as_state(state)
-    return state, _as_force(force, state.shape[:-1]), _check_params(params)
+    state = check_state(state)
+    return state, check_force(force, state.shape[:-1]), check_params(params)
 
 
 def _accelerations(theta, theta_dot, force, p: CartPoleParams):
@@ -257,15 +218,13 @@ def simulate(initial_state, forces, params: CartPoleParams = DEFAULT_PARAMS,
         error = ValueError if isinstance(integrator, Hashable) else TypeError
         raise error(f"integrator must be one of {sorted(INTEGRATORS)}, "
                     f"got {integrator!r}")
-    state = _as_state(initial_state, "initial_state")
+    state = check_state(initial_state, "initial_state")
     forces = float_array(forces, "forces", "an array of real numbers [N]")
-    if forces.ndim == 0:
-        raise ValueError(
+    require(forces.ndim != 0,
             "forces must have a last axis of n_steps, got a scalar")
-    _as_force(forces[..., 0], state.shape[:-1])
-    if not np.isfinite(forces).all():
-        raise ValueError("forces must be finite (no NaN or inf)")
-    params = _check_params(params)
+    check_force(forces[..., 0], state.shape[:-1])
+    require(np.isfinite(forces).all(), "forces must be finite (no NaN or inf)")
+    params = check_params(params)
     advance = _CORES[integrator]
     n_steps = forces.shape[-1]
     batch = np.broadcast_shapes(state.shape[:-1], forces.shape[:-1])
@@ -284,7 +243,7 @@ def energy(state, params: CartPoleParams = DEFAULT_PARAMS) -> np.ndarray:
     Args:
         state: ``(..., 4)`` array. Returns an array shaped ``state[..., 0]``.
     """
-    state, p = _as_state(state), _check_params(params)
+    state, p = check_state(state), check_params(params)
     theta, theta_dot = state[..., THETA], state[..., THETA_DOT]
     x_dot = state[..., X_DOT]
     m, l = p.pole_mass, p.half_length
@@ -300,8 +259,8 @@ def momentum(state, params: CartPoleParams = DEFAULT_PARAMS) -> np.ndarray:
     Conserved when no force acts (x does not appear in the equations). ``state`` is ``(..., 4)``;
     returns ``state[..., 0]``'s shape.
     """
-    state = _as_state(state)
-    p = _check_params(params)
+    state = check_state(state)
+    p = check_params(params)
     return (p.total_mass * state[..., X_DOT]
             + p.pole_mass * p.half_length * np.cos(state[..., THETA]) * state[..., THETA_DOT])
 
@@ -312,7 +271,7 @@ def linear_rate(params: CartPoleParams = DEFAULT_PARAMS) -> float:
     Near upright a small tilt grows like exp(lambda t); hanging down, the pole swings with
     angular frequency lambda (period 2 pi / lambda).
     """
-    p = _check_params(params)
+    p = check_params(params)
     return math.sqrt(p.gravity / (p.half_length * (4.0 / 3.0 - p.pole_mass / p.total_mass)))
 
 
@@ -324,7 +283,7 @@ def gymnasium_env(params: CartPoleParams = DEFAULT_PARAMS):
     """
     import gymnasium as gym
 
-    p = _check_params(params)
+    p = check_params(params)
     env = gym.make("CartPole-v1").unwrapped
     env.gravity, env.masscart, env.masspole, env.length, env.tau = (
         p.gravity, p.cart_mass, p.pole_mass, p.half_length, p.dt)
@@ -342,10 +301,9 @@ def gymnasium_step(env, state, force: float) -> np.ndarray:
     ``force_mag = |u|``. Its state order is ``[x, x_dot, theta, theta_dot]``; this converts both ways.
     Returns the new state in our order, float64 ``(4,)``.
     """
-    theta, theta_dot, x, x_dot = _as_state(state, single=True)
+    theta, theta_dot, x, x_dot = check_state(state, single=True)
     force = float(force)
-    if not math.isfinite(force):
-        raise ValueError(f"force must be finite, got {force!r}")
+    require(math.isfinite(force), f"force must be finite, got {force!r}")
     env.state = np.array([x, x_dot, theta, theta_dot])  # Gymnasium's order
     env.steps_beyond_terminated = None  # a fresh step, whatever came before
     env.force_mag = abs(force)  # Gymnasium pushes with +-force_mag only:

@@ -32,6 +32,7 @@ COMMANDS = {
     "build": "python -m benchmarks --only build --json",
     "outside": "python -m benchmarks --only outside --json",
     "live": "python -m benchmarks --only live --json",
+    "teaching": "python -m benchmarks --only teaching --json",
 }
 
 
@@ -64,7 +65,7 @@ def stale(section: str, record: dict) -> str | None:
     if section == "worth":
         return None if record["settings"] == _plain(compare.settings()) else \
             "made with other compare.settings()"
-    if section == "recipes":
+    if section in ("recipes", "teaching"):
         made = (record["settings"]["model"], record["settings"]["train"])
         now = (train.DEFAULT_MODEL.to_dict(), asdict(train.DEFAULT_TRAIN))
         return None if _plain(made) == _plain(now) else "made with another model or training setting"

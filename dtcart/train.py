@@ -19,8 +19,17 @@ import torch
 from torch import nn
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
-from .checks import positive_int
-from .data import Dataset, make_dataset
+from .checks import (
+    check_type,
+    dropout_rate,
+    nonnegative,
+    nonnegative_int,
+    positive_int,
+    positive_number,
+    require,
+    validate_fields,
+)
+from .data import Dataset, book_dataset
 from .model import DecisionTransformer, DTConfig
 
 CHECKPOINT_FORMAT = "dtcart-decision-transformer-1"
@@ -55,25 +64,14 @@ class TrainConfig:
     average: float = 0.0
 
     def __post_init__(self):
-        for name in ("steps", "batch_size", "threads"):
-            object.__setattr__(self, name, positive_int(getattr(self, name), f"TrainConfig.{name}"))
-        if isinstance(self.warmup, bool) or not isinstance(self.warmup, int) or self.warmup < 0:
-            raise ValueError(f"TrainConfig.warmup must be an integer >= 0, got {self.warmup!r}")
-        for name in ("lr", "grad_clip"):
-            v = getattr(self, name)
-            if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
-                raise ValueError(f"TrainConfig.{name} must be positive and finite, got {v!r}")
-        if not (isinstance(self.average, (int, float)) and 0 <= self.average < 1):
-            raise ValueError(f"TrainConfig.average must be in [0, 1), got {self.average!r}")
-        if not (isinstance(self.weight_decay, (int, float)) and self.weight_decay >= 0):
-            raise ValueError(f"TrainConfig.weight_decay must be >= 0, got {self.weight_decay!r}")
+        validate_fields(self, steps=positive_int, batch_size=positive_int,
+                        lr=positive_number, weight_decay=nonnegative,
+                        warmup=nonnegative_int, grad_clip=positive_number,
+                        threads=positive_int, average=dropout_rate)
 
 
 DEFAULT_TRAIN = TrainConfig(average=0.995)
 DEFAULT_MODEL = DTConfig(d_model=32, n_layers=2, n_heads=1, context=10, dropout=0.0)
-# make_dataset's options for the Decision Transformer's data (see book_dataset): exploration noise [N] on
-# every logged force, and a share of controllers that give out, their gain dropping to 0..10 N/rad
-BOOK_DATA = {"action_noise": 0.5, "drop_share": 0.35, "drop_gain_range": (0.0, 10.0)}
 Batch = dict  # name -> tensor
 
 
@@ -105,12 +103,10 @@ class WindowSampler:
     """
 
     def __init__(self, ds: Dataset, context: int):
-        if not isinstance(ds, Dataset):
-            raise TypeError(f"ds must be a Dataset, got {type(ds).__name__}")
+        check_type(ds, Dataset, "ds")
         self.context = context
         counts = np.maximum(ds.lengths - context + 1, 0)
-        if counts.sum() == 0:
-            raise ValueError(f"no episode is at least {context} steps long (the context)")
+        require(counts.sum() != 0, f"no episode is at least {context} steps long (the context)")
         self.cumulative = np.cumsum(counts)
         self.start_offset = self.cumulative - counts
         self.rtg = torch.as_tensor(np.ascontiguousarray(ds.rtg), dtype=torch.float32)[..., None]
@@ -164,8 +160,7 @@ def fit(model: nn.Module, sample: Callable, loss_fn: Callable, train: TrainConfi
     ``sample(rng, batch_size)`` draws a batch (a dict of tensors) and ``loss_fn(model, batch)``
     scores it; the Decision Transformer and the behaviour-cloning baselines share this loop.
     """
-    if not isinstance(train, TrainConfig):
-        raise TypeError(f"train must be a TrainConfig, got {type(train).__name__}")
+    check_type(train, TrainConfig, "train")
     rng = np.random.default_rng(seed)
     decay = [p for p in model.parameters() if p.dim() >= 2]  # matrices and embeddings; not biases or norms
     no_decay = [p for p in model.parameters() if p.dim() < 2]
@@ -209,29 +204,12 @@ def train_dt(ds: Dataset, config: DTConfig = DEFAULT_MODEL, train: TrainConfig =
     The state and force scalings are fitted to ``ds`` (:func:`fit_scalings`) and stored in the
     model's config. Deterministic for a given ``seed``.
     """
-    if not isinstance(ds, Dataset):
-        raise TypeError(f"ds must be a Dataset, got {type(ds).__name__}")
-    if not isinstance(train, TrainConfig):
-        raise TypeError(f"train must be a TrainConfig, got {type(train).__name__}")
+    check_type(ds, Dataset, "ds")
+    check_type(train, TrainConfig, "train")
     torch.manual_seed(seed)
     model = DecisionTransformer(config=fit_scalings(ds, config))
     sampler = WindowSampler(ds, model.config.context)
     return model, fit(model, sampler.sample, dt_loss, train, seed, progress)
-
-
-def book_dataset() -> Dataset:
-    """The Decision Transformer's training data: ``make_dataset(**BOOK_DATA)``.
-
-    Two departures from Chapter 2's log, both about what a return-conditioned imitator can learn:
-
-    * Noise on the logged forces. The heuristic's forces are exactly K theta, so consecutive forces
-      nearly repeat and a model that sees past forces learns to lean on the last one; it then acts late,
-      and a late proportional controller lets the cart drift off. Noise makes the last force a poor guide.
-    * Controllers that give out (``drop_share``): a middling return in Chapter 2's log comes from a cart
-      drifting off, which depends on details of the policy no imitation reproduces; an episode whose
-      gain drops at a chosen step ends about 25 steps later, on cue, which a model can learn to do.
-    """
-    return make_dataset(**BOOK_DATA)
 
 
 def train_default(seed: int = 0, progress: bool = False) -> tuple[DecisionTransformer, np.ndarray]:
@@ -247,8 +225,7 @@ def train_default(seed: int = 0, progress: bool = False) -> tuple[DecisionTransf
 
 def save_checkpoint(model: DecisionTransformer, path) -> None:
     """Write the model's config (scalings included) and weights to ``path`` (a ``torch.save`` file)."""
-    if not isinstance(model, DecisionTransformer):
-        raise TypeError(f"model must be a DecisionTransformer, got {type(model).__name__}")
+    check_type(model, DecisionTransformer, "model")
     state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
     torch.save({"format": CHECKPOINT_FORMAT, "config": model.config.to_dict(), "state_dict": state},
                os.fspath(path))

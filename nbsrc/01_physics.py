@@ -474,7 +474,7 @@ assert np.allclose(worst_by_dt, [1.12, 0.61, 0.29], atol=0.01)
 
 
 # %%
-def random_pushes(seed, n_steps=500, max_force=10.0):
+def random_force_sequence(seed, n_steps=500, max_force=10.0):
     """Seeded forces, uniform in [-max_force, max_force] N, one per step; shape
     (n_steps,).
     """
@@ -484,7 +484,7 @@ def random_pushes(seed, n_steps=500, max_force=10.0):
 starts = np.array(
     [[0.0, 0.0, 0.0, 0.0], [math.pi, 0.0, 0.0, 0.0]]  # upright, at rest
 )  # hanging down, at rest
-pushes = random_pushes(seed=0)
+pushes = random_force_sequence(seed=0)
 shoved = simulate(starts, pushes)  # (2, 501, 4): both poles get the same pushes
 t = np.arange(shoved.shape[1]) * params.dt
 upright_theta, hanging_theta = shoved[0, :, 0], shoved[1, :, 0]
@@ -633,8 +633,8 @@ first_horizontal = int(np.argmax(np.abs(swung) > math.pi / 2))
 assert first_horizontal == 108 and abs(t[first_horizontal] - 2.16) < 1e-9
 
 # 4. reproducible
-assert np.array_equal(simulate(starts, random_pushes(seed=0)), shoved)
-assert not np.allclose(simulate(starts, random_pushes(seed=1)), shoved)
+assert np.array_equal(simulate(starts, random_force_sequence(seed=0)), shoved)
+assert not np.allclose(simulate(starts, random_force_sequence(seed=1)), shoved)
 
 # the drift: momentum follows the net impulse of the pushes, up to the
 # integrator's error

@@ -100,8 +100,8 @@ assert (ends == 1).all()
 # $$ (ch2-control)
 #
 # $K$ is the gain in newtons per radian. In code it is a policy, a function from a batch of states to a
-# batch of forces, and $K$ may be one number or one gain per cart (`_as_gains` and `_check_states` refuse
-# anything else, with an error naming the argument):
+# batch of forces, and $K$ may be one number or one gain per cart (`check_gains` refuses anything else, with
+# an error naming the argument):
 
 # %%
 show_source(control.heuristic, docstring=False)

@@ -51,14 +51,12 @@ show_source(MultiHeadAttention.weights)
 # %% [markdown]
 # Each head's weights are {doc}`03_attention`'s
 # $\operatorname{softmax}(QK^\top/\sqrt{d/h})$ with the causal mask, now for all
-# heads and all sequences of a batch at once. `attend` puts the pieces together:
+# heads and all sequences of a batch at once. `forward` puts the pieces together:
 # project and split, weigh, mix the values, and concatenate the heads back into
-# tokens of width $d$ for $W_O$. Its `queries` argument picks the tokens whose
-# outputs are wanted (by default all of them); {doc}`06_decision_transformer`
-# uses it to skip outputs that nothing reads.
+# tokens of width $d$ for $W_O$.
 
 # %%
-show_source(MultiHeadAttention.attend)
+show_source(MultiHeadAttention.forward)
 
 # %%
 check = MultiHeadAttention(8, 2).double()
@@ -67,8 +65,6 @@ q, k, v = check.heads(x_check)
 # (B, h, T, d_head) -> (B, T, d): the heads side by side, then W_O
 by_hand = check.out_proj((check.weights(q, k) @ v).transpose(1, 2).flatten(2))
 assert (check(x_check) - by_hand).abs().max() < 1e-12
-some = check(x_check, queries=slice(2, 4))  # outputs 2 and 3 only
-assert (some - check(x_check)[:, 2:4]).abs().max() < 1e-12
 
 # %% [markdown]
 # ## Two heads that look at different things

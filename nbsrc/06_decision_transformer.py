@@ -45,7 +45,7 @@ torch.set_num_threads(1)
 # decided by everything that happens after it. Two consecutive rows are almost the same row:
 
 # %%
-ds = train.book_dataset()
+ds = data.book_dataset()
 mask = train.episode_mask(ds)
 theta = ds.states[:, :-1, 0]
 pairs = mask[:, :-1] & mask[:, 1:]  # steps t and t + 1 of the same episode
@@ -277,13 +277,13 @@ for config in (train.DEFAULT_MODEL, train.DEFAULT_TRAIN):
 # is asked to.
 
 # %%
-show_source(train.book_dataset, docstring=False)
+show_source(data.book_dataset, docstring=False)
 
 # %%
 dropped = ds.drop_steps < ds.max_steps
 print(
     f"book dataset: {len(ds)} episodes, action noise"
-    f" {train.BOOK_DATA['action_noise']} N,\n{dropped.mean():.0%} with a"
+    f" {data.BOOK_DATA['action_noise']} N,\n{dropped.mean():.0%} with a"
     f" controller that gives out; returns from {ds.returns.min():.0f} to"
     f" {ds.returns.max():.0f}, {np.mean(ds.returns == 500):.0%} solved"
 )
@@ -325,7 +325,7 @@ glue("fig-ch6-loss", fig, display=False)
 # %%
 early, late = losses[:50].mean(), losses[-200:].mean()
 noise_floor = (
-    train.BOOK_DATA["action_noise"] / dt_model.config.action_scale
+    data.BOOK_DATA["action_noise"] / dt_model.config.action_scale
 ) ** 2
 print(
     f"loss: first 50 updates {early:.3f}, last 200 {late:.4f}; noise floor"
@@ -387,7 +387,7 @@ animate_rollout(
 # *How* does it let go? Chapter 2 gives the yardstick. A push $u = K\theta$ holds the pole only when
 # $K > K^* = (M+m)g = 19.6$ N/rad. The model's forces are not of that form, but over half a second they are
 # close to it, so we can read off the gain they amount to: the least-squares $g$ of $a_s = g\,\theta_s$
-# over the last 25 steps, `drawing.effective_gain`. {numref}`fig-ch6-targets` shows it for four of the
+# over the last 25 steps, `evaluate.effective_gain`. {numref}`fig-ch6-targets` shows it for four of the
 # targets, next to the pole's angle and the force.
 
 # %% [markdown]
@@ -431,7 +431,7 @@ print("achieved:", " ".join(f"{n:4d}" for n in demo_returns.values()))
 assert demo_returns[100] < demo_returns[300] < demo_returns[500] == 500
 K_STAR = control.critical_gain()
 held_gain = {
-    g: drawing.effective_gain(demo.states[i], demo.actions[i], n)
+    g: evaluate.effective_gain(demo.states[i], demo.actions[i], n)
     for i, (g, n) in enumerate(demo_returns.items())
 }
 assert held_gain[500].min() > K_STAR  # held up all the way
@@ -694,7 +694,7 @@ nudged = control.rollout(
     lambda s: 20.5 * s[:, 0] - 0.09 * s[:, 3], probe_starts
 ).lengths.mean()
 noise_rng = np.random.default_rng(0)
-noise = train.BOOK_DATA["action_noise"]
+noise = data.BOOK_DATA["action_noise"]
 noisy = control.rollout(
     lambda s: 20.5 * s[:, 0] + noise * noise_rng.standard_normal(len(s)),
     probe_starts,

@@ -44,7 +44,7 @@ torch.set_num_threads(1)  # small models: one thread, the other core free
 PPO_SEED = 0  # the live PPO run; the record has seeds 0-4
 TRAIN_SEED = 0  # the live learners; the record has seeds 0-4
 EVAL_STARTS = control.random_initial_states(60, seed=777)  # as Chapter 6's
-ds = train.book_dataset()  # Chapter 6's log: 1000 episodes
+ds = data.book_dataset()  # Chapter 6's log: 1000 episodes
 
 # made with this page's settings (compare.settings()), or refused
 record = records.load("worth")
@@ -538,7 +538,7 @@ for key, ax, label in (("tracking", ax1, "tracking error at 100..400 [%]"),
     ax.set_xlabel("shoves, standard deviation [N]")
     ax.set_ylabel(label)
     ax.grid(alpha=0.3)
-push_logs = {s: data.make_dataset(**train.BOOK_DATA, push_noise=s)
+push_logs = {s: data.make_dataset(**data.BOOK_DATA, push_noise=s)
              for s in scales}
 replayed = [compare.replayed_share(push_logs[s], s) for s in scales]
 ax2.plot(scales, 100 * np.array(replayed), "s--", color="0.4",

@@ -15,16 +15,15 @@
 # ```
 #
 # Timings on a shared machine are noisy: other processes steal the CPU, and only ever make things slower.
-# So every number here is the **best of several repetitions** (timed with `time.perf_counter`, through
-# `timeit`), and the load average is printed beside them. The page asserts only facts that no reasonable
+# So every number here is the **best of several repetitions** (timed with `time.perf_counter`, by the
+# benchmarks' `timing.best_time`), and the load average is printed beside them. The page asserts only facts that no reasonable
 # machine load can overturn, such as a batched step beating a Python loop by more than ten times. Ratios
 # that depend on the machine, such as ours against Gymnasium's vectorised environment, are reported, not
 # asserted.
 
 # %% tags=["hide-input"]
-import os
-import timeit
 from dataclasses import replace
+from functools import partial
 
 import gymnasium as gym
 import matplotlib.pyplot as plt
@@ -36,33 +35,17 @@ from tqdm.auto import tqdm
 
 from dtcart.control import heuristic, random_initial_states, rollout
 from dtcart.data import make_dataset
-from dtcart.model import DecisionTransformer
-from dtcart import physics, records
+from dtcart import records
 from dtcart.physics import step
-from dtcart.train import (
-    DEFAULT_MODEL,
-    DEFAULT_TRAIN,
-    WindowSampler,
-    dt_loss,
-    fit,
-    fit_scalings,
-)
+from dtcart.train import DEFAULT_MODEL, DEFAULT_TRAIN
 
 
-def best_time(fn, min_time=0.02, repeat=3):
-    """Best wall time per call [s] of fn(), over `repeat` groups of calls each
-    lasting at least min_time.
-    """
-    number = 1
-    while timeit.timeit(fn, number=number) < min_time:
-        number *= 2
-    return min(timeit.repeat(fn, number=number, repeat=repeat)) / number
+# the benchmarks' own timing helpers (installed with dtcart), not copies
+from benchmarks import dt_bench, timing
+from benchmarks.teaching_bench import tan_half_angle_step
 
-
-def load_average():
-    return "load average {:.2f} {:.2f} {:.2f} on {} CPUs".format(
-        *os.getloadavg(), os.cpu_count()
-    )
+best_time = partial(timing.best_time, min_time=0.02, repeat=3)
+load_average = timing.load
 
 
 print(load_average(), "|", torch.get_num_threads(), "torch threads")
@@ -211,39 +194,63 @@ glue("fig-app-physics", fig, display=False)
 #
 # numpy's float64 `sin` and `cos` use fast vector (SIMD) code only on CPUs with AVX-512; elsewhere,
 # including the 2-core machine this book was written on, they call the C library once per number, and the
-# two of them take most of a large step. Our step therefore computes both from a *single* `tan` of the
-# half angle, $t = \tan(\theta/2)$, through $\sin\theta = 2t/(1+t^2)$ and
-# $\cos\theta = (1-t^2)/(1+t^2)$, which agree with numpy's to about $10^{-16}$ (tested in
-# `tests/test_physics.py`). The timings of the pieces, on this machine now:
+# two of them take most of a large step. A step could get both from a *single* `tan` of the half angle,
+# $t = \tan(\theta/2)$, through $\sin\theta = 2t/(1+t^2)$ and $\cos\theta = (1-t^2)/(1+t^2)$ (equal to
+# numpy's to about $10^{-16}$). The book's step keeps the plain `sin` and `cos` that
+# {doc}`01_physics` derives: the code you read is the idea, and the trick lives in the benchmark
+# (`benchmarks/teaching_bench.py`). The timings of the pieces, on this machine now:
 
 # %%
 theta = rng.uniform(-0.3, 0.3, 16384)
 big = np.zeros((16384, 4))
 big[:, 0] = theta
 
-
-# the physics' own sin and cos, from one tan of the half angle
-sin_cos_from_tan = physics._sin_cos
 pieces = {
     "np.sin + np.cos": best_time(lambda: (np.sin(theta), np.cos(theta))),
-    "one np.tan, then + - * /": best_time(lambda: sin_cos_from_tan(theta)),
     "one multiplication": best_time(lambda: theta * theta),
     "a whole dtcart step": best_time(lambda: step(big, 1.0)),
+    "the step with tan(theta/2)": best_time(
+        lambda: tan_half_angle_step(big, 1.0)),
 }
 for name, seconds in pieces.items():
-    print(f"{name:>26s}: {seconds * 1e6:8.1f} us")
+    print(f"{name:>28s}: {seconds * 1e6:8.1f} us")
 print(load_average())
-assert np.allclose(
-    sin_cos_from_tan(theta), (np.sin(theta), np.cos(theta)), rtol=0, atol=1e-15
-)
+assert np.allclose(tan_half_angle_step(big, 1.0), step(big, 1.0), rtol=0,
+                   atol=1e-15)
 # transcendentals dwarf arithmetic
 assert pieces["np.sin + np.cos"] > 5 * pieces["one multiplication"]
 
 # %% [markdown]
 # A multiplication over 16,384 numbers is cheap next to the transcendental functions (asserted above),
-# which is why trading one of the two library calls for a few multiplications can pay at large batches;
-# compare the first two lines. It is the kind of decision a measurement should make, not a guess: on a CPU
-# with AVX-512, numpy's own `sin` and `cos` are vectorised and the gain shrinks.
+# which is why trading one of the two library calls for a few multiplications can pay at large batches.
+# On a CPU with AVX-512, numpy's own `sin` and `cos` are vectorised and the gain shrinks.
+#
+# ### What the plain teaching path costs
+#
+# The same holds for the Decision Transformer: its forward computes every token through every block and
+# reads the state tokens, as the paper describes it, although the last block's outputs at the
+# return and action tokens are never read. The recorded run `python -m benchmarks --only teaching`
+# timed, in one run on one thread with the variants interleaved, one training update of the book's model
+# as shown against the same model whose last block computes the state tokens only, and the step above
+# against its tan-half-angle variant. Both variants give the same numbers (to $10^{-15}$).
+
+# %% tags=["hide-input"]
+teaching = records.load("teaching")
+cost_update = teaching["training"]["ratio"]
+cost_step = teaching["physics"]["ratio"]
+print(f"a training update as shown: {cost_update:.2f}x the states-only one")
+print(f"a step with np.sin/np.cos: {cost_step:.2f}x the tan(theta/2) one")
+print("recorded at", " / ".join(records.read()["teaching_load"]))
+glue("teaching-update-ratio", cost_update, display=False)
+glue("teaching-step-ratio", cost_step, display=False)
+assert 1.0 <= cost_update < 1.6 and 1.0 <= cost_step < 2.5
+assert teaching["training"]["max_gap"] < 1e-5
+assert teaching["physics"]["max_gap"] < 1e-15
+
+# %% [markdown]
+# A training update as shown took {glue:text}`teaching-update-ratio:.2f` times as long as the
+# states-only one, and a step with `np.sin` and `np.cos` {glue:text}`teaching-step-ratio:.2f` times as
+# long as the tan-half-angle step: the price of code that reads as the idea, paid knowingly.
 #
 # ## Rollouts and the dataset
 #
@@ -295,39 +302,20 @@ assert rollout_rates[100] > 10 * rollout_rates[1]
 
 
 # %%
-def matmul_flop_rate(n=1024):
-    a, b = torch.randn(n, n), torch.randn(n, n)
-    return 2 * n**3 / best_time(lambda: torch.mm(a, b), min_time=0.1)
-
-
-def update_flops(config, batch_size=DEFAULT_TRAIN.batch_size):
-    d, seq = config.d_model, 3 * config.context
-    return 3 * config.n_layers * (24 * d * d + 4 * seq * d) * seq * batch_size
-
-
 dataset = make_dataset()
 
 
-def training_rate(config, steps=3):
-    """Updates per second of the book's training loop for a model of this config
-    (best of two short runs).
-    """
-    torch.manual_seed(0)
-    model = DecisionTransformer(config=fit_scalings(dataset, config))
-    sampler = WindowSampler(dataset, config.context)
-    short = replace(DEFAULT_TRAIN, steps=steps, warmup=1)
-    fit(model, sampler.sample, dt_loss, replace(short, steps=1))
-    return steps / min(
-        timeit.repeat(
-            lambda: fit(model, sampler.sample, dt_loss, short),
-            number=1,
-            repeat=2,
-        )
-    )
+def update_flops(config):
+    return dt_bench.train_flops_per_step(config, DEFAULT_TRAIN.batch_size)
+
+
+def training_rate(config):
+    """Updates per second of the book's training loop (3 updates, best of 2)."""
+    return dt_bench.train_rate(dataset, config, steps=3, repeat=2)["steps_per_s"]
 
 
 torch.set_num_threads(1)
-peak = matmul_flop_rate()
+peak = dt_bench.matmul_flops(repeat=3)
 K_BOOK = DEFAULT_MODEL.context
 CONTEXTS = sorted({5, 10, 20, 40, K_BOOK})
 by_context = {

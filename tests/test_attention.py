@@ -213,8 +213,8 @@ def test_mha_shapes_weights_and_causality():
 
 
 @pytest.mark.parametrize("causal", [False, True])
-def test_attend_is_the_weights_path_without_checks(causal):
-    """forward = attend = out_proj(concat(weights(q, k) @ v))."""
+def test_forward_is_out_proj_of_the_weights_times_values(causal):
+    """forward = out_proj(concat(weights(q, k) @ v))."""
     ours = _module(causal=causal)
     x = torch.randn(3, 8, 12, dtype=torch.float64)
     out, w = ours(x, return_weights=True)
@@ -222,26 +222,7 @@ def test_attend_is_the_weights_path_without_checks(causal):
     q, k, v = ours.heads(x)
     torch.testing.assert_close(ours.weights(q, k), w, atol=0, rtol=0)
     by_hand = ours.out_proj((w @ v).transpose(1, 2).reshape(3, 8, 12))
-    assert (ours.attend(x) - by_hand).abs().max().item() < TOL
-
-
-def test_mha_key_padding_mask():
-    ours = _module()
-    x = torch.randn(2, 6, 12, dtype=torch.float64)
-    pad = torch.zeros(2, 6, dtype=torch.bool)
-    pad[0, :2] = True  # left padding, as in a short episode's first window
-    out, w = ours(x, return_weights=True, key_padding_mask=pad)
-    assert (w[0, :, :, :2] == 0).all()
-    assert (w[0, :, :2] == 0).all() and torch.isfinite(out).all()  # padded queries see no key: zero weights
-    torch.testing.assert_close(out[0, :2], ours.out_proj.bias.expand(2, 12))
-    torch.testing.assert_close(w[0, :, 2:].sum(-1), torch.ones(3, 4, dtype=torch.float64))
-    ref, _ = ours.to_torch()(x, x, x, attn_mask=torch.from_numpy(~causal_mask(6)), key_padding_mask=pad)
-    assert (out[1] - ref[1]).abs().max().item() < TOL and (out[0, 2:] - ref[0, 2:]).abs().max().item() < TOL
-    torch.testing.assert_close(ours(x, key_padding_mask=torch.zeros(2, 6, dtype=torch.bool)), ours(x))
-    out.sum().backward()
-    assert all(torch.isfinite(p.grad).all() for p in ours.parameters())
-    with pytest.raises(ValueError, match="key_padding_mask"):
-        ours(x, key_padding_mask=torch.zeros(2, 5, dtype=torch.bool))
+    assert (ours(x) - by_hand).abs().max().item() < TOL
 
 
 def test_mha_dropout_only_in_training():
@@ -264,13 +245,6 @@ def test_mha_bad_sizes():
     for dropout in (-0.1, 1.0, "0.1"):
         with pytest.raises(ValueError, match="dropout"):
             MultiHeadAttention(8, 2, dropout=dropout)
-    m = MultiHeadAttention(8, 2)
-    with pytest.raises(ValueError, match="shape"):
-        m(torch.zeros(2, 5, 6))
-    with pytest.raises(ValueError, match="shape"):
-        m(torch.zeros(5, 8))
-    with pytest.raises(ValueError, match="tensor"):
-        m(np.zeros((1, 5, 8)))
 
 
 def test_mha_backward_compatible_signature():
@@ -285,21 +259,6 @@ def test_mha_backward_compatible_signature():
 def test_mha_on_gpu_matches_cpu():
     ours = _module()
     x = torch.randn(2, 7, 12, dtype=torch.float64)
-    pad = torch.zeros(2, 7, dtype=torch.bool)
-    pad[1, :3] = True
-    cpu = ours(x, key_padding_mask=pad)
-    gpu = ours.cuda()(x.cuda(), key_padding_mask=pad.cuda())
+    cpu = ours(x)
+    gpu = ours.cuda()(x.cuda())
     assert (gpu.cpu() - cpu).abs().max().item() < TOL
-
-
-def test_mha_queries_keep_some_outputs_and_weights():
-    ours = _module()
-    x = torch.randn(2, 9, 12, dtype=torch.float64)
-    out, w = ours(x, return_weights=True)
-    for queries in (slice(1, None, 3), slice(4, 6)):
-        torch.testing.assert_close(ours(x, queries=queries), out[:, queries],
-                                   atol=1e-12, rtol=0)
-        part, w_part = ours(x, return_weights=True, queries=queries)
-        torch.testing.assert_close(w_part, w[:, :, queries], atol=0, rtol=0)
-    with pytest.raises(TypeError, match="queries"):
-        ours(x, queries=3)

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.usefixtures("one_thread")
 
 @pytest.fixture(scope="module")
 def ds():
-    return data.make_dataset(n_episodes=60, **train.BOOK_DATA)
+    return data.make_dataset(n_episodes=60, **data.BOOK_DATA)
 
 
 def test_rvs_reads_the_return_to_go_and_counts_it_down(ds):
@@ -80,10 +80,10 @@ def test_settings_are_plain_values_and_the_learners_see_as_much():
 
 
 def test_replayed_share():
-    still = data.make_dataset(n_episodes=200, **train.BOOK_DATA)
+    still = data.make_dataset(n_episodes=200, **data.BOOK_DATA)
     assert compare.replayed_share(still, 0.0) > 0.9  # no luck to lose
     shoved = data.make_dataset(n_episodes=200, push_noise=1.0,
-                               **train.BOOK_DATA)
+                               **data.BOOK_DATA)
     assert compare.replayed_share(shoved, 1.0) < 0.5  # mostly luck
     with pytest.raises(ValueError, match="max_steps"):
         compare.replayed_share(data.make_dataset(n_episodes=3,

@@ -80,7 +80,7 @@ def test_figure_png_validates():
 
 import numpy as np  # noqa: E402
 
-from dtcart import animation, control, drawing  # noqa: E402
+from dtcart import animation, control, drawing, evaluate  # noqa: E402
 from dtcart.physics import CartPoleParams  # noqa: E402
 
 
@@ -303,19 +303,19 @@ def test_effective_gain_of_the_heuristic_is_its_gain():
     run = control.rollout(control.heuristic([21.0, 30.0]),
                           np.tile([0.05, 0.05, 0, 0], (2, 1)))
     for i, K in enumerate((21.0, 30.0)):
-        gain = drawing.effective_gain(run.states[i], run.actions[i],
+        gain = evaluate.effective_gain(run.states[i], run.actions[i],
                                       run.lengths[i], window=10)
         assert gain.shape == (run.lengths[i],)
         assert np.allclose(gain, K, rtol=1e-9)
     # a policy that stops pushing halfway drops to zero gain
     forces = run.actions[1].copy()
     forces[250:] = 0.0
-    gain = drawing.effective_gain(run.states[1], forces, 500, window=25)
+    gain = evaluate.effective_gain(run.states[1], forces, 500, window=25)
     assert np.allclose(gain[:250], 30.0) and np.allclose(gain[275:], 0.0)
     with pytest.raises(ValueError):
-        drawing.effective_gain(run.states[1], forces[:10], 500)
+        evaluate.effective_gain(run.states[1], forces[:10], 500)
     with pytest.raises(ValueError):
-        drawing.effective_gain(run.states[1], forces, 500, window=0)
+        evaluate.effective_gain(run.states[1], forces, 500, window=0)
 
 
 def test_strobe_force_and_gain_plots():

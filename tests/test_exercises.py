@@ -286,7 +286,7 @@ def _small_rvs():
     return-to-go."""
     from dtcart import baselines, train
 
-    ds = data.make_dataset(n_episodes=100, **train.BOOK_DATA)
+    ds = data.make_dataset(n_episodes=100, **data.BOOK_DATA)
     quick = train.TrainConfig(steps=200, batch_size=256, warmup=20)
     return baselines.train_rvs(ds, quick)[0]
 

@@ -68,19 +68,20 @@ def test_attention_weights_are_causal_rows_summing_to_one(model):
 
 
 def test_bad_inputs(model):
+    """The checks for callers that build the inputs (forward trusts them)."""
     R, s, a, t = inputs()
     with pytest.raises(ValueError, match="states"):
-        model(R, s[..., :3], a, t)
+        model.check_inputs(R, s[..., :3], a, t)
     with pytest.raises(ValueError, match="context"):
-        model(*inputs(T=6))
+        model.check_inputs(*inputs(T=6))
     with pytest.raises(ValueError, match="returns_to_go"):
-        model(R[:, :4], s, a, t)
+        model.check_inputs(R[:, :4], s, a, t)
     with pytest.raises(ValueError, match="long"):
-        model(R, s, a, t.float())
+        model.check_inputs(R, s, a, t.float())
     with pytest.raises(ValueError, match="timesteps"):
-        model(R, s, a, t + 100)
+        model.check_inputs(R, s, a, t + 100)
     with pytest.raises(TypeError, match="actions"):
-        model(R, s, a.numpy(), t)
+        model.check_inputs(R, s, a.numpy(), t)
 
 
 def test_config_validation_and_dict_round_trip():

@@ -1,4 +1,4 @@
-"""conftest.py's one execution per notebook cannot hide a failure.
+"""The nbval-to-cache plugin (book/_ext/nbval_cache.py): one execution per notebook cannot hide a failure.
 
 A copy of the repository's test setup (conftest.py, pyproject.toml's pytest options, _config.yml,
 book/_ext/dtcart_cache.py) runs on a tiny book in a temporary folder, in a pytest of its own: one
@@ -44,7 +44,8 @@ def notebook(sources: list[str]):
 @pytest.fixture(scope="module")
 def tiny_book(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("tiny_book")
-    for name in ("conftest.py", "pyproject.toml", "_config.yml", "book/_ext/dtcart_cache.py"):
+    for name in ("conftest.py", "pyproject.toml", "_config.yml", "book/_ext/dtcart_cache.py",
+                 "book/_ext/nbval_cache.py"):
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(ROOT / name, root / name)
     nbformat.write(notebook(PASSING), root / "book" / "a_passes.ipynb")

@@ -11,7 +11,7 @@ from stable_baselines3 import PPO
 
 from dtcart import control
 from dtcart.env import ENV_ID
-from dtcart.online import OnlineRun, sb3_policy, train_ppo
+from dtcart.online import OnlineRun, _learn, _one_thread_own_rng, sb3_policy, train_ppo
 
 STARTS = control.random_initial_states(5, seed=1)
 
@@ -27,16 +27,25 @@ def draw_globals():
     return random.random(), np.random.random(), torch.rand(1).item()
 
 
+SHORT = 64  # environment steps per rollout (PPO's default is 2048)
+
+
+def short_ppo(progress: bool):
+    """train_ppo's core on one short rollout: PPO with n_steps = SHORT."""
+    with _one_thread_own_rng():
+        model = PPO("MlpPolicy", gymnasium.make(ENV_ID), seed=3, device="cpu",
+                    n_steps=SHORT, batch_size=32, n_epochs=2)
+        return model, _learn(model, 3, STARTS, SHORT, SHORT, False, progress)
+
+
 @pytest.fixture(scope="module")
 def short_runs():
-    """Two runs of one PPO rollout (2048 steps) with the same seed, the
-    second with a progress bar; then the global generators' next draws and
-    torch's thread count."""
-    torch.set_num_threads(2)  # which train_ppo sets to 1, then back to 2
+    """Two runs of one short PPO rollout with the same seed, the second with
+    a progress bar; then the global generators' next draws and torch's thread
+    count."""
+    torch.set_num_threads(2)  # which the runs set to 1, then back to 2
     seed_globals()
-    runs = [train_ppo(seed=3, eval_starts=STARTS, total_steps=2048,
-                      stop_when_solved=False, progress=progress)
-            for progress in (False, True)]
+    runs = [short_ppo(progress) for progress in (False, True)]
     draws, threads = draw_globals(), torch.get_num_threads()
     torch.set_num_threads(1)
     return runs, draws, threads
@@ -69,7 +78,7 @@ def test_a_run_has_consistent_arrays(short_runs):
     (model, run), _ = short_runs[0]
     assert isinstance(model, PPO)
     assert run.algorithm == "PPO" and run.seed == 3
-    assert run.steps.dtype.kind == "i" and run.steps.tolist() == [2048]
+    assert run.steps.dtype.kind == "i" and run.steps.tolist() == [SHORT]
     assert run.mean_returns.shape == run.solved.shape == run.steps.shape
     assert ((1 <= run.mean_returns) & (run.mean_returns <= 500)).all()
     assert ((0 <= run.solved) & (run.solved <= 1)).all()
