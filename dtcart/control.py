@@ -150,7 +150,7 @@ class EpisodeBatch:
     def _checked(cls, initial_states: np.ndarray, params: CartPoleParams,
                  max_steps: int) -> "EpisodeBatch":
         """A batch from arguments its caller has already checked (as
-        :func:`check_initial_states`, ``_check_params`` and
+        :func:`check_initial_states`, :func:`check_params` and
         :func:`check_max_steps` return them): no second check."""
         episodes = cls.__new__(cls)
         episodes._start(initial_states, params, max_steps)

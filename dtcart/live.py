@@ -44,7 +44,8 @@ from .control import (
 )
 from .evaluate import context_window
 from .model import DecisionTransformer
-from .physics import DEFAULT_PARAMS, CartPoleParams, _check_params
+from .checks import check_params
+from .physics import DEFAULT_PARAMS, CartPoleParams
 
 #: CSS class of the element, and of its readout (outside checks find them).
 LIVE_CLASS, READOUT_CLASS = "dtcart-live", "dtcart-live-readout"
@@ -103,7 +104,7 @@ def cartpole(*, gain=None, model=None, target=500.0, seed: int = 0,
         TypeError: for a model that is not a DecisionTransformer, or params
             that are not CartPoleParams.
     """
-    params = _check_params(params)
+    params = check_params(params)
     if (gain is None) == (model is None):
         raise ValueError("pass exactly one of gain= (the heuristic) or "
                          "model= (a Decision Transformer)")

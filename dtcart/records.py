@@ -56,11 +56,11 @@ def book_notebooks() -> list[str] | None:
 
 def stale(section: str, record: dict) -> str | None:
     """Why ``record`` does not hold for the code as it is now, or ``None`` when it does."""
-    from . import compare, train
+    from . import compare, data, train
 
     if section == "seeds":
         made = (record["datasets"]["book"], record["model"], record["train"])
-        now = (train.BOOK_DATA, train.DEFAULT_MODEL.to_dict(), asdict(train.DEFAULT_TRAIN))
+        now = (data.BOOK_DATA, train.DEFAULT_MODEL.to_dict(), asdict(train.DEFAULT_TRAIN))
         return None if _plain(made) == _plain(now) else "made with other data, model or training settings"
     if section == "worth":
         return None if record["settings"] == _plain(compare.settings()) else \

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from dtcart import compare, records, train
+from dtcart import compare, data, records, train
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -20,11 +20,14 @@ def test_the_records_are_package_data(tmp_path):
     assert records.PATH.parent == Path(records.__file__).parent and records.PATH.exists()
     for name in ("pyproject.toml", "README.md"):
         shutil.copy(ROOT / name, tmp_path / name)
-    shutil.copytree(ROOT / "dtcart", tmp_path / "dtcart", ignore=shutil.ignore_patterns("__pycache__"))
+    for package in ("dtcart", "benchmarks"):
+        shutil.copytree(ROOT / package, tmp_path / package, ignore=shutil.ignore_patterns("__pycache__"))
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
                     "-w", str(tmp_path / "dist"), str(tmp_path)], check=True, capture_output=True)
     wheel, = (tmp_path / "dist").glob("dtcart-*.whl")
-    assert "dtcart/records.json" in zipfile.ZipFile(wheel).namelist()
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "dtcart/records.json" in names and "dtcart/live.js" in names
+    assert "benchmarks/timing.py" in names  # the appendix times with it
 
 
 def _write(tmp_path, **sections) -> Path:
@@ -34,7 +37,7 @@ def _write(tmp_path, **sections) -> Path:
 
 
 def test_load_returns_a_current_record_and_refuses_a_stale_one(tmp_path):
-    seeds = {"datasets": {"book": dict(train.BOOK_DATA)}, "model": train.DEFAULT_MODEL.to_dict(),
+    seeds = {"datasets": {"book": dict(data.BOOK_DATA)}, "model": train.DEFAULT_MODEL.to_dict(),
              "train": asdict(train.DEFAULT_TRAIN), "rows": []}
     path = _write(tmp_path, worth={"settings": compare.settings(), "ppo": []}, seeds=seeds,
                   recipes={"settings": {"model": {}, "train": {}}})
