@@ -8,6 +8,7 @@
     python -m benchmarks --seeds --ablation  # ... and for two other logs (about 20 minutes)
     python -m benchmarks --only worth    # Chapter 8's record: PPO, learners, scarce data, pushes (12 min)
     python -m benchmarks --only recipes  # could training take half the time? (15 min)
+    python -m benchmarks --only heads    # one head against two, seeds 0-4 (15 min)
     python -m benchmarks --only physics  # one section (physics, rollouts, dt, seeds, notebooks, suite, build)
     python -m benchmarks --json out.json # also save every number
 
@@ -23,7 +24,8 @@ from pathlib import Path
 
 from .timing import load, si, table
 
-SECTIONS = ("physics", "rollouts", "dt", "seeds", "worth", "recipes", "notebooks", "suite", "build")
+SECTIONS = ("physics", "rollouts", "dt", "seeds", "worth", "recipes", "heads", "notebooks", "suite",
+            "build")
 
 
 def report_physics(r: dict) -> str:
@@ -109,6 +111,14 @@ def report_recipes(r: dict) -> str:
                                      f"(goals: >= 95%, rising, <= 15%)")
 
 
+def report_heads(r: dict) -> str:
+    rows = [[part, f"{s['tracking_mean']:.1%}", f"{s['solved_min']:.0%}", "yes" if s["all_hold"] else "no"]
+            for part, s in r["summary"].items()]
+    return table(["heads, starts", "tracking mean", "500 reached min", "all hold"], rows,
+                 f"One head against two at width {r['settings']['model']['d_model']}, seeds 0-4, "
+                 f"{r['n_starts']} unseen starts per set")
+
+
 def report_notebooks(rows: list) -> str:
     body = [[row["notebook"], f"{row['seconds']:.1f}", f"{row.get('kernel_cpu_seconds', float('nan')):.1f}",
              f"{row['kernel_peak_rss_mb']:.0f}"] if "seconds" in row
@@ -168,6 +178,10 @@ def main(argv=None) -> int:
             from . import recipes_bench
             results[section] = recipes_bench.everything()
             text = report_recipes(results[section])
+        elif section == "heads":
+            from . import heads_bench
+            results[section] = heads_bench.run()
+            text = report_heads(results[section])
         elif section == "notebooks":
             from . import book_bench
             results[section] = book_bench.notebooks()
