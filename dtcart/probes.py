@@ -8,6 +8,8 @@ on part of the rows, and scores the fit by its R² on the rest: 1 if the
 features determine it linearly, 0 if they say nothing a constant would not.
 :func:`sample_log` draws the rows and every set of features the chapter
 probes; :func:`hidden_states` reads what the trained model made of them.
+:func:`episode_tokens` writes one logged episode as the tokens Chapters 3
+and 4 attend over.
 """
 
 from __future__ import annotations
@@ -17,7 +19,11 @@ import torch
 
 from .checks import check_type, float_array, positive_int
 from .data import Dataset
-from .model import DecisionTransformer
+from .model import DecisionTransformer, DTConfig
+from .train import fit_scalings
+
+#: The channels of :func:`episode_tokens`: one kind of token in each group.
+TOKEN_CHANNELS = ("R", "theta", "theta_dot", "x", "x_dot", "a")
 
 
 def probe_r2(features, target, train_share: float = 0.7,
@@ -135,3 +141,33 @@ def hidden_states(model: DecisionTransformer, window) -> np.ndarray:
     finally:
         hook.remove()
     return seen[0].double().numpy()
+
+
+def episode_tokens(ds: Dataset, episode: int, steps,
+                   config: DTConfig | None = None) -> np.ndarray:
+    """``(3n, 6)``: the tokens ``R_t, s_t, a_t`` of the ``(n,)`` ``steps`` of
+    one episode of ``ds``, in the Decision Transformer's order and scalings
+    (``config``'s; by default :func:`dtcart.train.fit_scalings` of ``ds``).
+
+    Each kind of token has its own channels (:data:`TOKEN_CHANNELS`), the
+    others 0: ``R_t / rtg_scale`` in channel 0, ``(s_t - mean) / std`` in
+    1-4, ``a_t / action_scale`` in 5.
+    """
+    check_type(ds, Dataset, "ds")
+    if isinstance(episode, bool) or not isinstance(
+            episode, (int, np.integer)) or not 0 <= episode < len(ds):
+        raise ValueError(f"episode must be an integer in 0..{len(ds) - 1}, "
+                         f"got {episode!r}")
+    steps = np.asarray(steps)
+    if steps.ndim != 1 or steps.dtype.kind not in "iu" or not len(steps) \
+            or steps.min() < 0 or steps.max() >= ds.lengths[episode]:
+        raise ValueError(f"steps must be a 1-D array of steps episode "
+                         f"{episode} took, 0..{ds.lengths[episode] - 1}")
+    c = fit_scalings(ds) if config is None \
+        else check_type(config, DTConfig, "config")
+    tokens = np.zeros((len(steps), 3, len(TOKEN_CHANNELS)))  # (n, 3, 6)
+    tokens[:, 0, 0] = ds.rtg[episode, steps] / c.rtg_scale
+    tokens[:, 1, 1:5] = (ds.states[episode, steps] - c.state_mean) \
+        / c.state_std
+    tokens[:, 2, 5] = ds.actions[episode, steps] / c.action_scale
+    return tokens.reshape(-1, len(TOKEN_CHANNELS))  # (n, 3, 6) -> (3n, 6)

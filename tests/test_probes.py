@@ -91,3 +91,27 @@ def test_hidden_states_are_what_the_action_is_read_from(ds):
     np.testing.assert_allclose(by_hand.numpy(), action, rtol=1e-5, atol=1e-6)
     with pytest.raises(TypeError, match="model"):
         hidden_states(lambda x: x, window)
+
+
+def test_episode_tokens_interleave_the_three_kinds(ds):
+    from dtcart.probes import episode_tokens
+    from dtcart.train import fit_scalings
+    e = int(np.argmax(ds.lengths))
+    steps = np.array([3, 8, 13])
+    tokens = episode_tokens(ds, e, steps)
+    c = fit_scalings(ds)
+    assert tokens.shape == (9, 6)
+    np.testing.assert_allclose(tokens[0::3, 0], ds.rtg[e, steps] / c.rtg_scale)
+    np.testing.assert_allclose(
+        tokens[1::3, 1:5],
+        (ds.states[e, steps] - c.state_mean) / c.state_std)
+    np.testing.assert_allclose(tokens[2::3, 5],
+                               ds.actions[e, steps] / c.action_scale)
+    own = np.array([[1, 0, 0, 0, 0, 0], [0, 1, 1, 1, 1, 0],
+                    [0, 0, 0, 0, 0, 1]], dtype=bool)  # R, s, a channels
+    assert not (tokens != 0)[~np.tile(own, (3, 1))].any()
+    for bad in ([ds.lengths[e]], [[1, 2]], [1.5], []):
+        with pytest.raises(ValueError, match="steps"):
+            episode_tokens(ds, e, np.array(bad))
+    with pytest.raises(ValueError, match="episode"):
+        episode_tokens(ds, len(ds), steps)
