@@ -498,6 +498,11 @@ for g in (100, 200, 300):  # let go: below K* over 10 steps before the end
           f" {demo_returns[g]}")
 
 # %% [markdown]
+# Why asking for less makes the model let go, and what it does when the dial is turned in the middle of
+# an episode, is the subject of {doc}`07_why_the_dial_works`: in the log, a small return-to-go in
+# mid-episode goes with a controller that has given out, and the model plays what went with it.
+
+# %% [markdown]
 # ## Achieved return against target return
 #
 # One start proves little. The paper's signature figure asks for a sweep of targets on many starts and
