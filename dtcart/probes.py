@@ -132,6 +132,9 @@ def hidden_states(model: DecisionTransformer, window) -> np.ndarray:
     token of each window (after the final LayerNorm), the vector its action
     is read from."""
     check_type(model, DecisionTransformer, "model")
+    if not isinstance(window, (tuple, list)) or len(window) != 4:
+        raise TypeError("window must be the model's 4 inputs (returns_to_go, "
+                        "states, actions, timesteps), as sample_log gives")
     model.eval()
     seen = []
     hook = model.ln_f.register_forward_hook(

@@ -91,6 +91,8 @@ def test_hidden_states_are_what_the_action_is_read_from(ds):
     np.testing.assert_allclose(by_hand.numpy(), action, rtol=1e-5, atol=1e-6)
     with pytest.raises(TypeError, match="model"):
         hidden_states(lambda x: x, window)
+    with pytest.raises(TypeError, match="window"):
+        hidden_states(model, window[0])
 
 
 def test_episode_tokens_interleave_the_three_kinds(ds):
