@@ -50,6 +50,7 @@ step = np.broadcast_to(np.arange(ds.max_steps), took.shape)
 gain_now = np.where(step < ds.drop_steps[:, None], ds.gains[:, None],
                     ds.drop_gains[:, None])
 rtg, t_of, k_of = ds.rtg[took], step[took], gain_now[took]
+given_out = (step >= ds.drop_steps[:, None])[took]
 bins = np.arange(0, 525, 25)  # 25-step cells of t and of R_t
 total, _, _ = np.histogram2d(t_of, rtg, bins=(bins, bins), weights=k_of)
 count, _, _ = np.histogram2d(t_of, rtg, bins=(bins, bins))
@@ -59,7 +60,8 @@ mid = (t_of >= 100) & (t_of < 400)  # mid-episode
 little_left, much_left = mid & (rtg <= 50), mid & (rtg >= 200)
 gain_little, gain_much = k_of[little_left].mean(), k_of[much_left].mean()
 weak_little = np.mean(k_of[little_left] < K_STAR)
-weak_much = np.mean(k_of[much_left] < K_STAR)
+out_little = given_out[little_left].mean()
+held_little = k_of[little_left & ~given_out].mean()
 
 # %% tags=["remove-output", "hide-input"]
 fig, (ax0, ax1) = plt.subplots(
@@ -95,19 +97,27 @@ fig
 # for the steps in mid-episode (100 to 399).
 # ```
 #
-# Read along a column. Early in an episode every return-to-go comes with a firm controller: nothing has
-# given out yet, and what differs is only how firm. In mid-episode the picture splits: steps with a
-# return-to-go of 200 or more are held by controllers averaging {glue:text}`ch7-gain-much` N/rad, while
-# steps with 50 or fewer left belong mostly to controllers that have given out ({glue:text}`ch7-weak-little`
-# of them below $K^*$, averaging {glue:text}`ch7-gain-little` N/rad). A small return-to-go in mid-episode
-# *means* a controller that has let go. So asking the model for less is asking it to play like the
-# episodes that had less left, and those are the ones whose controller was giving out.
+# Read along a column. Early in an episode every return-to-go comes with a controller above $K^*$:
+# nothing has given out yet, and what differs is only how firm. In mid-episode the picture splits. Steps
+# with 200 or more still to come are held by firm controllers, {glue:text}`ch7-gain-much` N/rad on
+# average, none of which has given out. Steps with 50 or fewer to come have a controller of
+# {glue:text}`ch7-gain-little` N/rad on average, at $K^*$: {glue:text}`ch7-out-little` of them have given
+# out, {glue:text}`ch7-weak-little` are below $K^*$ all told, and the rest are weak ones, of
+# {glue:text}`ch7-held-little` N/rad on average, just strong enough to hold the pole while the cart
+# drifts off the track. A small return-to-go in mid-episode *means* a controller that has given out or is
+# weak. So asking the model for less is asking it to play like the episodes that had less left.
 
 # %% tags=["hide-cell"]
-glue("ch7-gain-much", f"{gain_much:.0f}", display=False)
-glue("ch7-gain-little", f"{gain_little:.0f}", display=False)
+for key, value in (("gain-much", gain_much), ("gain-little", gain_little),
+                   ("held-little", held_little)):
+    glue(f"ch7-{key}", f"{value:.0f}", display=False)
+glue("ch7-out-little", f"{out_little:.0%}", display=False)
 glue("ch7-weak-little", f"{weak_little:.0%}", display=False)
-assert gain_much > K_STAR > gain_little and weak_little > 0.5 > weak_much
+assert [round(v) for v in (gain_much, gain_little, held_little)] == [24, 19,
+                                                                     21]
+assert round(100 * out_little) == 13 and round(100 * weak_little) == 30
+assert not given_out[much_left].any()
+assert len(ds) == 1000 and 0.3 < np.mean(ds.drop_steps < ds.max_steps) < 0.4
 
 # %% [markdown]
 # (sec-ch7-retarget)=
@@ -265,8 +275,8 @@ for hidden, scores in r2.items():
 # made for {doc}`08_worth`: learners that see the return but no history against the Decision
 # Transformer, which sees both, trained on the same log with the same loop and scored on the same starts.
 # Chapter 8's record gives their dial's tracking error (mean $|\text{achieved} - \text{target}| /
-# \text{target}$ over the targets 100 to 400) for five seeds on four sets of starts; the cell refuses the
-# record if it was made with other settings.
+# \text{target}$ over the targets 100 to 400) for five seeds, each on every set of starts of that record;
+# the cell refuses the record if it was made with other settings.
 
 # %%
 record = json.loads(
@@ -335,6 +345,9 @@ gain_r2 = r2["gain"]
 assert round(gain_r2["(a) return + step"], 2) == 0.38
 assert all(gain_r2[n] < 0.1 for n in list(features)[1:])  # the rest
 assert worst_given_out < 0.15
+assert dt_model.config.context == 10 and train.BOOK_DATA["action_noise"] == 0.5
+assert all(len({r["seed"] for r in record["learners"] if r["learner"] == n})
+           == 5 for n in DIALS)
 # the dial with history is the best of the three
 assert tracking["DT"].mean() < min(tracking[n].mean() for n in DIALS[1:])
 
