@@ -47,22 +47,17 @@ def probe_r2(features, target, train_share: float = 0.7,
             split leaves fewer than two rows on either side, or the held-out
             target is constant.
     """
-    x, y = _check_probe(features, target, train_share)
-    order = np.random.default_rng(seed).permutation(len(y))
-    fit, held = np.split(order, [round(train_share * len(y))])
-    if min(len(fit), len(held)) < 2:
-        raise ValueError(f"train_share {train_share!r} of {len(y)} rows "
-                         "leaves fewer than two rows to fit or to score")
+    x, y, fit, held = _probe_rows(features, target, train_share, seed)
     design = np.column_stack([x, np.ones(len(y))])  # features and a constant
     w = np.linalg.lstsq(design[fit], y[fit], rcond=None)[0]
     residual = y[held] - design[held] @ w
     spread = y[held] - y[held].mean()
-    if not spread.any():
-        raise ValueError("the held-out target is constant: R² is undefined")
     return float(1 - residual @ residual / (spread @ spread))
 
 
-def _check_probe(features, target, train_share):
+def _probe_rows(features, target, train_share, seed):
+    """``(x (n, f), y (n,), fit rows, held-out rows)`` for :func:`probe_r2`,
+    or raise ``ValueError`` naming what is wrong."""
     x = float_array(features, "features", "an (n, f) array of numbers")
     y = float_array(target, "target", "an (n,) array of numbers")
     x = x[:, None] if x.ndim == 1 else x
@@ -74,7 +69,14 @@ def _check_probe(features, target, train_share):
     if isinstance(train_share, bool) or not isinstance(
             train_share, (int, float)) or not 0 < train_share < 1:
         raise ValueError(f"train_share must be in (0, 1), got {train_share!r}")
-    return x, y
+    order = np.random.default_rng(seed).permutation(len(y))
+    fit, held = np.split(order, [round(train_share * len(y))])
+    if min(len(fit), len(held)) < 2:
+        raise ValueError(f"train_share {train_share!r} of {len(y)} rows "
+                         "leaves fewer than two rows to fit or to score")
+    if np.ptp(y[held]) == 0:
+        raise ValueError("the held-out target is constant: R² is undefined")
+    return x, y, fit, held
 
 
 def sample_log(ds: Dataset, n: int, context: int, seed: int = 0) -> dict:
