@@ -97,8 +97,8 @@ fig
 # for the steps in mid-episode (100 to 399).
 # ```
 #
-# Read along a column. Early in an episode every return-to-go comes with a controller above $K^*$:
-# nothing has given out yet, and what differs is only how firm. In mid-episode the picture splits. Steps
+# Read along a column. In the first steps, a small return-to-go marks the few episodes whose gain was
+# below $K^*$ from the start, and a large one a firm controller. In mid-episode the picture splits. Steps
 # with 200 or more still to come are held by firm controllers, {glue:text}`ch7-gain-much` N/rad on
 # average, none of which has given out. Steps with 50 or fewer to come have a controller of
 # {glue:text}`ch7-gain-little` N/rad on average, at $K^*$: {glue:text}`ch7-out-little` of them have given
