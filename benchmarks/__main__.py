@@ -10,6 +10,7 @@
     python -m benchmarks --only recipes  # could training take half the time? (15 min)
     python -m benchmarks --only live     # the live cart-pole's step in Chromium (under a minute)
     python -m benchmarks --only teaching # what the teaching path's plain arithmetic costs (2 min)
+    python -m benchmarks --only heads    # one head against two, seeds 0-4 (15 min)
     python -m benchmarks --only physics  # one section (physics, rollouts, dt, seeds, notebooks, suite, build)
     python -m benchmarks --only outside  # every notebook, dtcart installed as Colab has it (slow)
     python -m benchmarks --json          # also record every number in dtcart/records.json (the
@@ -29,8 +30,8 @@ from dtcart import records
 
 from .timing import load, si, table
 
-SECTIONS = ("physics", "rollouts", "dt", "seeds", "worth", "recipes", "teaching", "live", "notebooks",
-            "suite", "build", "outside")
+SECTIONS = ("physics", "rollouts", "dt", "seeds", "worth", "recipes", "heads", "teaching", "live",
+            "notebooks", "suite", "build", "outside")
 
 
 def report_physics(r: dict) -> str:
@@ -124,6 +125,8 @@ def report_live(r: dict) -> str:
             f"(d={r['model']['d_model']}, {r['model']['n_layers']} blocks, K={r['model']['context']}); "
             f"heuristic {1e3 * r['heuristic_step_ms']:.1f} us\nPython: torch forward on one window "
             f"{py['forward_ms']:.3f} ms (1 thread), physics.step {1e3 * py['physics_step_ms']:.1f} us")
+
+
 def report_teaching(r: dict) -> str:
     t, p = r["training"], r["physics"]
     return (f"Teaching path, one thread: a training update {t['update_ms']['shown']:.1f} ms as shown, "
@@ -131,6 +134,14 @@ def report_teaching(r: dict) -> str:
             f"(x{t['ratio']:.2f}); physics.step on {r['settings']['carts']} carts "
             f"{p['step_us']['sin_cos']:.0f} us with sin/cos, {p['step_us']['tan_half_angle']:.0f} us "
             f"with tan(theta/2) (x{p['ratio']:.2f})")
+
+
+def report_heads(r: dict) -> str:
+    rows = [[part, f"{s['tracking_mean']:.1%}", f"{s['solved_min']:.0%}", "yes" if s["all_hold"] else "no"]
+            for part, s in r["summary"].items()]
+    return table(["heads, starts", "tracking mean", "500 reached min", "all hold"], rows,
+                 f"One head against two at width {r['settings']['model']['d_model']}, seeds 0-4, "
+                 f"{r['n_starts']} unseen starts per set")
 
 
 def report_notebooks(rows: list) -> str:
@@ -218,6 +229,10 @@ def main(argv=None) -> int:
             from . import teaching_bench
             results[section] = teaching_bench.run(quick=args.quick)
             text = report_teaching(results[section])
+        elif section == "heads":
+            from . import heads_bench
+            results[section] = heads_bench.run()
+            text = report_heads(results[section])
         elif section == "notebooks":
             from . import book_bench
             results[section] = book_bench.notebooks()

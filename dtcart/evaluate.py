@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import torch
 
@@ -23,7 +25,8 @@ from .physics import DEFAULT_PARAMS, CartPoleParams
 
 def rollout_dt(model: DecisionTransformer, target_return, initial_states,
                params: CartPoleParams = DEFAULT_PARAMS,
-               max_steps: int = MAX_STEPS, pushes=None) -> Rollout:
+               max_steps: int = MAX_STEPS, pushes=None,
+               retarget=None) -> Rollout:
     """Run a batch of episodes with the Decision Transformer as the policy,
     under the task's rules.
 
@@ -44,22 +47,56 @@ def rollout_dt(model: DecisionTransformer, target_return, initial_states,
             ``model.config.max_timestep``.
         pushes: optional ``(N, max_steps)`` random shoves [N] from the world,
             as in :func:`dtcart.control.rollout`.
+        retarget: optional ``{step: new return-to-go}``, the dial turned
+            mid-episode: before choosing the action of ``step`` (an integer in
+            ``0 .. max_steps - 1``) the return-to-go becomes the new value (a
+            scalar, or ``(N,)`` one per episode), and later steps decrement
+            from it as usual. The returns-to-go of earlier steps, still in the
+            context, keep the values the model was given then.
 
     Returns:
         A :class:`dtcart.control.Rollout`, as :func:`dtcart.control.rollout`
         gives.
 
     Raises:
-        ValueError: for a non-finite target, bad start states, or
-            ``max_steps`` beyond the timestep embedding.
-        TypeError: if ``model`` is not a :class:`DecisionTransformer`.
+        ValueError: for a non-finite target, bad start states,
+            ``max_steps`` beyond the timestep embedding, or a ``retarget``
+            step outside the episode or value that is not finite.
+        TypeError: if ``model`` is not a :class:`DecisionTransformer`, or
+            ``retarget`` is not a mapping.
     """
     check_type(model, DecisionTransformer, "model")
     episodes = EpisodeBatch(initial_states, params, max_steps)
     _check_horizon(model, episodes.max_steps)
     target = check_targets(target_return, len(episodes.alive))
     pushes = check_pushes(pushes, len(target), episodes.max_steps)
-    return _play_dt(model, target, episodes, pushes)
+    retarget = check_retarget(retarget, len(target), episodes.max_steps)
+    return _play_dt(model, target, episodes, pushes, retarget)
+
+
+def check_retarget(retarget, n: int, max_steps: int) -> dict:
+    """``retarget`` as ``{step (int): (n,) float64 return-to-go}``, or raise
+    ``TypeError``/``ValueError`` naming it (see :func:`rollout_dt`)."""
+    if retarget is None:
+        return {}
+    if not isinstance(retarget, Mapping):
+        raise TypeError(f"retarget must be a mapping {{step: return-to-go}} "
+                        f"or None, got {type(retarget).__name__}")
+    checked = {}
+    for step, value in retarget.items():
+        if isinstance(step, bool) or not isinstance(step, (int, np.integer)) \
+                or not 0 <= step < max_steps:
+            raise ValueError(f"retarget's steps must be integers in "
+                             f"0..{max_steps - 1}, got {step!r}")
+        value = float_array(value, "retarget's values",
+                            "real numbers or arrays of them")
+        if value.ndim > 1 or (value.ndim == 1 and value.shape[0] != n) \
+                or not np.isfinite(value).all():
+            raise ValueError(f"retarget's value at step {step} must be a "
+                             f"finite scalar or shaped ({n},), got "
+                             f"{retarget[step]!r}")
+        checked[int(step)] = np.broadcast_to(value, (n,)).copy()
+    return checked
 
 
 def _check_horizon(model: DecisionTransformer, max_steps: int) -> None:
@@ -69,15 +106,18 @@ def _check_horizon(model: DecisionTransformer, max_steps: int) -> None:
 
 @torch.inference_mode()
 def _play_dt(model: DecisionTransformer, target: np.ndarray,
-             episodes: EpisodeBatch, pushes=None) -> Rollout:
+             episodes: EpisodeBatch, pushes=None, retarget=None) -> Rollout:
     """The core of :func:`rollout_dt`: play ``episodes`` asking for the
-    ``(N,)`` returns ``target`` (``pushes``: the world's shoves, or None)."""
+    ``(N,)`` returns ``target`` (``pushes``: the world's shoves, or None;
+    ``retarget``: ``{step: (N,) new return-to-go}``, or None)."""
     model.eval()
     device = next(model.parameters()).device
     rtg = np.empty((len(target), episodes.max_steps))  # (N, T) returns-to-go
     rtg[:, 0] = target
     while not episodes.done:
         t, alive = episodes.t, episodes.alive
+        if retarget and t in retarget:  # the dial turned before step t
+            rtg[:, t] = retarget[t]
         window = context_window(episodes, rtg, t, model.config.context, alive)
         predicted = model(*(torch.as_tensor(w, device=device) for w in window))
         forces = np.zeros(len(target))

@@ -14,6 +14,7 @@ import matplotlib.pyplot as plt
 import torch
 from myst_nb import glue
 
+from dtcart import probes, train
 from dtcart.attention import attention, causal_mask, softmax
 from dtcart.control import heuristic, random_initial_states, rollout
 from dtcart.display import show_source
@@ -26,23 +27,23 @@ STATE_NAMES = ["theta", "theta_dot", "x", "x_dot"]
 #
 # Take a real episode: the heuristic controller of {doc}`02_control_and_data`, with a gain of 24 N/rad,
 # from a random start, and
-# keep every tenth state, so that we hold a short sequence $[s_0, s_1, s_2, s_3, s_4]$ spanning 0.8 s.
-# Each state is $[\theta, \dot\theta, x, \dot x]$ in rad, rad/s, m and m/s.
+# keep every tenth state from step 90 on, so that we hold a short sequence $[s_0, s_1, s_2, s_3, s_4]$
+# spanning 0.8 s. Each state is $[\theta, \dot\theta, x, \dot x]$ in rad, rad/s, m and m/s.
 #
-# Standing at $s_3$, we want to know how relevant each of $s_0, \dots, s_3$ is to the present. The first idea
-# that comes to mind is the one the post tries: compare the current state with each earlier one by a dot
-# product, $s_3 \cdot s_j = \theta_3\theta_j + \dot\theta_3\dot\theta_j + x_3 x_j + \dot x_3 \dot x_j$.
+# Standing at $s_4$, the present, we want to know how relevant each of $s_0, \dots, s_4$ is to it. The first
+# idea that comes to mind is the one the post tries: compare the current state with each earlier one by a
+# dot product, $s_4 \cdot s_j = \theta_4\theta_j + \dot\theta_4\dot\theta_j + x_4 x_j + \dot x_4 \dot x_j$.
 
 # %%
 run = rollout(heuristic(24.0), random_initial_states(1, seed=3))
 assert (
     run.lengths[0] >= 200
 ), "the episode must be long enough for the examples below"
-s = run.states[0, 0:50:10]  # (5, 4): s_0 .. s_4, 0.2 s apart
-raw = s @ s[3]  # s_3 . s_j for every j
-terms = s * s[3]  # the four products that the dot product adds up
+s = run.states[0, 90:140:10]  # (5, 4): s_0 .. s_4, 0.2 s apart
+raw = s @ s[4]  # s_4 . s_j for every j
+terms = s * s[4]  # the four products that the dot product adds up
 print("states:\n", s)
-print("s_3 . s_j:", raw)
+print("s_4 . s_j:", raw)
 
 # %% [markdown]
 # The four products have different units: rad², rad²/s², m² and m²/s². Adding them is adding
@@ -60,19 +61,21 @@ def dominant_term(states, current):
 
 
 in_degrees = s * np.array([180 / np.pi, 180 / np.pi, 1.0, 1.0])
-print("SI units:  ", dominant_term(s, 3))
-print("in degrees:", dominant_term(in_degrees, 3))
-assert set(dominant_term(s, 3)) != set(dominant_term(in_degrees, 3))
+print("SI units:  ", dominant_term(s, 4))
+print("in degrees:", dominant_term(in_degrees, 4))
+
+# %% tags=["hide-cell"]
+assert set(dominant_term(s, 4)) != set(dominant_term(in_degrees, 4))
 assert (
-    np.argmax(raw) == 4
-), "s_3 is not even most 'similar' to itself: s_4 beats it"
-assert dominant_term(s, 3)[4] == "x_dot" and abs(s[4, 3]) > abs(s[3, 3])
+    np.argmax(raw) == 1
+), "s_4 is not even most 'similar' to itself: s_1 beats it"
+assert dominant_term(s, 4)[1] == "x" and abs(s[1, 2]) > abs(s[4, 2])
 
 # %% [markdown]
-# Worse, the raw dot product is not a similarity at all: $s_3$ is not the state most "similar" to itself.
-# $s_4$ beats it, only because the cart moves faster at $s_4$ and the $\dot x$ product grows with speed: the
-# dot product rewards size, not likeness. Blindly multiplying and adding the raw state gives a number, but
-# not one that means anything about relevance.
+# Worse, the raw dot product is not a similarity at all: $s_4$ is not the state most "similar" to itself.
+# $s_1$, 0.6 s in the past, beats it, only because the cart was further from the centre of the track at
+# $s_1$ and the $x$ product grows with distance: the dot product rewards size, not likeness. Blindly
+# multiplying and adding the raw state gives a number, but not one that means anything about relevance.
 #
 # ## Queries, keys and values
 #
@@ -329,61 +332,73 @@ glue("fig-ch3-scale", fig, display=False)
 # {numref}`fig-ch3-scale` is why eq. {eq}`eq-ch3-attention` has its $\sqrt{d_k}$: in the unscaled form a
 # wide head starts training as a hard argmax, which is exactly the lookup the smoothie taught us to avoid.
 #
-# ## Attention over a real trajectory
+# ## Attention over a logged episode
 #
-# Now the real thing: 24 states of the episode above, one every 5 steps (0.1 s apart). As a Decision
-# Transformer does with its dataset, we first normalise each component by its mean and standard deviation
-# (here those of this trajectory), so that no unit dominates. We have **not trained anything yet**, so
-# $W_Q$, $W_K$ and $W_V$ are fixed random matrices ($4 \times 8$, standard normal entries, seed 0): the pattern below shows the
-# mechanics of attention on real data, not a meaning. A trained model's patterns come in
-# {doc}`06_decision_transformer`.
+# Now the real thing, on the tokens the Decision Transformer of {doc}`06_decision_transformer` will read.
+# Take one episode of the log it learns from (episode 5: a controller of gain 25 N/rad that gives out
+# at step 124, its gain dropping to 7 N/rad, below $K^*$, and the pole falling at step 157). Every 5 steps
+# from step 100 to 135, it contributes three tokens: its **return-to-go** $\hat R_t$ (steps left), its
+# **state** $s_t$ and its **action** $a_t$ (the force), 24 tokens in all, in the order
+# $\hat R_{100}, s_{100}, a_{100}, \hat R_{105}, \dots$. Each kind is scaled as that model scales it (the
+# return by 500, the state and the force by the log's spread) and kept in channels of its own, so a token
+# is a vector of 6 numbers, `probes.episode_tokens`.
+#
+# Nothing is trained yet, so we write the query ourselves, and make it ask the question from above:
+# **where is the pole heading?** The query of a state token is its heading $\theta + 0.1\,\dot\theta$; its
+# key is the same, so a state looks for states heading its way; an action token's key is its force
+# divided by 24 N/rad, the tilt that force answered, so a state also looks for pushes made its way; a
+# return-to-go offers nothing (key 0), and tokens other than states ask nothing (query 0). Both read the
+# heading in units of 0.025 rad (1.4°), so that a few units of agreement make a clear preference; the
+# values are the tokens themselves.
 
 # %%
-traj = run.states[0, 0:120:5]  # (24, 4)
-T = len(traj)
-z = (traj - traj.mean(axis=0)) / traj.std(axis=0)
-# W_Q, W_K, W_V: standard normal entries
-proj = np.random.default_rng(0).normal(size=(3, 4, 8))
-Q_s, K_s, V_s = z @ proj[0], z @ proj[1], z @ proj[2]
+ds = train.book_dataset()
+EPISODE, steps = 5, np.arange(100, 140, 5)  # 8 steps, 0.1 s apart
+tokens = probes.episode_tokens(ds, EPISODE, steps)  # (24, 6): R, s, a, ...
+T = len(tokens)
+scales = train.fit_scalings(ds)  # the scalings the tokens were given
+UNIT = 0.025  # rad: the heading is read in units of 1.4 degrees
+read_q = np.zeros((6, 1))  # channels: R, theta, theta_dot, x, x_dot, a
+read_q[1:3, 0] = np.multiply(scales.state_std[:2], [1.0, 0.1]) / UNIT
+read_k = read_q.copy()
+read_k[5, 0] = scales.action_scale / 24.0 / UNIT  # force / 24 N/rad
+Q_s, K_s, V_s = tokens @ read_q, tokens @ read_k, tokens
 out_full, w_full = attention(Q_s, K_s, V_s)
 out_causal, w_causal = attention(Q_s, K_s, V_s, causal=True)
-print(
-    "weights:",
-    w_full.shape,
-    "\nlargest weight in each of the first rows:",
-    w_full.max(axis=1)[:5],
-)
-assert w_full.shape == (T, T) and out_full.shape == (T, 8)
+future_share = np.array([w_full[i, i + 1:].sum() for i in range(T)])
+print(f"heading of the states: {Q_s[1::3, 0] * UNIT}")
+print(f"weight the state at step 100 puts on later tokens:"
+      f" {future_share[1]:.2f}")
+
+# %% tags=["hide-cell"]
+assert (ds.drop_steps[EPISODE], ds.lengths[EPISODE]) == (124, 157)
+assert round(ds.gains[EPISODE]) == 25 and round(ds.drop_gains[EPISODE]) == 7
+assert w_full.shape == (T, T) and out_full.shape == (T, 6)
 assert np.allclose(w_full.sum(axis=1), 1.0, atol=1e-12)
-assert (
-    w_full.max() > 5 / T
-), "not a uniform average: some states get far more than 1/T"
-# weight each state puts on later ones
-future_share = np.array([w_full[i, i + 1 :].sum() for i in range(T)])
-print(f"weight the state at 0.5 s puts on later states: {future_share[5]:.2f}")
-assert future_share[5] > 0.9 and (future_share > 0.5).sum() >= T // 2
+# tokens that ask nothing spread their weight evenly
+assert np.allclose(w_full[0::3], 1 / T) and np.allclose(w_full[2::3], 1 / T)
+assert future_share[1] > 0.9 and w_full[1::3].max() > 5 / T
 
 # %% tags=["remove-output", "hide-input"]
-t_s = np.arange(T) * 5 * 0.02
+names = [f"{k}{t}" for t in steps for k in ("R", "s", "a")]
 fig, (ax0, ax1) = plt.subplots(
-    1, 2, figsize=(9, 4), gridspec_kw={"width_ratios": [1, 1.15]}
+    1, 2, figsize=(9.5, 4.3), gridspec_kw={"width_ratios": [1, 1.3]}
 )
-ax0.plot(t_s, traj[:, 0], label=r"$\theta$ [rad]")
-ax0.plot(t_s, traj[:, 2], label="$x$ [m]")
-ax0.plot(t_s, traj[:, 1] / 10, label=r"$\dot\theta/10$ [rad/s]")
-ax0.set_xlabel("time [s]")
-ax0.set_ylabel("state component")
+heading_label = r"heading $\theta + 0.1\dot\theta$"
+ax0.plot(steps, Q_s[1::3, 0] * UNIT, "o-", label=heading_label)
+ax0.plot(steps, K_s[2::3, 0] * UNIT, "s-", label="force / (24 N/rad)")
+ax0.axhline(0, color="0.6", lw=0.8)
+ax0.axvline(ds.drop_steps[EPISODE], color="tab:red", ls=":", label="gives out")
+ax0.set_xlabel("step")
+ax0.set_ylabel("[rad]")
 ax0.legend(fontsize=8)
-ax0.set_title("the trajectory")
-im = ax1.imshow(
-    w_full,
-    cmap="viridis",
-    vmin=0,
-    extent=(-0.05, t_s[-1] + 0.05, t_s[-1] + 0.05, -0.05),
-)
-ax1.set_xlabel("key: time of the state looked at [s]")
-ax1.set_ylabel("query: time of the current state [s]")
-ax1.set_title("attention weights (random $W_Q$, $W_K$)")
+ax0.set_title(f"episode {EPISODE} of the log")
+im = ax1.imshow(w_full, cmap="viridis", vmin=0)
+ax1.set_xticks(range(T), names, rotation=90, fontsize=7)
+ax1.set_yticks(range(T), names, fontsize=7)
+ax1.set_xlabel("key: token looked at")
+ax1.set_ylabel("query: current token")
+ax1.set_title("attention weights (query: where is the pole heading?)")
 fig.colorbar(im, ax=ax1, label="weight")
 fig.tight_layout()
 glue("fig-ch3-trajectory", fig, display=False)
@@ -392,16 +407,18 @@ glue("fig-ch3-trajectory", fig, display=False)
 # ```{glue:figure} fig-ch3-trajectory
 # :name: fig-ch3-trajectory
 #
-# Attention over a cart-pole trajectory (heuristic controller, gain 24 N/rad, seed 3). Left: the 24 states, 0.1 s
-# apart. Right: row $i$ holds the weights with which the state at time $i$ mixes the values of all states;
-# each row sums to 1. The projections are random, not learned, so the structure is arbitrary. Most
-# rows put much of their weight on *later* states (the state at 0.5 s, more than 90 %), which a
+# Attention over 24 tokens of a logged episode (the book's log, episode 5, steps 100 to 135). Left: the
+# pole's heading at the 8 states and the 8 forces in the same units; dotted, the step at which the
+# controller gives out. Right: row $i$ holds the weights with which token $i$ mixes the values of all
+# tokens; each row sums to 1. Return-to-go and action tokens ask nothing and spread their weight evenly;
+# a state token picks the tokens heading its way, and, with nothing to stop it, looks at *later* tokens
+# as readily as earlier ones (the state at step 100 puts more than 90 % of its weight on them), which a
 # controller acting at that time could never see.
 # ```
 #
 # ## The causal mask: no peeking at the future
 #
-# {numref}`fig-ch3-trajectory` has a flaw for control: every row looks at the *whole* trajectory, future
+# {numref}`fig-ch3-trajectory` has a flaw for control: every row looks at the *whole* episode, future
 # included. A policy acting at time $t$ has only the past. The causal mask forbids it: before the softmax,
 # the score of every key $j > i$ is set to $-\infty$, whose exponential is exactly 0,
 #
@@ -412,33 +429,39 @@ glue("fig-ch3-trajectory", fig, display=False)
 #
 # so the remaining weights of each row still add up to one, shared among the past and the present.
 
-# %%
+# %% tags=["hide-cell"]
 mask = causal_mask(T)
 upper = ~mask
 assert (
     w_causal[upper] == 0.0
 ).all(), "exactly zero above the diagonal, not just small"
 assert np.allclose(w_causal.sum(axis=1), 1.0, atol=1e-12)
-assert w_causal[0, 0] == 1.0, "the first state can only look at itself"
+assert w_causal[0, 0] == 1.0, "the first token can only look at itself"
 future_changed = V_s.copy()
-future_changed[12:] += 100.0  # rewrite everything from step 12 on
+future_changed[12:] += 100.0  # rewrite everything from token 12 on
 K_changed = K_s.copy()
 K_changed[12:] -= 50.0
 out_changed, _ = attention(Q_s, K_changed, future_changed, causal=True)
 assert np.array_equal(
     out_changed[:12], out_causal[:12]
-), "outputs before step 12 do not move at all"
+), "outputs before token 12 do not move at all"
 assert not np.allclose(out_changed[12:], out_causal[12:])
+# the last state, heading the other way since the give-out, looks at the
+# states and forces that head its way: most of its weight on step 125 on
+last = 3 * len(steps) - 2
+assert w_causal[last, 3 * 5:].sum() > 0.6
 
 # %% tags=["remove-output", "hide-input"]
-fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(9, 4))
+fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(9.5, 4.3))
 ax0.imshow(mask, cmap="Greys_r")
 ax0.set_title("causal mask (white: allowed)")
 im = ax1.imshow(np.where(mask, w_causal, np.nan), cmap="viridis", vmin=0)
 ax1.set_title("causal attention weights")
 for ax in (ax0, ax1):
-    ax.set_xlabel("key index $j$ (state looked at)")
-    ax.set_ylabel("query index $i$ (current state)")
+    ax.set_xticks(range(T), names, rotation=90, fontsize=7)
+    ax.set_yticks(range(T), names, fontsize=7)
+    ax.set_xlabel("key: token looked at")
+    ax.set_ylabel("query: current token")
 fig.colorbar(im, ax=ax1, label="weight (blank: exactly 0)")
 fig.tight_layout()
 glue("fig-ch3-causal", fig, display=False)
@@ -447,10 +470,22 @@ glue("fig-ch3-causal", fig, display=False)
 # ```{glue:figure} fig-ch3-causal
 # :name: fig-ch3-causal
 #
-# Left: the causal mask for 24 states; query $i$ may look at key $j$ only when $j \le i$. Right: the same
-# random projections as {numref}`fig-ch3-trajectory` with the mask applied: the upper triangle is exactly
-# zero and each row's weights, shared among fewer states, sum to one.
+# Left: the causal mask for the 24 tokens; query $i$ may look at key $j$ only when $j \le i$. Right: the
+# same query and keys as {numref}`fig-ch3-trajectory` with the mask applied: the upper triangle is
+# exactly zero and each row's weights, shared among fewer tokens, sum to one. The last state ($s_{135}$),
+# whose pole heads the other way since the controller gave out, puts most of its weight on the tokens
+# from step 125 on, which head its way.
 # ```
+#
+# **Why look back at all?** The cart-pole is Markov: its state $s_t$ holds everything the physics needs to
+# say what comes next, and the heuristic's push $K\theta_t$ needs nothing else. A policy that imitated
+# *one* controller would need no past. But the log mixes many: every episode has its own gain, and in a
+# third of them the controller gives out, as episode 5's did at step 124, after which its forces no
+# longer answer the tilt. The same state comes with a firm push in one episode and a feeble one in
+# another, and the state alone cannot say which: the earlier tokens can, in the forces the controller
+# chose and the return-to-go the episode had left. So a model that imitates the log has a reason to look
+# back that the physics does not give it. How much the past and the return-to-go each tell, and what the
+# trained model uses, {doc}`07_why_the_dial_works` measures.
 #
 # ## Checked against PyTorch
 #

@@ -483,6 +483,11 @@ caught, late = (
 assert caught.solved[0] and late.left_track[0]
 
 # %% [markdown]
+# Why asking for less makes the model let go, and what it does when the dial is turned in the middle of
+# an episode, is the subject of {doc}`07_why_the_dial_works`: in the log, a small return-to-go in
+# mid-episode goes with a controller that has given out, and the model plays what went with it.
+
+# %% [markdown]
 # ## Achieved return against target return
 #
 # One start proves little. The paper's signature figure asks for a sweep of targets on many starts and

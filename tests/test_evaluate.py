@@ -125,3 +125,52 @@ def test_played_returns_to_go_refuses_bad_input():
         played_returns_to_go(10.0, run.actions)
     with pytest.raises(ValueError, match="target_return"):
         played_returns_to_go([1.0, 2.0, 3.0], run)
+
+
+def test_retarget_turns_the_dial_before_that_step(model):
+    """``retarget={t: g}`` is the same as asking for g at step t: the model
+    sees R_t = g, and later returns-to-go decrement from g."""
+    starts = random_initial_states(3, seed=5)
+    plain = rollout_dt(model, 40.0, starts, max_steps=20)
+    same = rollout_dt(model, 40.0, starts, max_steps=20, retarget={7: 33.0})
+    # 40 - 7 = 33: the dial set to where it was changes nothing
+    np.testing.assert_array_equal(plain.actions, same.actions)
+    turned = rollout_dt(model, 40.0, starts, max_steps=20,
+                        retarget={7: np.array([5.0, 33.0, 5.0])})
+    np.testing.assert_array_equal(turned.actions[:, :7], plain.actions[:, :7])
+    np.testing.assert_array_equal(turned.actions[1], plain.actions[1])
+    assert not np.allclose(turned.actions[0, 7:], plain.actions[0, 7:])
+    # the model's step-9 input holds R_7 = 5, R_8 = 4, R_9 = 3
+    seen = []
+    hook = model.embed_rtg.register_forward_hook(
+        lambda module, args, out: seen.append(args[0].clone()))
+    try:
+        rollout_dt(model, 40.0, starts[:1], max_steps=10,
+                   retarget={7: 5.0})
+    finally:
+        hook.remove()
+    assert len(seen) == 10  # one forward pass per step
+    rtg = seen[-1][0, :, 0] * model.config.rtg_scale  # steps 6..9
+    np.testing.assert_allclose(rtg.numpy(), [34, 5, 4, 3], rtol=1e-6)
+
+
+def test_retarget_at_step_0_is_the_target(model):
+    starts = random_initial_states(2, seed=6)
+    np.testing.assert_array_equal(
+        rollout_dt(model, 90.0, starts, max_steps=12,
+                   retarget={0: 15.0}).actions,
+        rollout_dt(model, 15.0, starts, max_steps=12).actions)
+
+
+@pytest.mark.parametrize("bad, error", [
+    ([(3, 10.0)], TypeError), (5.0, TypeError), ({-1: 10.0}, ValueError),
+    ({12: 10.0}, ValueError), ({2.0: 10.0}, ValueError),
+    ({True: 10.0}, ValueError), ({"3": 10.0}, ValueError),
+    ({3: float("nan")}, ValueError), ({3: float("inf")}, ValueError),
+    ({3: [1.0, 2.0, 3.0]}, ValueError), ({3: [[1.0, 2.0]]}, ValueError),
+    ({3: "ten"}, ValueError), ({3: None}, ValueError),
+])
+def test_retarget_refuses_bad_steps_and_values(model, bad, error):
+    starts = random_initial_states(2, seed=0)
+    with pytest.raises(error, match="retarget"):
+        rollout_dt(model, 10.0, starts, max_steps=12, retarget=bad)
