@@ -9,6 +9,7 @@ file loads); the cores they call trust their arguments and check nothing.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -210,6 +211,22 @@ def check_targets(target_return, n: int | None) -> np.ndarray:
         f"a finite scalar or shaped ({n or 'N'},)", lambda a: a.ndim == 0 or (
             a.ndim == 1 and n in (None, a.shape[0])))
     return target.copy() if n is None else np.broadcast_to(target, (n,)).copy()
+
+
+def check_retarget(retarget, n: int, max_steps: int) -> dict:
+    """``retarget`` as ``{step (int): (n,) float64 return-to-go}``; None is
+    ``{}`` (see :func:`dtcart.evaluate.rollout_dt`)."""
+    if retarget is None:
+        return {}
+    check_type(retarget, Mapping, "retarget")
+    checked = {}
+    for step, value in retarget.items():
+        integer(step, "retarget's steps", 0, max_steps - 1)
+        value = finite_array(value, f"retarget's value at step {step}",
+                             f"a finite scalar or shaped ({n},)",
+                             lambda a: a.ndim == 0 or a.shape == (n,))
+        checked[int(step)] = np.broadcast_to(value, (n,)).copy()
+    return checked
 
 
 def check_heads(d_model, n_heads, owner: str = "") -> tuple[int, int]:

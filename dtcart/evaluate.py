@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import numpy as np
 import torch
 
@@ -13,6 +11,7 @@ from .checks import (
     check_max_steps,
     check_params,
     check_pushes,
+    check_retarget,
     check_targets,
     check_type,
     positive_int,
@@ -72,31 +71,6 @@ def rollout_dt(model: DecisionTransformer, target_return, initial_states,
     pushes = check_pushes(pushes, len(target), episodes.max_steps)
     retarget = check_retarget(retarget, len(target), episodes.max_steps)
     return _play_dt(model, target, episodes, pushes, retarget)
-
-
-def check_retarget(retarget, n: int, max_steps: int) -> dict:
-    """``retarget`` as ``{step (int): (n,) float64 return-to-go}``, or raise
-    ``TypeError``/``ValueError`` naming it (see :func:`rollout_dt`)."""
-    if retarget is None:
-        return {}
-    if not isinstance(retarget, Mapping):
-        raise TypeError(f"retarget must be a mapping {{step: return-to-go}} "
-                        f"or None, got {type(retarget).__name__}")
-    checked = {}
-    for step, value in retarget.items():
-        if isinstance(step, bool) or not isinstance(step, (int, np.integer)) \
-                or not 0 <= step < max_steps:
-            raise ValueError(f"retarget's steps must be integers in "
-                             f"0..{max_steps - 1}, got {step!r}")
-        value = float_array(value, "retarget's values",
-                            "real numbers or arrays of them")
-        if value.ndim > 1 or (value.ndim == 1 and value.shape[0] != n) \
-                or not np.isfinite(value).all():
-            raise ValueError(f"retarget's value at step {step} must be a "
-                             f"finite scalar or shaped ({n},), got "
-                             f"{retarget[step]!r}")
-        checked[int(step)] = np.broadcast_to(value, (n,)).copy()
-    return checked
 
 
 def _check_horizon(model: DecisionTransformer, max_steps: int) -> None:
