@@ -515,6 +515,7 @@ pushes_movie = animate_states(
     every=3,
     x_range=(-2.9, 4.4),
     hanging=True,
+    running=["upright start", "hanging start"],  # the outcome comes at the end
 )
 pushes_movie
 
