@@ -2,11 +2,14 @@
 # # Multi-head attention
 #
 # In {doc}`03_attention` one set of queries and keys gave one way of comparing states: one pattern of
-# relevance per sequence. The post's complaint is the right one {cite}`post2025`: balancing the pole needs
-# at least two questions at once, *how is the pole tilted?* and *how is everything moving?*, and a single
-# softmax row can only answer one of them, because its weights must sum to one over a single score.
-# The Transformer's answer {cite}`vaswani2017` is to run several attentions side by side, each in its own
-# small subspace, and combine what they find. (Symbols: {doc}`notation`.)
+# relevance per sequence. The post wants more {cite}`post2025`: the pole invites several questions at
+# once, such as *how is the pole tilted?* and *how is everything moving?*, while a single softmax row
+# gives one set of weights, summing to one, over a single score. Vaswani et al. put the argument this way:
+# "Multi-head attention allows the model to jointly attend to information from different representation
+# subspaces at different positions. With a single attention head, averaging inhibits this"
+# {cite}`vaswani2017`. Their answer is to run several attentions side by side, each in its own small
+# subspace, and combine what they find; this chapter measures what that buys on the cart-pole, where
+# one head can already balance it. (Symbols: {doc}`notation`.)
 
 # %% tags=["hide-input"]
 import numpy as np
@@ -179,7 +182,7 @@ axes[0].plot(t_s, z[:, 1], label=r"$\dot\theta$")
 axes[0].plot(t_s, z[:, 3], label=r"$\dot x$")
 axes[0].set_xlabel("time [s]")
 axes[0].set_ylabel("normalised state (std units)")
-axes[0].legend(fontsize=8)
+axes[0].legend(fontsize=10)
 axes[0].set_title("the tokens")
 panels = [
     (w[0], r"head 1: reads $\theta$"),
@@ -197,8 +200,8 @@ for ax, (weights, title) in zip(axes[1:], panels):
     ax.set_title(title)
     ax.set_xlabel("key time [s]")
     ax.set_ylabel("query time [s]")
-for i, ax in enumerate(axes[1:3]):
-    ax.plot(t_s[favourite[i]], t_s, "r.", ms=4)
+for ax, fav in zip(axes[1:], [*favourite, w_one.argmax(axis=-1)]):
+    ax.plot(t_s[fav], t_s, "r.", ms=4)  # each query's favourite key
 fig.colorbar(im, ax=grid[:, 1], label="attention weight", shrink=0.8)
 glue("fig-ch4-heads", fig, display=False)
 fig
