@@ -221,7 +221,7 @@ ax_share.legend(
     loc="lower center",
     bbox_to_anchor=(0.5, 1.0),
     ncol=3,
-    fontsize=8,
+    fontsize=10,
     frameon=False,
 )
 ax_len.plot(gains, sweep.mean_length, color="k")
@@ -701,7 +701,7 @@ for i, color in zip(examples, ("tab:red", "tab:orange", "tab:green")):
     drawing.plot_episode(
         axes, ds.states[i], ds.lengths[i], color=color, label=label
     )
-axes[0].legend(fontsize=8)
+axes[0].legend(fontsize=10)
 fig.tight_layout()
 glue("fig-ch2-examples", fig, display=False)
 fig

@@ -110,7 +110,7 @@ def draw_block_diagram():
             "residual (skip)",
             ha="center",
             va="bottom",
-            fontsize=9,
+            fontsize=10,
             color=skip,
         )
     ax.set_xlim(xs[0] - 0.5, xs[-1] + 0.6)
@@ -288,7 +288,7 @@ ax.plot(
 ax.plot(grid, mlp_curve, color="tab:green", label="MLP (at $\\dot\\theta = 0$)")
 ax.set_xlabel(r"pole angle $\theta$ (units of the 12° failure angle)")
 ax.set_ylabel(r"$|\theta|$ (same units)")
-ax.legend(fontsize=8, loc="upper center")
+ax.legend(fontsize=10, loc="upper center")
 ax.grid(alpha=0.3)
 glue("fig-ch5-mlp", fig, display=False)
 fig
@@ -388,7 +388,7 @@ for ax, norm in zip(axes, ("post", "pre")):
 axes[0].set_ylabel(
     r"gradient norm at the input $\|\partial \mathcal{L} / \partial x_0\|$"
 )
-axes[0].legend(fontsize=8, loc="lower left")
+axes[0].legend(fontsize=10, loc="lower left")
 fig.tight_layout()
 glue("fig-ch5-gradients", fig, display=False)
 fig
@@ -660,7 +660,7 @@ ax.axhline(var_swing, color="grey", ls=":", label="predicting the average")
 ax.set_yscale("log")
 ax.set_xlabel("training step")
 ax.set_ylabel("mean squared error (units of std(θ)²)")
-ax.legend(fontsize=8)
+ax.legend(fontsize=10)
 ax.grid(alpha=0.3, which="both")
 glue("fig-ch5-post-vs-pre", fig, display=False)
 fig
