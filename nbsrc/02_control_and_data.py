@@ -160,9 +160,10 @@ assert 0 < control.linear_coefficient(10.0) < physics.linear_rate() ** 2
 # A linearisation is a claim about small angles, so we test it on a small angle. Start the pole at
 # $\theta_0 = 0.001$ rad and at rest. With $K = 15$, below $K^*$, equation {eq}`ch2-linear` predicts growth
 # at the rate $\lambda = \sqrt\alpha$; with $K = 25$, above, an oscillation of period $2\pi/\omega$.
-# `control` computes $\alpha$ for us, and the simulation agrees with both predictions to within 1 %:
+# `control.linear_coefficient` computes $\alpha$ for us (its source is one click away), and the simulation
+# agrees with both predictions to within 1 %:
 
-# %%
+# %% tags=["hide-cell"]
 show_source(control.linear_coefficient, docstring=False)
 
 # %% tags=["hide-input"]
@@ -753,7 +754,7 @@ assert np.array_equal(rtg, steps_left.astype(float))
 i = examples[1]
 n = ds.lengths[i]
 t = np.arange(ds.max_steps) * params.dt
-fig, (ax_r, ax_th, ax_x) = plt.subplots(3, 1, figsize=(7, 5.4), sharex=True)
+fig, (ax_r, ax_th, ax_x) = plt.subplots(3, 1, figsize=(7, 4.6), sharex=True)
 ax_r.plot(t, rtg[i], color="tab:purple", label=r"return-to-go $\hat R_t$")
 ax_r.set_ylabel(r"$\hat R_t$ [steps]")
 ax_reward = ax_r.twinx()  # the reward has its own axis: 1 per step, then 0

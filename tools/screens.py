@@ -29,6 +29,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"
                  "--disable-background-networking", "--disable-component-update"]
 BUDGET = {"book/appendix_performance": 12}
 CHAPTER_BUDGET = 16
+TIMEOUT_MS = 300_000
 
 
 def toc_pages(toc_file: Path = ROOT / "_toc.yml") -> list[str]:
@@ -97,6 +98,7 @@ def measure(site: Path, pages: list[str]) -> dict[str, float]:
                               if route.request.url.startswith((base, "data:", "blob:"))
                               else route.abort("internetdisconnected"))
                 page = context.new_page()
+                page.set_default_timeout(TIMEOUT_MS)  # a loaded machine is slow
                 page.goto(base + page_name + ".html", wait_until="load")
                 page.evaluate(_SETTLE_JS)
                 page.wait_for_timeout(500)
