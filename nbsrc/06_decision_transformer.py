@@ -24,7 +24,9 @@ import torch
 from IPython.display import display
 from myst_nb import glue
 
-from dtcart import baselines, control, data, drawing, evaluate, model, train
+from dtcart import (
+    baselines, control, data, drawing, evaluate, model, physics, train,
+)
 from dtcart.animation import animate_rollout
 from dtcart.display import frame_slider, show_source
 
@@ -395,16 +397,23 @@ animate_rollout(
 # $K > K^* = (M+m)g = 19.6$ N/rad. The model's forces are not of that form, but over half a second they are
 # close to it, so we can read off the gain they amount to: the least-squares $g$ of $a_s = g\,\theta_s$
 # over the last 25 steps, `drawing.effective_gain`. The slider below shows it for each target, next to the
-# cart-pole (once a second, faded, and where the episode ended), the pole's angle and the force.
+# cart-pole (once a second, faded, and where the episode ended), the pole's angle with the return-to-go
+# $\hat R_t$ it was handed (purple, right axis), and the force.
 
 # %% tags=["hide-cell"]
 def target_figure(run, i, target):
-    """Episode i of run, asked for target: the cart-pole, the pole's angle,
-    the force and the effective gain against K*."""
+    """Episode i of run, asked for target: the cart-pole, the pole's angle
+    with the return-to-go R_t the model was handed, the force and the
+    effective gain against K*."""
     n = int(run.lengths[i])
     fig, axes = plt.subplots(2, 2, figsize=(9, 4.8))
     drawing.draw_strobe(axes[0, 0], run.states[i], n)
     drawing.plot_episode([axes[0, 1], None], run.states[i], n)
+    rtg_axis = axes[0, 1].twinx()  # R_t = target - t: one less every step
+    steps = np.arange(n + 1)
+    rtg_axis.plot(steps * physics.DEFAULT_PARAMS.dt, target - steps,
+                  color="tab:purple", lw=1)
+    rtg_axis.set_ylabel(r"$\hat R_t$", color="tab:purple")
     drawing.plot_force(axes[1, 0], run.actions[i], n)
     drawing.plot_effective_gain(axes[1, 1], run.states[i], run.actions[i], n)
     fig.suptitle(f"target {target:g}: {drawing.outcome(run, i)}", fontsize=10)
