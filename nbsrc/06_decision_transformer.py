@@ -413,6 +413,7 @@ def target_figure(run, i, target):
     steps = np.arange(n + 1)
     rtg_axis.plot(steps * physics.DEFAULT_PARAMS.dt, target - steps,
                   color="tab:purple", lw=1)
+    rtg_axis.set_ylim(0, max(target, 1.0))
     rtg_axis.set_ylabel(r"$\hat R_t$", color="tab:purple")
     drawing.plot_force(axes[1, 0], run.actions[i], n)
     drawing.plot_effective_gain(axes[1, 1], run.states[i], run.actions[i], n)
