@@ -757,14 +757,14 @@ assert (
     and max(r["tracking"] for r in rows_of["old"]) > 0.15
 )
 for g, o in overshoot.items():
-    glue(f"ch6-overshoot-{g}", o, display=False)
+    glue(f"ch6-overshoot-{g}", float(o), display=False)
 assert min(r["solved_500"] for r in rows_of["old"]) < 0.8
 # one seed in five misses 500 on some starts; glued: its share of short starts
 missing = {r["seed"] for r in rows_of["old"] if r["solved_500"] < 0.95}
 short = [1 - r["solved_500"] for r in rows_of["old"] if r["seed"] in missing]
 assert len(missing) == 1 and len({r["seed"] for r in rows_of["old"]}) == 5
-glue("ch6-short-lo", min(short), display=False)
-glue("ch6-short-hi", max(short), display=False)
+glue("ch6-short-lo", float(min(short)), display=False)
+glue("ch6-short-hi", float(max(short)), display=False)
 # the middle log (drops, old noise) still misses the hold at 500; the book's
 # stronger noise holds it
 assert min(r["solved_500"] for r in rows_of["drops, 0.25 N"]) < 0.95
