@@ -248,7 +248,7 @@ assert probe.embed(R, s, a, steps).shape == (2, 18, 32)
 # %%
 show_source(train.training_step)
 
-# %%
+# %% tags=["hide-cell"]
 show_source(train.dt_loss)
 
 # %% [markdown]
@@ -261,7 +261,7 @@ show_source(train.dt_loss)
 # The book's hyper-parameters are deliberately small, so that the model trains here, on one core of a laptop's CPU,
 # in about the time it takes to read this section:
 
-# %%
+# %% tags=["hide-input"]
 for config in (train.DEFAULT_MODEL, train.DEFAULT_TRAIN):
     fields = ", ".join(
         f"{k}={v}" for k, v in dataclasses.asdict(config).items()
@@ -282,7 +282,7 @@ for config in (train.DEFAULT_MODEL, train.DEFAULT_TRAIN):
 # after (the `drop_share` option). These are the episodes that teach the model to end an episode when it
 # is asked to.
 
-# %%
+# %% tags=["hide-cell"]
 show_source(train.book_dataset, docstring=False)
 
 # %% tags=["hide-input"]
@@ -364,7 +364,7 @@ show_source(evaluate._play_dt, docstring=False)
 # What the model is handed at step $t$ is its context window, the last $C$ steps of the episodes still
 # running; the attention section below reads the same window back from a finished episode:
 
-# %%
+# %% tags=["hide-cell"]
 show_source(evaluate.context_window, docstring=False)
 
 # %% [markdown]
@@ -885,7 +885,7 @@ state_rows = np.arange(1, 3 * C, 3)  # the tokens actions are read from
 fig, axes = plt.subplots(
     n_layers * n_heads,
     1,
-    figsize=(8, 3.8 * n_layers * n_heads),
+    figsize=(8, 2.9 * n_layers * n_heads),
     squeeze=False,
 )
 for l in range(n_layers):
