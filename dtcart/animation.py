@@ -29,12 +29,15 @@ from .physics import DEFAULT_PARAMS, CartPoleParams
 OUTCOME_COLORS = {"fell": "tab:red", "left": "tab:orange", "lasted": "tab:green"}
 MAX_PANELS = 3  # side by side, at most three a row
 ARROW_LENGTH = 0.8  # m: the largest force of an animation is drawn this long
+TITLE_SIZE = 12  # pt: at the frames' 72 dpi, over 10 px on a 1280 px page
 
 
 def animate_rollout(run: Rollout, episodes, names=None, every: int = 5,
-                    params: CartPoleParams = DEFAULT_PARAMS, dpi: int = 72):
-    """Play some episodes of a rollout side by side, each labelled with how it
-    ended ("K = 19 N/rad: fell at step 78"), until the last one ends.
+                    params: CartPoleParams = DEFAULT_PARAMS, dpi: int = 72,
+                    targets=None):
+    """Play some episodes of a rollout side by side until the last one ends;
+    each panel says how its episode ended ("K = 19 N/rad: fell at step 78")
+    once it has ended, and only its name before.
 
     Args:
         run: a :class:`dtcart.control.Rollout` (``control.rollout``,
@@ -44,6 +47,9 @@ def animate_rollout(run: Rollout, episodes, names=None, every: int = 5,
         every: draw one frame every ``every`` steps (5: ten frames a second).
         params: the constants the episodes were played with.
         dpi: the frames' resolution.
+        targets: one target return per episode (a Decision Transformer's), or
+            None; given, each panel shows the return-to-go R_t, the target
+            less the rewards collected so far.
 
     Returns:
         The :func:`dtcart.display.frame_player` widget.
@@ -64,14 +70,24 @@ def animate_rollout(run: Rollout, episodes, names=None, every: int = 5,
     labels = [f"{n}: {s}" if n else s for n, s in zip(names, said)]
     colors = [OUTCOME_COLORS[s.split()[0]] for s in said]
     last = int(ends.max())
+    rtg = None
+    if targets is not None:
+        targets = np.asarray(targets, dtype=np.float64).reshape(-1)
+        if targets.shape != index.shape or not np.isfinite(targets).all():
+            raise ValueError(f"targets must be {index.size} finite returns, "
+                             f"one per episode, got {targets!r}")
+        collected = np.cumsum(run.rewards[index, :last], axis=1)
+        rtg = targets[:, None] - np.pad(collected, ((0, 0), (1, 0)))
     return animate_states(run.states[index, : last + 1], run.actions[index, :last],
                           labels, colors=colors, ends=ends, every=every,
-                          params=params, dpi=dpi)
+                          params=params, dpi=dpi,
+                          running=[n or "" for n in names], rtg=rtg)
 
 
 def animate_states(states, forces, labels, colors=None, ends=None,
                    every: int = 5, params: CartPoleParams = DEFAULT_PARAMS,
-                   x_range=(-2.9, 2.9), hanging: bool = False, dpi: int = 72):
+                   x_range=(-2.9, 2.9), hanging: bool = False, dpi: int = 72,
+                   running=None, rtg=None):
     """Play P trajectories side by side: frame k shows every panel at step
     ``k * every``, with its force arrow (the largest force of the animation
     drawn ``ARROW_LENGTH`` long) and the time.
@@ -87,6 +103,10 @@ def animate_states(states, forces, labels, colors=None, ends=None,
         params: the constants (time step and pole length).
         x_range: the track's span shown [m]; hanging: room for a pole below.
         dpi: the frames' resolution.
+        running: P titles shown until each trajectory ends (default: the
+            labels throughout), so that no title tells the outcome at t = 0.
+        rtg: ``(P, T + 1)`` returns-to-go shown beside the running titles, or
+            None.
     """
     states = check_state(states, "states")
     require(states.ndim == 3 and 1 <= states.shape[0] <= MAX_PANELS and states.shape[1] >= 2,
@@ -96,6 +116,13 @@ def animate_states(states, forces, labels, colors=None, ends=None,
     require(forces.shape == (n_panels, n_steps) and np.isfinite(forces).all(),
             f"forces must be finite, shaped {(n_panels, n_steps)}, got {forces.shape}")
     labels = _strings(labels, n_panels, "labels")
+    running = labels if running is None else _strings(running, n_panels,
+                                                      "running")
+    if rtg is not None:
+        rtg = np.asarray(rtg, dtype=np.float64)
+        if rtg.shape != (n_panels, n_steps + 1) or not np.isfinite(rtg).all():
+            raise ValueError(f"rtg must be finite, shaped "
+                             f"{(n_panels, n_steps + 1)}, got {rtg.shape}")
     colors = ["tab:blue"] * n_panels if colors is None else _strings(
         colors, n_panels, "colors")
     ends = np.full(n_panels, n_steps) if ends is None else np.asarray(ends)
@@ -105,35 +132,60 @@ def animate_states(states, forces, labels, colors=None, ends=None,
     params = check_params(params)
     interval(x_range, "x_range", strict=True)
     shown = np.unique(np.append(np.arange(0, n_steps + 1, every), n_steps))
-    frames = _frames(states, forces, labels, colors, ends, shown, params,
+    titles = [[labels[p] if t >= ends[p] else _running_title(
+        running[p], None if rtg is None else rtg[p, t]) for p in
+        range(n_panels)] for t in shown]  # (frames, P)
+    frames = _frames(states, forces, titles, colors, ends, shown, params,
                      x_range, bool(hanging), dpi)
     readouts = [f"{t * params.dt:.2f} s" for t in shown]
     return frame_player(frames, round(every * params.dt * 1000), readouts)
 
 
-def _frames(states, forces, labels, colors, ends, shown, params, x_range,
+def _running_title(name, rtg):
+    """A panel's title while its trajectory runs: its name and R_t."""
+    if rtg is None:
+        return name
+    shown = rf"$\hat R_t$ = {rtg:g}"
+    return f"{name}, {shown}" if name else shown
+
+
+def _frames(states, forces, titles, colors, ends, shown, params, x_range,
             hanging, dpi):
-    """One palette PNG per step in ``shown``. The figure (axes, titles, track)
-    is drawn once; each frame restores it and blits only the cart-poles and
-    the clock onto it."""
-    n_panels = len(labels)
+    """One palette PNG per step in ``shown``, with ``titles[k]`` the panels'
+    titles in frame k. The figure (axes, track) is drawn once; each frame
+    restores it and blits the titles, the cart-poles and the clock onto it."""
+    n_panels = len(titles[0])
     width = n_panels * (3.3 if n_panels == MAX_PANELS else 4.6)  # inches
-    fig, axes = plt.subplots(1, n_panels, figsize=(width, 2.3 if hanging else 1.9),
-                             dpi=dpi, squeeze=False)
-    axes = axes[0]
-    for ax, label in zip(axes, labels):
+    with plt.rc_context({"font.size": TITLE_SIZE}):  # ticks and labels too
+        fig, axes = plt.subplots(1, n_panels, squeeze=False, dpi=dpi,
+                                 figsize=(width, 2.5 if hanging else 2.1))
+        return _draw_frames(fig, axes[0], titles, states, forces, colors, ends,
+                            shown, params, x_range, hanging)
+
+
+def _draw_frames(fig, axes, titles, states, forces, colors, ends, shown,
+                 params, x_range, hanging):
+    n_panels = len(axes)
+    longest = [max((frame[p] for frame in titles), key=len)
+               for p in range(n_panels)]
+    for ax, label in zip(axes, longest):
         cartpole_axes(ax, params, x_range, hanging)
-        ax.set_title(label, fontsize=9)
+        ax.set_title(label, fontsize=TITLE_SIZE)  # room for the longest
         draw_track(ax)
-    clock = fig.text(0.01, 0.97, "", fontsize=9, va="top", animated=True)
+    clock = fig.text(0.005, 0.02, "", fontsize=TITLE_SIZE, va="bottom",
+                     animated=True)  # bottom left, clear of the titles
     fig.tight_layout(pad=0.3)
+    for ax in axes:
+        ax.title.set_animated(True)
     fig.canvas.draw()
     background = fig.canvas.copy_from_bbox(fig.bbox)
     scale = ARROW_LENGTH / max(np.abs(forces).max(), 1e-9)  # [m/N]
     frames = []
-    for t in shown:
+    for t, frame_titles in zip(shown, titles):
         fig.canvas.restore_region(background)
         for p, ax in enumerate(axes):
+            ax.title.set_text(frame_titles[p])
+            ax.draw_artist(ax.title)
             ended = t >= ends[p]
             step = min(t, ends[p])
             force = None if ended else forces[p, step]

@@ -222,6 +222,10 @@ def _learn(model: BaseAlgorithm, seed: int, starts: np.ndarray,
         model.learn(total_steps, callback=evaluator)
     finally:
         if bar is not None:
+            if stop and evaluator.solved_at is not None:  # stopped: not a failure
+                bar.set_description(f"{type(model).__name__}: solved, stopped")
+                bar.total = bar.n
+                bar.refresh()
             bar.close()
     seconds = time.perf_counter() - start - evaluator.seconds
     steps, mean_returns, solved = zip(*evaluator.rows)

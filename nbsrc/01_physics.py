@@ -59,7 +59,7 @@ glue("fig-ch1-diagram", fig, display=False)
 # %%
 show_source(drawing._draw_cartpole)
 
-# %%
+# %% tags=["hide-cell"]
 fig, ax = plt.subplots()
 drawn = drawing.draw_cartpole(ax, [0.35, 0.0, 0.7, 0.0], force=-8.0)
 (hinge, tip), tail = drawn.pole.get_xydata(), drawn.arrow.xyann
@@ -93,11 +93,13 @@ plt.close(fig)
 #
 # and the **control** is the force $u$ (also written $F$) on the cart, in newtons, positive toward $+x$.
 # The cart and the hinge are frictionless, as in the classic task of Barto, Sutton and Anderson
-# {cite}`barto1983` and in Gymnasium. Our one departure is the pole: it weighs as much as the cart, ten
-# times Gymnasium's. The reason comes at the end of the chapter: it puts the controller of
-# {doc}`02_control_and_data` where the post found it.
+# {cite}`barto1983` and in Gymnasium. Gymnasium's `CartPole-v1` is our reference, and we depart from it
+# in three ways: the pole weighs as much as the cart, ten times Gymnasium's (the reason comes at the end
+# of the chapter: it puts the controller of {doc}`02_control_and_data` where the post found it); time is
+# stepped by semi-implicit Euler, where `CartPole-v1` defaults to explicit Euler; and the push is any
+# force $u$, where `CartPole-v1` pushes with $\pm 10$ N only.
 
-# %%
+# %% tags=["hide-cell"]
 assert (
     params.gravity,
     params.cart_mass,
@@ -184,7 +186,7 @@ assert physics.STATE_NAMES == ("theta", "theta_dot", "x", "x_dot")
 # coupling has the signs just described; and the rates of change of $E$ and $p$ over a very short, very
 # accurate step equal $F\dot x$ and $F$.
 
-# %%
+# %% tags=["hide-cell"]
 rng = np.random.default_rng(0)
 states = rng.uniform(-2, 2, (1000, 4))
 forces = rng.uniform(-20, 20, 1000)
@@ -274,9 +276,8 @@ show_source(physics._step)
 
 # %% [markdown]
 # and the accelerations of {eq}`eq-ch1-eom`, written so that numpy does as few passes over a batch as it
-# can: the constants are folded into plain numbers first, and $\sin\theta$ and $\cos\theta$ come from a
-# single `tan` call through the half-angle identities (the appendix {doc}`appendix_performance` measures
-# why this matters for large batches):
+# can: the constants are folded into plain numbers first (the appendix {doc}`appendix_performance`
+# measures where the time goes for large batches):
 
 # %%
 show_source(physics._accelerations, docstring=False)
@@ -287,7 +288,7 @@ show_source(physics._accelerations, docstring=False)
 # carts, and each row comes out exactly as if it had been stepped alone. The checks happen once, in
 # `step`, which returns exactly what the core returns:
 
-# %%
+# %% tags=["hide-input"]
 batch = step(states, forces)
 assert batch.shape == (1000, 4)
 assert np.array_equal(batch, physics._step(states, forces, params))
@@ -305,20 +306,14 @@ for bad in (np.zeros(3), [np.nan, 0, 0, 0], np.zeros((5, 4)) + np.inf):
 # %% [markdown]
 # ## Three integrators and the energy they leak
 #
-# The post worried that "the Euler step may acquire some drift over steps". It is worth seeing how much,
-# and how it depends on the choice of integrator. We let the pole fall from $\theta_0 = 0.2$ rad with no
-# push at all, for 10,000 steps (200 s), and track the relative energy error $|E_n - E_0| / |E_0|$ with
-# three integrators:
-#
-# - **explicit Euler**: positions *and* velocities move with the *old* values; Gymnasium's default,
-#   `kinematics_integrator="euler"`;
-# - **semi-implicit Euler** {eq}`eq-ch1-semi-implicit`: our `step`;
-# - **RK4**: the classical fourth-order Runge-Kutta method, four evaluations of {eq}`eq-ch1-eom` per step,
-#   our accurate reference.
-#
-# The physics conserves $E$ exactly (there is no friction and no push), so any change is the integrator's.
+# The post worried that "the Euler step may acquire some drift over steps". We let the pole fall from
+# $\theta_0 = 0.2$ rad with no push for 10,000 steps (200 s), a run whose energy the physics keeps
+# exactly, and track the relative energy error $|E_n - E_0| / |E_0|$ of three integrators: **explicit
+# Euler** (positions and velocities move with the *old* values; Gymnasium's default,
+# `kinematics_integrator="euler"`), **semi-implicit Euler** {eq}`eq-ch1-semi-implicit` (our `step`) and
+# **RK4** (four evaluations of {eq}`eq-ch1-eom` per step, our accurate reference).
 
-# %%
+# %% tags=["hide-cell"]
 N_STEPS = 10_000
 falling = np.array([0.2, 0.0, 0.0, 0.0])
 
@@ -356,35 +351,7 @@ ax.grid(alpha=0.3)
 fig.tight_layout()
 glue("fig-ch1-energy", fig, display=False)
 
-# %% [markdown]
-# ```{glue:figure} fig-ch1-energy
-# :name: fig-ch1-energy
-#
-# Relative energy error of three integrators over 10,000 unforced steps of 0.02 s, from
-# $\theta_0 = 0.2$ rad, with the book's constants (log scale). Explicit Euler pumps energy in until the pole
-# spins around the hinge; semi-implicit Euler, our `step`, bleeds energy away until the pole only swings
-# near the bottom; RK4 stays within about $10^{-3}$.
-# ```
-#
-# {numref}`fig-ch1-energy` tells three different stories.
-#
-# - **Explicit Euler blows up.** It gains energy at every swing; within the 200 s it has added more than ten
-#   times the pole's starting energy, and the pole is whirling around the hinge. This is Gymnasium's
-#   default integrator, which is harmless there only because an episode stops at 12 degrees.
-# - **Semi-implicit Euler drifts, steadily.** On a simple pendulum or a mass on a spring this same
-#   integrator is *symplectic*, and its energy error stays bounded forever. That guarantee holds for a
-#   kinetic energy that does not depend on the position, stepped in positions and momenta. Ours does
-#   depend on it: the mass matrix of {eq}`eq-ch1-mass-matrix` changes with $\theta$, so velocities and
-#   momenta are not proportional, and stepping the velocities breaks the guarantee. The energy wobbles
-#   within each swing (up to 7% above its start in the first second) and, underneath, falls steadily:
-#   averaged over each 20 s it is lower every time. With the book's heavy pole about a tenth of the
-#   starting energy is gone after 100 steps, and after 200 s the pole has sunk to swinging gently near the
-#   bottom, the relative error close to 2 ($E$ went from $+mgl\cos 0.2$ to nearly $-mgl$).
-# - **RK4 is the reference**, a thousand times more accurate than semi-implicit Euler over the same run.
-#
-# The asserts below pin these numbers, for the book's constants and for Gymnasium's lighter pole.
-
-# %%
+# %% tags=["hide-cell"]
 assert worst["explicit-euler"] > 10 and errors["explicit-euler"][-1] > 10
 # the pole went all the way round
 assert np.abs(trajectories["explicit-euler"][:, 0]).max() > 2 * math.pi
@@ -413,16 +380,7 @@ assert abs(gym_worst["semi-implicit-euler"] - 0.876) < 0.001
 assert gym_worst["semi-implicit-euler"] < 0.5 * worst["semi-implicit-euler"]
 assert 3.4e-5 < gym_worst["rk4"] < 3.6e-5
 
-# %% [markdown]
-# With Gymnasium's 0.1 kg pole the same three runs give worst errors of 27.8 (explicit Euler), 0.876
-# (semi-implicit) and $3.5\times10^{-5}$ (RK4): the same ranking, with a semi-implicit drift less than half
-# as large, as one would expect when the off-diagonal coupling $ml\cos\theta$ of the mass matrix is ten
-# times weaker.
-#
-# Semi-implicit Euler is a first-order method, so its drift should shrink in proportion to the time step.
-# We repeat the first 20 s of the run with $\tau$ = 0.02, 0.01 and 0.005 s:
-
-# %%
+# %% tags=["hide-cell"]
 drift = {}
 for dt in (0.02, 0.01, 0.005):
     p_dt = CartPoleParams(dt=dt)
@@ -434,6 +392,7 @@ assert np.all(
     (1.7 < worst_by_dt[:-1] / worst_by_dt[1:])
     & (worst_by_dt[:-1] / worst_by_dt[1:] < 2.3)
 )
+assert np.allclose(worst_by_dt, [1.12, 0.61, 0.29], atol=0.01)
 
 # %% tags=["remove-output", "hide-input"]
 fig, ax = plt.subplots(figsize=(7, 3.2))
@@ -447,21 +406,59 @@ fig.tight_layout()
 glue("fig-ch1-drift-dt", fig, display=False)
 
 # %% [markdown]
+# ```{glue:figure} fig-ch1-energy
+# :name: fig-ch1-energy
+#
+# Relative energy error of three integrators over 10,000 unforced steps of 0.02 s, from
+# $\theta_0 = 0.2$ rad, with the book's constants (log scale). Explicit Euler pumps energy in until the pole
+# spins around the hinge; semi-implicit Euler, our `step`, bleeds energy away until the pole only swings
+# near the bottom; RK4 stays within about $10^{-3}$.
+# ```
+#
+# {numref}`fig-ch1-energy` tells three stories. Explicit Euler gains energy at every swing, more than ten
+# times the pole's starting energy within the 200 s. Semi-implicit Euler wobbles within each swing and,
+# underneath, loses energy steadily (about a tenth in the first 100 steps), because our mass matrix
+# changes with $\theta$ and its guarantee of bounded energy error (it is *symplectic* only when the
+# kinetic energy does not depend on the position) no longer holds. RK4 is a thousand times more
+# accurate. For 10 s episodes in which a controller pushes energy in and out at every step, a fast,
+# exactly reproducible first-order step is enough; the drift is real, and measured.
+#
+# ````{admonition} The numbers, Gymnasium's pole, and smaller steps
+# :class: dropdown
+#
+# - **Explicit Euler blows up.** Within the 200 s it has added more than ten times the pole's starting
+#   energy, and the pole whirls around the hinge. It is Gymnasium's default integrator, harmless there
+#   only because an episode stops at 12 degrees.
+# - **Semi-implicit Euler drifts, steadily.** On a simple pendulum this integrator is symplectic and its
+#   energy error stays bounded forever. That guarantee holds for a kinetic energy that does not depend on
+#   the position, stepped in positions and momenta. Ours does depend on it: the mass matrix of
+#   {eq}`eq-ch1-mass-matrix` changes with $\theta$, so velocities and momenta are not proportional, and
+#   stepping the velocities breaks the guarantee. The energy wobbles within each swing (up to 7% above
+#   its start in the first second) and, averaged over each 20 s, is lower every time: about a tenth is
+#   gone after 100 steps, and after 200 s the pole swings gently near the bottom, the relative error
+#   close to 2 ($E$ went from $+mgl\cos 0.2$ to nearly $-mgl$).
+# - **RK4** is a thousand times more accurate than semi-implicit Euler over the same run.
+#
+# With Gymnasium's 0.1 kg pole the same three runs give worst errors of 27.8 (explicit Euler), 0.876
+# (semi-implicit) and $3.5\times10^{-5}$ (RK4): the same ranking, with a semi-implicit drift less than
+# half as large, as one would expect when the coupling $ml\cos\theta$ of the mass matrix is ten times
+# weaker.
+#
 # ```{glue:figure} fig-ch1-drift-dt
 # :name: fig-ch1-drift-dt
 #
-# Semi-implicit Euler's energy drift over the first 20 s of the unforced fall, for three time steps. Halving
-# $\tau$ roughly halves the drift: the signature of a first-order method.
+# Semi-implicit Euler's energy drift over the first 20 s of the unforced fall, for three time steps.
+# Halving $\tau$ roughly halves the drift: the signature of a first-order method.
 # ```
 #
-# {numref}`fig-ch1-drift-dt` shows the drift halving each time $\tau$ is halved (worst errors 1.12, 0.61
-# and 0.29). So why keep semi-implicit Euler at $\tau = 0.02$ s? Because it is the task's integrator: an
-# episode of `CartPole-v1` lasts at most 10 s, the controller pushes energy in and out at every step anyway,
-# and what the book needs is a fast, exactly reproducible world with Gymnasium's rules, not an orbit that
-# stays accurate for minutes. The drift is real, and now it is measured.
-
-# %%
-assert np.allclose(worst_by_dt, [1.12, 0.61, 0.29], atol=0.01)
+# Semi-implicit Euler is a first-order method, so its drift should shrink in proportion to the time
+# step: {numref}`fig-ch1-drift-dt` repeats the first 20 s with $\tau$ = 0.02, 0.01 and 0.005 s (worst
+# errors 1.12, 0.61 and 0.29). Why keep it at $\tau = 0.02$ s? Not because `CartPole-v1` uses it: that
+# task defaults to explicit Euler, and takes semi-implicit Euler only when asked
+# (`kinematics_integrator` set to anything but `"euler"`). We keep it because an episode lasts at most
+# 10 s, the controller pushes energy in and out at every step anyway, and what the book needs is a
+# fast, exactly reproducible world with Gymnasium's rules, not an orbit that stays accurate for minutes.
+# ````
 
 # %% [markdown]
 # ## Random pushes and shoves
@@ -499,7 +496,7 @@ print(
 # Here are the first four seconds of it, played in real time (press play, or drag the time slider): the
 # same pushes on both carts, the arrows their size and sign.
 
-# %%
+# %% tags=["hide-input"]
 SHOWN = 200  # steps: 4 s, until both carts are past the end of the track
 off_track = np.argmax(np.abs(shoved[:, :, 2]) > X_LIMIT, axis=1)
 assert off_track.tolist() == [184, 191] and off_track.max() < SHOWN
@@ -515,6 +512,7 @@ pushes_movie = animate_states(
     every=3,
     x_range=(-2.9, 4.4),
     hanging=True,
+    running=["upright start", "hanging start"],  # the outcome comes at the end
 )
 pushes_movie
 
@@ -585,7 +583,7 @@ glue("fig-ch1-pushes", fig, display=False)
 # swinging pole and 7.12 kg m/s for the whirling one. The 1% and 16% gaps are the integrator again:
 # semi-implicit Euler keeps momentum no better than energy, and worst when the pole spins fast.
 
-# %%
+# %% tags=["hide-cell"]
 # 1. smooth: small steps, and second differences that are exactly tau^2 *
 # theta_ddot
 d_theta = np.abs(np.diff(upright_theta))
@@ -657,7 +655,7 @@ assert np.allclose(final_momentum / impulse - 1, [0.16, 0.01], atol=0.005)
 # %%
 show_source(physics.gymnasium_step, docstring=False)
 
-# %%
+# %% tags=["hide-input"]
 rng = np.random.default_rng(1)
 largest = {}
 for label, p in (("book", params), ("Gymnasium", gym_params)):
@@ -672,13 +670,13 @@ for label, p in (("book", params), ("Gymnasium", gym_params)):
     ])
     largest[label] = np.abs(ours - theirs).max()
 print({label: f"{d:.1e}" for label, d in largest.items()})
-assert max(largest.values()) < 1e-12
+assert max(largest.values()) < 1e-15
 
 # %% [markdown]
 # Over 1,000 random states and forces, with either set of constants, the largest disagreement in any
-# component after one step is below $10^{-12}$: a few units in the last place of a double, where our
-# $\sin\theta$ and $\cos\theta$ from one `tan` round differently from Gymnasium's two calls. The physics
-# under this book is the physics of the standard benchmark.
+# component after one step is below $10^{-15}$: rounding in the last bits of a double, where the two
+# codes fold the same constants in a different order. The physics under this book is the physics of the
+# standard benchmark.
 #
 # ## Gymnasium's pole and the gain of the next chapter
 #
@@ -697,7 +695,7 @@ assert max(largest.values()) < 1e-12
 # post's experiment would have found "about 11". So the match with the post is by construction, not a
 # prediction.
 
-# %%
+# %% tags=["hide-cell"]
 assert abs(critical_gain(params) - 19.6) < 1e-12
 assert abs(critical_gain(gym_params) - 10.78) < 1e-12
 # the pole mass that puts K* at 19.6 N/rad, with a 1 kg cart: the book's 1 kg
@@ -712,14 +710,18 @@ for p in (params, gym_params):
 # %% [markdown]
 # ## What we have
 #
-# - `dtcart.physics`: the constants (`CartPoleParams`), the equations {eq}`eq-ch1-eom` (`accelerations`),
-#   the book's integrator `step` with two others for comparison, `simulate` for open-loop runs, and the
-#   invariants `energy` and `momentum`. It is tested in `tests/test_physics.py`: against the closed form,
-#   mirror symmetry, equilibria, drift bounds, bad inputs and Gymnasium.
-# - A measured view of its error: semi-implicit Euler loses energy slowly, by an amount proportional to the
-#   time step, and that is acceptable for 10 s episodes.
-# - A pole that falls within two seconds when nobody steers it. {doc}`02_control_and_data` puts a
-#   controller on the cart.
+# ```{admonition} What later chapters use from this chapter
+# - `physics.step(state, force)`: one step of 0.02 s for a batch of carts, state
+#   $[\theta, \dot\theta, x, \dot x]$; {doc}`02_control_and_data` rolls it out under a controller and
+#   logs the dataset every later chapter learns from.
+# - The book's constants (`CartPoleParams`: a 1 kg cart and a 1 kg pole), which put the critical gain
+#   at $K^* = (M+m)\,g = 19.6$ N/rad ({eq}`eq-ch1-linear-gain`), the threshold of Chapter 2's $K$ sweep.
+# - Gymnasium's limits, 12 degrees and 2.4 m, and its 10 s episode: the task and its return.
+# - A pole that falls within two seconds when nobody steers it: what a controller must prevent.
+# ```
+#
+# `dtcart.physics` is tested in `tests/test_physics.py`: against the closed form, mirror symmetry,
+# equilibria, drift bounds, bad inputs and Gymnasium.
 
 # %% [markdown]
 # ## Exercises

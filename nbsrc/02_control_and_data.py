@@ -11,7 +11,7 @@
 # Decision Transformer of {doc}`06_decision_transformer` learns from, and introduces the quantity that
 # dataset is built around: the return-to-go. (Symbols and units: {doc}`notation`.)
 
-# %%
+# %% tags=["hide-input"]
 import dataclasses
 import tempfile
 import time
@@ -19,6 +19,7 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
+from IPython.display import Markdown, display
 from myst_nb import glue
 
 from dtcart import control, data, drawing, physics
@@ -31,11 +32,12 @@ K_STAR = control.critical_gain(params)
 # %% [markdown]
 # ## Why a heuristic, and why a deterministic one
 #
-# We could train a reinforcement-learning agent to balance the pole and log what it does. But that is the
-# very thing the Decision Transformer is meant to avoid: trial and error to produce the data (how much
-# of it this cart-pole needs is measured in {doc}`08_worth`). A hand-written rule costs one line and no
-# training, and, as we will see, it can be made to play well or
-# badly on purpose, which is exactly what a dataset for return conditioning needs.
+# We could train a reinforcement-learning agent to balance the pole and log what it does; the paper's own
+# logs came from RL agents {cite}`chen2021`. The Decision Transformer avoids RL *training*, not RL data: it
+# learns from any log, whoever played it. We do not need an agent's trial and error to make ours (how much
+# of it this cart-pole needs is measured in {doc}`08_worth`): a hand-written rule costs one line and no
+# training, and, as we will see, it can be made to play well or badly on purpose, which is exactly what a
+# dataset for return conditioning needs.
 #
 # The rule is also **deterministic**: it has no dice in it, and neither has the physics. The same start and
 # the same gain always give the same episode, bit for bit. That buys three things. Every number in this
@@ -43,7 +45,7 @@ K_STAR = control.critical_gain(params)
 # *function* of the gain (and of the start), a dial we can turn rather than a lottery. And when something
 # looks wrong we can replay the exact episode that showed it.
 
-# %%
+# %% tags=["hide-cell"]
 # uniform in +-0.05, as Gymnasium's reset
 starts = control.random_initial_states(200, seed=0)
 first = control.rollout(control.heuristic(21.0), starts)
@@ -75,7 +77,7 @@ show_source(control.EpisodeBatch.advance, docstring=False)
 # Every episode's return equals its length, its rewards are 1 up to the end and 0 after, and it ended for
 # exactly one of three reasons: the pole fell, the cart left the track, or the clock ran out.
 
-# %%
+# %% tags=["hide-cell"]
 assert np.abs(starts).max() <= 0.05 and params.dt == 0.02
 assert (
     np.isclose(control.THETA_LIMIT, np.radians(12)) and control.X_LIMIT == 2.4
@@ -144,7 +146,7 @@ show_source(control.heuristic, docstring=False)
 # {cite}`towers2024gymnasium`, and there the same controller needs only $1.1 \times 9.8 = 10.78$ N/rad.
 # `control.critical_gain(params)` returns {eq}`ch2-kstar` for any constants:
 
-# %%
+# %% tags=["hide-cell"]
 gym = physics.CartPoleParams.gymnasium()
 assert control.critical_gain(gym) == gym.total_mass * gym.gravity
 assert params.cart_mass == params.pole_mass == 1.0 and gym.pole_mass == 0.1
@@ -157,12 +159,13 @@ assert 0 < control.linear_coefficient(10.0) < physics.linear_rate() ** 2
 # A linearisation is a claim about small angles, so we test it on a small angle. Start the pole at
 # $\theta_0 = 0.001$ rad and at rest. With $K = 15$, below $K^*$, equation {eq}`ch2-linear` predicts growth
 # at the rate $\lambda = \sqrt\alpha$; with $K = 25$, above, an oscillation of period $2\pi/\omega$.
-# `control` computes $\alpha$ for us, and the simulation agrees with both predictions to within 1 %:
+# `control.linear_coefficient` computes $\alpha$ for us (its source is one click away), and the simulation
+# agrees with both predictions to within 1 %:
 
-# %%
+# %% tags=["hide-cell"]
 show_source(control.linear_coefficient, docstring=False)
 
-# %%
+# %% tags=["hide-input"]
 alpha = control.linear_coefficient
 tiny = [[1e-3, 0.0, 0.0, 0.0]]
 falling = control.rollout(control.heuristic(15.0), tiny, max_steps=100).states[
@@ -218,7 +221,7 @@ ax_share.legend(
     loc="lower center",
     bbox_to_anchor=(0.5, 1.0),
     ncol=3,
-    fontsize=8,
+    fontsize=10,
     frameon=False,
 )
 ax_len.plot(gains, sweep.mean_length, color="k")
@@ -256,11 +259,11 @@ glue("fig-ch2-sweep", fig, display=False)
 #   nothing in it cares where the cart is. Only from about 22 N/rad do all 200 starts last the full 500 steps.
 #
 # The two failure modes also trade places *below* $K^*$: there $\alpha$ is small and positive, the pole
-# falls very slowly (the growth rate $\lambda = \sqrt\alpha$ goes to zero at $K^*$), and the drifting cart often gets
-# to the edge first. The post's observation, falling below 20 and swinging above, holds for the pole; what
+# falls very slowly (the growth rate $\lambda = \sqrt\alpha$ goes to zero at $K^*$), and the drifting cart gets
+# to the edge first for some starts from 18.5 N/rad up, and for more than half of them from 19.3 N/rad. The post's observation, falling below 20 and swinging above, holds for the pole; what
 # it leaves out is the cart.
 
-# %%
+# %% tags=["hide-input"]
 fell_share, solved_share = sweep.fell, sweep.solved
 assert (fell_share[gains <= 18.0] == 1).all()
 assert (fell_share[gains >= K_STAR - 1e-9] == 0).all()
@@ -278,6 +281,13 @@ k_all_solved = gains[np.argmax(solved_share == 1)]
 assert (
     solved_share[gains >= k_all_solved] == 1
 ).all() and 21.5 < k_all_solved < 23.0
+# below K*, the cart leaves first for some starts from 18.5, for most from 19.3
+below_k = gains < K_STAR - 1e-9
+left = sweep.left_track
+assert (left[below_k & (gains >= 18.5)] > 0).all()
+assert (left[gains < 18.5] == 0).all()
+assert (left[below_k & (gains >= 19.3)] > 0.5).all()
+assert (left[below_k & (gains < 19.3)] < 0.5).all()
 print(
     f"K* = {K_STAR:.2f}; half of the starts fall at K = {k_half:.2f} "
     f"({k_half / K_STAR - 1:+.1%});\nno falls from K = {k_no_fall:.2f}; "
@@ -290,7 +300,7 @@ print(
 # survives, and one well above, played side by side in real time. Press play; the arrows are the pushes
 # $u = K\theta$, drawn to scale.
 
-# %%
+# %% tags=["hide-input"]
 movie_gains = [19.0, 21.0, 25.0]
 story_start = [0.05, 0.05, 0.0, 0.0]
 three = control.rollout(
@@ -307,35 +317,7 @@ animate_rollout(three, [0, 1, 2], [f"K = {K:g} N/rad" for K in movie_gains])
 # 25 the pole swings and the cart wanders, but both stay inside for the full 10 s. The same start's curves,
 # for these gains and two more, are {numref}`fig-ch2-multiples` below.
 
-# %% [markdown]
-# ### Why the cart drifts, and where "about 22" comes from
-#
-# Chapter 1 showed that the horizontal momentum $p = (M+m)\dot x + m l\cos\theta\,\dot\theta$ changes only
-# through the force on the cart: $\dot p = u = K\theta$. Above $K^*$ the linear solution is
-# $\theta(t) = \theta_0\cos\omega t + (\dot\theta_0/\omega)\sin\omega t$, and integrating it,
-#
-# $$
-# p(t) = p_0 + K\left[\frac{\theta_0}{\omega}\sin\omega t + \frac{\dot\theta_0}{\omega^2}(1 - \cos\omega t)\right].
-# $$
-#
-# The sine and cosine average out, but the constant $K\dot\theta_0/\omega^2$ does not: each swing pushes a
-# little more one way than the other. Dividing by $M+m$ (and using $\omega^2 = (K-K^*)/((M+m)\,l_\text{eff})$
-# with $l_\text{eff} = l(\frac43 - \frac{m}{M+m})$) the cart's average velocity is
-#
-# $$
-# \bar v = \dot x_0 + \dot\theta_0\left(\frac{m l}{M+m} + \frac{K\,l_\text{eff}}{K - K^*}\right).
-# $$ (ch2-drift)
-#
-# It blows up as $K \to K^*$ from above: the slower the swing, the longer each half-swing pushes. At
-# $K = 24$ equation {eq}`ch2-drift` predicts the drift of all 200 starts to within 0.01 m/s (measured as the
-# slope of a straight line fitted to $x(t)$ over the 10 s).
-#
-# It also predicts where the orange band of {numref}`fig-ch2-sweep` ends. The worst start has every
-# component at $+0.05$; ignoring the bounded wobble, it stays on the track for 10 s while
-# $0.05 + 10\,\bar v < 2.4$ m. Solving for $K$ gives the smallest gain that survives every start, within 3 %
-# of the gain from which all 200 sampled starts survived in the sweep.
-
-# %%
+# %% tags=["hide-cell"]
 # [m]
 l_eff = params.half_length * (4 / 3 - params.pole_mass / params.total_mass)
 
@@ -366,15 +348,36 @@ print(
 )
 
 # %% [markdown]
-# ## The phase portrait
+# ````{admonition} Why the cart drifts, and where "about 22" comes from
+# :class: dropdown
 #
-# Another way to see the threshold is to drop time and plot the pole's angular velocity against its angle,
-# the phase portrait. Equation {eq}`ch2-linear` says what to expect: below $K^*$ the upright position is a
-# saddle, and trajectories run off along the lines $\dot\theta = \pm\lambda\,\theta$; above $K^*$ it is
-# a centre, and each start traces its own closed ellipse
-# $\theta^2 + (\dot\theta/\omega)^2 = \theta_0^2 + (\dot\theta_0/\omega)^2$.
+# Chapter 1 showed that the horizontal momentum $p = (M+m)\dot x + m l\cos\theta\,\dot\theta$ changes only
+# through the force on the cart: $\dot p = u = K\theta$. Above $K^*$ the linear solution is
+# $\theta(t) = \theta_0\cos\omega t + (\dot\theta_0/\omega)\sin\omega t$, and integrating it,
+#
+# $$
+# p(t) = p_0 + K\left[\frac{\theta_0}{\omega}\sin\omega t + \frac{\dot\theta_0}{\omega^2}(1 - \cos\omega t)\right].
+# $$
+#
+# The sine and cosine average out, but the constant $K\dot\theta_0/\omega^2$ does not: each swing pushes a
+# little more one way than the other. Dividing by $M+m$ (and using $\omega^2 = (K-K^*)/((M+m)\,l_\text{eff})$
+# with $l_\text{eff} = l(\frac43 - \frac{m}{M+m})$) the cart's average velocity is
+#
+# $$
+# \bar v = \dot x_0 + \dot\theta_0\left(\frac{m l}{M+m} + \frac{K\,l_\text{eff}}{K - K^*}\right).
+# $$ (ch2-drift)
+#
+# It blows up as $K \to K^*$ from above: the slower the swing, the longer each half-swing pushes. At
+# $K = 24$ equation {eq}`ch2-drift` predicts the drift of all 200 starts to within 0.01 m/s (measured as the
+# slope of a straight line fitted to $x(t)$ over the 10 s).
+#
+# It also predicts where the orange band of {numref}`fig-ch2-sweep` ends. The worst start has every
+# component at $+0.05$; ignoring the bounded wobble, it stays on the track for 10 s while
+# $0.05 + 10\,\bar v < 2.4$ m. Solving for $K$ gives the smallest gain that survives every start, within 3 %
+# of the gain from which all 200 sampled starts survived in the sweep.
+# ````
 
-# %%
+# %% tags=["hide-cell"]
 few = starts[:12]
 below, above = 17.0, 24.0
 run_below = control.rollout(control.heuristic(below), few)
@@ -408,7 +411,25 @@ axes[0].set_ylim(-0.5, 0.5)
 fig.tight_layout()
 glue("fig-ch2-phase", fig, display=False)
 
+# %% tags=["hide-cell"]
+assert run_below.fell.all()
+omega = np.sqrt(-alpha(above))
+amplitude = np.sqrt(few[:, 0] ** 2 + (few[:, 1] / omega) ** 2)
+assert run_above.solved.all()
+assert np.allclose(
+    np.abs(run_above.states[:, :, 0]).max(axis=1), amplitude, rtol=0.03
+)
+
 # %% [markdown]
+# ````{admonition} The phase portrait: the threshold without time
+# :class: dropdown
+#
+# Another way to see the threshold is to drop time and plot the pole's angular velocity against its angle,
+# the phase portrait. Equation {eq}`ch2-linear` says what to expect: below $K^*$ the upright position is a
+# saddle, and trajectories run off along the lines $\dot\theta = \pm\lambda\,\theta$; above $K^*$ it is
+# a centre, and each start traces its own closed ellipse
+# $\theta^2 + (\dot\theta/\omega)^2 = \theta_0^2 + (\dot\theta_0/\omega)^2$.
+#
 # ```{glue:figure} fig-ch2-phase
 # :name: fig-ch2-phase
 #
@@ -420,15 +441,7 @@ glue("fig-ch2-phase", fig, display=False)
 #
 # Below $K^*$ every one of the 12 starts falls. Above, the largest angle each start reaches matches the
 # ellipse's half-width $\sqrt{\theta_0^2 + (\dot\theta_0/\omega)^2}$ to within 3 %.
-
-# %%
-assert run_below.fell.all()
-omega = np.sqrt(-alpha(above))
-amplitude = np.sqrt(few[:, 0] ** 2 + (few[:, 1] / omega) ** 2)
-assert run_above.solved.all()
-assert np.allclose(
-    np.abs(run_above.states[:, :, 0]).max(axis=1), amplitude, rtol=0.03
-)
+# ````
 
 # %% [markdown]
 # ## Turn the knob yourself
@@ -544,14 +557,16 @@ show_source(data.make_dataset, docstring=False)
 started = time.perf_counter()
 ds = data.make_dataset()
 seconds = time.perf_counter() - started
-assert seconds < 2.0
-# same seed, same dataset
-assert np.array_equal(ds.gains, data.make_dataset().gains)
-assert ds.gains.min() < K_STAR < ds.gains.max()
 print(
     f"{len(ds)} episodes, {int(ds.lengths.sum())} steps, generated in"
     f" {seconds:.2f} s"
 )
+
+# %% tags=["hide-cell"]
+assert seconds < 2.0
+# same seed, same dataset
+assert np.array_equal(ds.gains, data.make_dataset().gains)
+assert ds.gains.min() < K_STAR < ds.gains.max()
 
 # %% [markdown]
 # The dataset is generated in well under 2 seconds, and the same seed gives the same dataset. Its returns
@@ -560,7 +575,7 @@ print(
 # gains tell them apart: solved episodes were played with higher gains than short failures, on opposite
 # sides of $K^*$.
 
-# %%
+# %% tags=["hide-input"]
 returns = ds.returns
 short = returns < 100
 middling = (returns >= 100) & (returns < 500)
@@ -599,7 +614,7 @@ glue("fig-ch2-returns", fig, display=False)
 #
 # A few of the logged episodes, one of each kind:
 
-# %%
+# %% tags=["hide-cell"]
 # one of each kind: a failure near 60 steps, a middling episode near 300, and
 # the first solved one
 examples = [
@@ -607,6 +622,9 @@ examples = [
     int(np.flatnonzero(middling)[np.argmin(np.abs(returns[middling] - 300))]),
     int(np.flatnonzero(solved)[0]),
 ]
+# how far the cart strays in each solved episode [m]: under 0.8 m in half
+solved_reach = np.abs(ds.states[solved, :, 2]).max(axis=1)
+assert np.median(solved_reach) < 0.8 and max(solved_reach) < control.X_LIMIT
 
 # %% tags=["remove-output", "hide-input"]
 fig, axes = plt.subplots(1, 2, figsize=(9, 3))
@@ -615,7 +633,7 @@ for i, color in zip(examples, ("tab:red", "tab:orange", "tab:green")):
     drawing.plot_episode(
         axes, ds.states[i], ds.lengths[i], color=color, label=label
     )
-axes[0].legend(fontsize=8)
+axes[0].legend(fontsize=10)
 fig.tight_layout()
 glue("fig-ch2-examples", fig, display=False)
 
@@ -631,7 +649,8 @@ glue("fig-ch2-examples", fig, display=False)
 # same return, 500, and "I want a return of 500" would tell a learner nothing it could not guess. With short,
 # middling and solved episodes side by side, the log itself says which behaviour goes with which return:
 # a pole that tilts further and further goes with a small return, a cart that wanders off with a middling
-# one, and steady swings over a cart that stays near the centre with 500. That contrast is what a return-conditioned learner feeds on {cite}`chen2021`.
+# one, and steady swings with the cart kept on its track (in half of the solved episodes, within 0.8 m of
+# the centre) with 500. That contrast is what a return-conditioned learner feeds on {cite}`chen2021`.
 
 # %% [markdown]
 # ## Return-to-go
@@ -655,7 +674,7 @@ glue("fig-ch2-examples", fig, display=False)
 # %%
 show_source(data.returns_to_go, docstring=False)
 
-# %%
+# %% tags=["hide-cell"]
 rtg = ds.rtg
 assert np.array_equal(rtg[:, 0], ds.returns)
 steps_left = np.clip(ds.lengths[:, None] - np.arange(ds.max_steps), 0, None)
@@ -665,17 +684,17 @@ assert np.array_equal(rtg, steps_left.astype(float))
 i = examples[1]
 n = ds.lengths[i]
 t = np.arange(ds.max_steps) * params.dt
-fig, (ax_r, ax_th, ax_x) = plt.subplots(3, 1, figsize=(7, 5.4), sharex=True)
+fig, (ax_r, ax_th, ax_x) = plt.subplots(3, 1, figsize=(7, 4.6), sharex=True)
 ax_r.plot(t, rtg[i], color="tab:purple", label=r"return-to-go $\hat R_t$")
-ax_r.plot(
-    t,
-    100 * ds.rewards[i],
-    color="tab:gray",
-    lw=1,
-    label="reward $r_t$, drawn ×100",
-)
-ax_r.set_ylabel("steps")
-ax_r.legend(fontsize=8)
+ax_r.set_ylabel(r"$\hat R_t$ [steps]")
+ax_reward = ax_r.twinx()  # the reward has its own axis: 1 per step, then 0
+ax_reward.plot(t, ds.rewards[i], color="tab:gray", lw=1, label="reward $r_t$")
+ax_reward.set_ylim(-0.05, 1.6)
+ax_reward.set_yticks([0, 1])
+ax_reward.set_ylabel("reward $r_t$")
+handles, names = ax_r.get_legend_handles_labels()
+more_handles, more_names = ax_reward.get_legend_handles_labels()
+ax_r.legend(handles + more_handles, names + more_names, loc="upper right")
 drawing.plot_episode((ax_th, ax_x), ds.states[i], n, color="tab:orange")
 ax_th.set_xlabel("")  # the axes share time: label it once, at the bottom
 fig.tight_layout()
@@ -686,19 +705,34 @@ glue("fig-ch2-rtg", fig, display=False)
 # :name: fig-ch2-rtg
 #
 # Return-to-go along the middling episode of {numref}`fig-ch2-examples` (top): it starts at the episode's
-# return and falls by one every step until the end, where the rewards (grey, scaled) stop. Below, the pole's
+# return and falls by one every step until the end, where the rewards (grey, right axis) stop. Below, the pole's
 # angle and the cart's position meanwhile: the episode ends when one of them crosses its limit (dotted).
 # ```
 #
 # This is what each step of the dataset will look like to the Decision Transformer: a triple
 # $(\hat R_t, s_t, a_t)$, the return still to collect, the state, and the force the controller applied. During
 # training it learns to predict $a_t$ from the triples up to $s_t$. At test time we write the return we want
-# into $\hat R_0$, subtract each reward as it arrives, and let the model choose the forces.
+# into $\hat R_0$, subtract each reward as it arrives, and let the model choose the forces. Here are the
+# first steps of that middling episode exactly as the Decision Transformer will read them:
+
+# %% tags=["hide-input"]
+tokens = np.column_stack([
+    rtg[i, :6], ds.states[i, :6], ds.actions[i, :6]
+])  # (6, 6): R_t, theta, theta_dot, x, x_dot, a_t
+header = ["t", "R̂_t", "θ [rad]", "θ̇ [rad/s]", "x [m]", "ẋ [m/s]", "a_t [N]"]
+rows = [
+    [str(t_), f"{row[0]:.0f}"] + [f"{v:+.4f}" for v in row[1:]]
+    for t_, row in enumerate(tokens)
+]
+display(Markdown("\n".join(
+    ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
+    + ["| " + " | ".join(row) + " |" for row in rows]
+)))
 #
 # Finally, a dataset can be stored and shared as a plain `.npz` archive with no pickled objects (so loading
 # one cannot run code); it reads back exactly, bit for bit, and a damaged file is refused with a clear error.
 
-# %%
+# %% tags=["hide-input"]
 with tempfile.TemporaryDirectory() as folder:
     path = Path(folder) / "cartpole_dataset.npz"
     data.save_dataset(ds, path)

@@ -161,7 +161,7 @@ assert abs(percent.sum() - 100) < 1e-12
 # %% [markdown]
 # We asked for a sweet fruit and received a blend: 0.6 of banana's value, 0.3 of apple's and 0.1 of
 # lemon's. The output is not any of the three fruits; it is a new point in value space that no single row
-# of $V$ occupies.
+# of $V$ occupies, though always inside the span of the rows it blends (their convex hull).
 
 # %%
 distance_to_nearest_fruit = np.linalg.norm(V_fruit - smoothie, axis=1).min()

@@ -1,15 +1,15 @@
 # %% [markdown]
 # # Multi-head attention
 #
-# In {doc}`03_attention` one set of queries and keys gave one way of comparing tokens: one pattern of
-# relevance per sequence. The post's complaint is the right one {cite}`post2025`: balancing the pole needs
-# at least two questions at once, *how is the pole tilted?* and *how is everything moving?*, and a single
-# softmax row can only answer one of them, because its weights must sum to one over a single score.
-# {cite:t}`vaswani2017` state the same argument for their multi-head attention: "Multi-head attention
-# allows the model to jointly attend to information from different representation subspaces at different
-# positions. With a single attention head, averaging inhibits this." Their answer is to run several
-# attentions side by side, each in its own small subspace, and combine what they find. Whether the
-# book's small model needs that is a question this chapter ends by measuring. (Symbols: {doc}`notation`.)
+# In {doc}`03_attention` one set of queries and keys gave one way of comparing states: one pattern of
+# relevance per sequence. The post wants more {cite}`post2025`: the pole invites several questions at
+# once, such as *how is the pole tilted?* and *how is everything moving?*, while a single softmax row
+# gives one set of weights, summing to one, over a single score. Vaswani et al. put the argument this way:
+# "Multi-head attention allows the model to jointly attend to information from different representation
+# subspaces at different positions. With a single attention head, averaging inhibits this"
+# {cite}`vaswani2017`. Their answer is to run several attentions side by side, each in its own small
+# subspace, and combine what they find; this chapter measures what that buys on the cart-pole, where
+# one head can already balance it. (Symbols: {doc}`notation`.)
 
 # %% tags=["hide-input"]
 import dataclasses
@@ -181,7 +181,7 @@ for channel, label in ((1, r"$\theta$"), (2, r"$\dot\theta$"),
     axes[0].plot(steps, tokens[0, 1::3, channel], "o-", label=label)
 axes[0].set_xlabel("step")
 axes[0].set_ylabel("state token (std units)")
-axes[0].legend(fontsize=8)
+axes[0].legend(fontsize=10)
 axes[0].set_title("the state tokens")
 panels = [
     (w[0], r"head 1: reads $\theta$"),
@@ -200,8 +200,9 @@ for ax, (weights, title) in zip(axes[1:], panels):
     ax.set_yticks(range(1, T, 3), names[1::3], fontsize=7)
     ax.set_xlabel("key token")
     ax.set_ylabel("query token")
-for i, ax in enumerate(axes[1:3]):
-    ax.plot(favourite[i, state_rows], state_rows, "r.", ms=5)
+favourites = [favourite[0, state_rows], favourite[1, state_rows], fav_one]
+for ax, fav in zip(axes[1:], favourites):
+    ax.plot(fav, state_rows, "r.", ms=5)  # each state token's favourite key
 fig.colorbar(im, ax=grid[:, 1], label="attention weight", shrink=0.8)
 glue("fig-ch4-heads", fig, display=False)
 
@@ -213,7 +214,7 @@ glue("fig-ch4-heads", fig, display=False)
 # steps 100 to 135). Top left: the tilt, tilt rate and cart velocity of the 8 state tokens. Top right and
 # bottom left: causal attention weights of head 1 (reads only $\theta$) and head 2 (reads $\dot\theta$
 # and $\dot x$); red dots mark each state token's favourite key. Bottom right: a single head given both
-# readings must blend them into one pattern.
+# readings must blend them into one pattern, and its favourites are compromises.
 # ```
 #
 # Trained heads are not this tidy (nobody tells them which component to read), but the mechanism is the

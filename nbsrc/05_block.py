@@ -110,7 +110,7 @@ def draw_block_diagram():
             "residual (skip)",
             ha="center",
             va="bottom",
-            fontsize=9,
+            fontsize=10,
             color=skip,
         )
     ax.set_xlim(xs[0] - 0.5, xs[-1] + 0.6)
@@ -142,7 +142,7 @@ show_source(Block, docstring=False)
 # blocks can be stacked, and it is exactly equation {eq}`eq-ch5-post-ln` rebuilt from the block's own
 # parts.
 
-# %%
+# %% tags=["hide-cell"]
 block = Block(d_model=16, n_heads=2).eval()
 X = torch.randn(4, 10, 16)  # (B, T, d_model)
 Y = block(X)
@@ -155,7 +155,7 @@ torch.testing.assert_close(Y, block.ln2(H + block.mlp(H)))
 # $t$ untouched, because the MLP and LayerNorm work on one token at a time and only attention mixes
 # tokens, under the causal mask.
 
-# %%
+# %% tags=["hide-cell"]
 X_future = X.clone()
 X_future[:, 6:] = torch.randn(4, 4, 16)
 Y_future = block(X_future)
@@ -166,7 +166,10 @@ assert (Y_future[:, 6:] - Y[:, 6:]).abs().max() > 0.1
 # ## What the MLP adds
 #
 # The MLP is two linear layers with a GELU {cite}`hendrycks2016` between them, applied to every token
-# separately, with a hidden layer four times wider than the token:
+# separately, with a hidden layer four times wider than the token. GELU is GPT-2's choice, inherited from
+# the first GPT {cite}`radford2019`; Vaswani et al.'s feed-forward layer uses ReLU {cite}`vaswani2017`, and
+# so does the Decision Transformer's configuration for the gym tasks (3 layers, width 128, dropout 0.1,
+# learning rate $10^{-4}$, 10k warm-up steps) {cite}`chen2021`:
 #
 # $$
 # \operatorname{MLP}(x) = W_2\, \operatorname{GELU}(W_1 x + b_1) + b_2 ,
@@ -180,7 +183,7 @@ show_source(MLP, docstring=False)
 # %% [markdown]
 # "Separately" is literal: nudge token 3 and only output 3 moves.
 
-# %%
+# %% tags=["hide-cell"]
 mlp = MLP(16).eval()
 X_nudged = X.clone()
 X_nudged[:, 3] += 1.0
@@ -195,14 +198,15 @@ assert moved[3] > 1e-2 and torch.all(moved[torch.arange(10) != 3] == 0)
 # combination, of value vectors that are themselves linear in the tokens. The softmax makes the *weights*
 # depend on the tokens in a nonlinear way, but whatever comes out is a blend of linearly transformed
 # inputs: every feature of a head's output lies between the smallest and the largest value that feature
-# takes among the values the token sees. This is the post's smoothie of fruit: blending can never make a
-# new fruit.
+# takes among the values the token sees. This is the post's smoothie of fruit: the blend is a new point,
+# which no single fruit occupies, but it always lies inside the span of the values it mixes (their convex
+# hull): blending cannot reach past its ingredients.
 #
 # We check it on a random single-head attention, with $\phi(x) = W_O(W_V x + b_V) + b_O$, the value path
 # including the output projection (averaging commutes with an affine map, so the output is also a convex
 # combination of the $\phi(x_j)$). With several heads the same holds head by head, before $W_O$ mixes them.
 
-# %%
+# %% tags=["hide-cell"]
 mha = MultiHeadAttention(16, 1, causal=True).eval()
 with torch.no_grad():
     out = mha(X)  # (B, T, d)
@@ -231,7 +235,7 @@ with torch.no_grad():
 # do is the least-squares fit, and an MLP does far better. We fit both on 512 random
 # states, with $\theta$ in units of the 12° failure angle and $\dot\theta$ in rad/s, both in $[-1, 1]$:
 
-# %% mystnb={"markdown_format": "myst"}
+# %% tags=["hide-input"] mystnb={"markdown_format": "myst"}
 rng = np.random.default_rng(0)
 # (N, 2): theta / 12deg, theta_dot
 S = torch.tensor(rng.uniform(-1, 1, size=(512, 2)), dtype=torch.float32)
@@ -283,7 +287,7 @@ ax.plot(
 ax.plot(grid, mlp_curve, color="tab:green", label="MLP (at $\\dot\\theta = 0$)")
 ax.set_xlabel(r"pole angle $\theta$ (units of the 12° failure angle)")
 ax.set_ylabel(r"$|\theta|$ (same units)")
-ax.legend(fontsize=8, loc="upper center")
+ax.legend(fontsize=10, loc="upper center")
 ax.grid(alpha=0.3)
 glue("fig-ch5-mlp", fig, display=False)
 
@@ -336,7 +340,7 @@ show_source(input_gradient_norm, docstring=False)
 # the pre-LN arrangement met below. The probe $r$ has about $\sqrt{16 \cdot 8 \cdot 16} \approx 45$ of
 # norm at the output, whatever the depth.
 
-# %%
+# %% tags=["hide-input"]
 DEPTHS, SEEDS = (2, 4, 8, 16, 32), range(4)
 grad = {}  # (norm, residual) -> (seeds, depths) array of ||dL/dx||
 for norm in ("post", "pre"):
@@ -382,7 +386,7 @@ for ax, norm in zip(axes, ("post", "pre")):
 axes[0].set_ylabel(
     r"gradient norm at the input $\|\partial \mathcal{L} / \partial x_0\|$"
 )
-axes[0].legend(fontsize=8, loc="lower left")
+axes[0].legend(fontsize=10, loc="lower left")
 fig.tight_layout()
 glue("fig-ch5-gradients", fig, display=False)
 
@@ -398,7 +402,7 @@ glue("fig-ch5-gradients", fig, display=False)
 # {numref}`fig-ch5-gradients` is the post's claim, measured. The table gives the geometric means at the
 # deepest stack:
 
-# %% mystnb={"markdown_format": "myst"}
+# %% tags=["hide-input"] mystnb={"markdown_format": "myst"}
 for norm in ("post", "pre"):
     kept, lost = grad[norm, True], grad[norm, False]
     # with residuals the gradient barely changes from 2 to 32 blocks (within a
@@ -433,7 +437,7 @@ Markdown(
 # width: a product of many factors that each lose a little is small, and the skip connection takes the
 # gradient around the product.
 
-# %%
+# %% tags=["hide-input"]
 # share of the probe reaching the input of 16 blocks without residuals, by
 # width d (geometric mean over the 4 seeds)
 kept_share = {}
@@ -481,7 +485,7 @@ for norm in ("post", "pre"):
 # its weights were made for, however large the sums $x + f(x)$ grow. Below, six tokens of width 16 with
 # very different offsets and spreads go in, and six tokens with mean 0 and standard deviation 1 come out.
 
-# %%
+# %% tags=["hide-input"]
 torch.manual_seed(1)
 offsets, spreads = torch.tensor([-3.0, -1.0, 0.0, 0.5, 2.0, 4.0]), torch.tensor(
     [0.3, 2.0, 1.0, 4.0, 0.6, 1.5]
@@ -544,7 +548,7 @@ glue("fig-ch5-layernorm", fig, display=False)
 # In a post-LN block the last LayerNorm is the output, so a fresh block returns tokens normalised exactly
 # like this:
 
-# %%
+# %% tags=["hide-cell"]
 with torch.no_grad():
     Y_scaled = Block(16, 2).eval()(5.0 * X + 3.0)
 torch.testing.assert_close(
@@ -578,7 +582,7 @@ torch.testing.assert_close(
 # features), 8 blocks, and a linear read-out; all are trained with the same seed, data and batches, with
 # Adam at a learning rate of $10^{-2}$, for 100 steps.
 
-# %% mystnb={"markdown_format": "myst"}
+# %% tags=["hide-input"] mystnb={"markdown_format": "myst"}
 rng = np.random.default_rng(0)
 N_EP, T_EP = 2048, 8
 start = np.zeros((N_EP, 4))
@@ -652,7 +656,7 @@ ax.axhline(var_swing, color="grey", ls=":", label="predicting the average")
 ax.set_yscale("log")
 ax.set_xlabel("training step")
 ax.set_ylabel("mean squared error (units of std(θ)²)")
-ax.legend(fontsize=8)
+ax.legend(fontsize=10)
 ax.grid(alpha=0.3, which="both")
 glue("fig-ch5-post-vs-pre", fig, display=False)
 
@@ -665,7 +669,7 @@ glue("fig-ch5-post-vs-pre", fig, display=False)
 # it and learns; a warmup rescues post-LN.
 # ```
 
-# %%
+# %% tags=["hide-cell"]
 assert final["post-LN"] > 0.5 * var_swing  # stuck near "predict the average"
 assert (
     final["pre-LN"] < 0.2 * var_swing
@@ -681,7 +685,8 @@ assert final["post-LN, 50-step warmup"] < 0.2 * var_swing
 # This is one toy at one learning rate, briefly trained: it says that pre-LN is the more forgiving of the
 # two, not that it ends up better after long, careful training.
 #
-# That forgiveness is one reason GPT-2 is built this way, and the Decision Transformer takes GPT-2 as its
+# Radford et al. give no reason for GPT-2's move {cite}`radford2019`; Xiong et al.'s analysis came a year
+# later {cite}`xiong2020`. The Decision Transformer takes GPT-2 as its
 # backbone {cite}`chen2021`: so {doc}`06_decision_transformer` stacks `Block(..., norm="pre")` with a final
 # LayerNorm. The post's diagram, post-LN, remains the `Block` default, and everything else in this chapter
 # (the MLP, the residual connections, LayerNorm per token) is the same in both.
@@ -696,7 +701,7 @@ assert final["post-LN, 50-step warmup"] < 0.2 * var_swing
 # fares little better: its mean mixes radians with metres, and with its mean and its scale gone the state
 # $2s$ (twice the tilt, twice the speed) becomes the same token as $s$:
 
-# %%
+# %% tags=["hide-cell"]
 # (1, 4): theta [rad], theta_dot [rad/s], x [m], x_dot [m/s]
 state = torch.tensor([[0.05, -0.3, 0.4, 0.2]])
 with torch.no_grad():

@@ -64,7 +64,7 @@ print(load_average(), "|", torch.get_num_threads(), "torch threads")
 # float32, while ours only does the physics (in float64). Those extras are a few array operations; the
 # physics is the bulk of both.
 
-# %%
+# %% tags=["hide-input"]
 rng = np.random.default_rng(0)
 BATCHES = [1, 64, 1024, 16384]
 rates = {"dtcart step": [], "CartPoleVectorEnv": []}
@@ -142,7 +142,7 @@ glue("loop-k", float(loop_rate / 1e3), display=False)
 # arithmetic on scalars. The book's engine never loops over carts, so we keep one implementation,
 # written for batches.
 
-# %%
+# %% tags=["hide-cell"]
 assert rates["dtcart step"][2] > 10 * loop_rate
 assert rates["dtcart step"][2] > 10 * classic_rate
 # more carts per call, more cart-steps per second
@@ -168,7 +168,7 @@ ax.axhline(
 )
 ax.set_xlabel("carts per call (batch size)")
 ax.set_ylabel("cart-steps per second")
-ax.legend(fontsize=8, loc="upper left")
+ax.legend(fontsize=10, loc="upper left")
 ax.grid(alpha=0.3, which="both")
 fig.tight_layout()
 glue("fig-app-physics", fig, display=False)
@@ -200,7 +200,7 @@ glue("fig-app-physics", fig, display=False)
 # {doc}`01_physics` derives: the code you read is the idea, and the trick lives in the benchmark
 # (`benchmarks/teaching_bench.py`). The timings of the pieces, on this machine now:
 
-# %%
+# %% tags=["hide-input"]
 theta = rng.uniform(-0.3, 0.3, 16384)
 big = np.zeros((16384, 4))
 big[:, 0] = theta
@@ -258,7 +258,7 @@ assert teaching["physics"]["max_gap"] < 1e-15
 # carts still running. With the gain $K = 24$ N/rad every episode from Gymnasium's start distribution lasts
 # the full 500 steps, so episodes per second is a fair unit.
 
-# %%
+# %% tags=["hide-input"]
 rollout_rates = {}
 for n in (1, 100):
     starts = random_initial_states(n, seed=0)
@@ -284,24 +284,24 @@ assert rollout_rates[100] > 10 * rollout_rates[1]
 #
 # ## The Decision Transformer and the limit of the CPU
 #
-# A training update of the Decision Transformer processes a batch of windows of $K$ steps each, $3K$ tokens
+# A training update of the Decision Transformer processes a batch of windows of $C$ steps each, $3C$ tokens
 # per window (the book's values are printed below). How close does it come to the CPU's limit? For a rough peak we time a
 # large matrix product, $2n^3$ floating-point operations (FLOP) for two $n\times n$ matrices, the kind of
 # work CPUs do best. For the model we count the FLOPs of an update: per token and block, $24d^2$ for the
-# attention projections and the MLP of width $4d$, plus $4Ld$ for the attention over $L = 3K$ tokens, two
+# attention projections and the MLP of width $4d$, plus $4Ld$ for the attention over $L = 3C$ tokens, two
 # FLOPs per multiply-add, and three times the forward pass for forward plus backward.
 #
 # One setting matters more than any other here: the number of threads torch uses. By default it takes
 # one per core, two on the book's machine. While other processes compete for those cores, the threads of
 # each small matrix operation wait for each other: on the shared machine this book was written on, with a
-# load average near 10, a training update ran three to ten times *faster* on one thread than on two. With
-# the machine less busy the two threads won again, by a smaller margin (the recorded run at the end of the
-# page has both). There is no setting that is best everywhere; `python -m benchmarks` measures both, on
+# load average near 10, we saw a training update run *faster* on one thread than on two, by a factor that
+# changed with the load (not recorded). With the machine less busy the two threads won again, by a
+# smaller margin (the recorded run at the end of the page has both). There is no setting that is best everywhere; `python -m benchmarks` measures both, on
 # the machine at hand. This page measures with one thread, for the model and for the matrix product
 # alike, because it is the steadier of the two.
 
 
-# %%
+# %% tags=["hide-input"]
 dataset = make_dataset()
 
 
@@ -316,8 +316,8 @@ def training_rate(config):
 
 torch.set_num_threads(1)
 peak = dt_bench.matmul_flops(repeat=3)
-K_BOOK = DEFAULT_MODEL.context
-CONTEXTS = sorted({5, 10, 20, 40, K_BOOK})
+C_BOOK = DEFAULT_MODEL.context
+CONTEXTS = sorted({5, 10, 20, 40, C_BOOK})
 by_context = {
     k: training_rate(replace(DEFAULT_MODEL, context=k))
     for k in tqdm(CONTEXTS, desc="contexts timed")
@@ -331,23 +331,23 @@ tokens = {
 }
 for k in CONTEXTS:
     print(
-        f"K = {k:2d}: {by_context[k]:6.1f} updates/s, {tokens[k] / 1e3:7.1f} k"
+        f"C = {k:2d}: {by_context[k]:6.1f} updates/s, {tokens[k] / 1e3:7.1f} k"
         f" tokens/s, {achieved[k] / 1e9:5.2f} GFLOP/s ="
         f" {100 * achieved[k] / peak:4.1f}%"
     )
 print(f"(% of the matmul's {peak / 1e9:.1f} GFLOP/s) {load_average()}")
 print(
     f"the book's model: d = {DEFAULT_MODEL.d_model}, {DEFAULT_MODEL.n_layers}"
-    f" blocks, K = {K_BOOK}, batch {DEFAULT_TRAIN.batch_size} ="
-    f" {DEFAULT_TRAIN.batch_size * 3 * K_BOOK} tokens per update"
+    f" blocks, C = {C_BOOK}, batch {DEFAULT_TRAIN.batch_size} ="
+    f" {DEFAULT_TRAIN.batch_size * 3 * C_BOOK} tokens per update"
 )
-glue("dt-k", K_BOOK, display=False)
+glue("dt-k", C_BOOK, display=False)
 glue("dt-d", DEFAULT_MODEL.d_model, display=False)
 glue("dt-layers", DEFAULT_MODEL.n_layers, display=False)
 glue("dt-batch", DEFAULT_TRAIN.batch_size, display=False)
-glue("dt-steps", float(by_context[K_BOOK]), display=False)
-glue("dt-tokens", float(tokens[K_BOOK] / 1e3), display=False)
-glue("dt-share", float(100 * achieved[K_BOOK] / peak), display=False)
+glue("dt-steps", float(by_context[C_BOOK]), display=False)
+glue("dt-tokens", float(tokens[C_BOOK] / 1e3), display=False)
+glue("dt-share", float(100 * achieved[C_BOOK] / peak), display=False)
 glue("peak", float(peak / 1e9), display=False)
 # the FLOP count is no over-count
 assert all(a < 1.5 * peak for a in achieved.values())
@@ -358,12 +358,12 @@ assert update_flops(replace(DEFAULT_MODEL, context=40)) > 2 * update_flops(
 # %% tags=["remove-output", "hide-input"]
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(8, 3.4))
 ax1.plot(CONTEXTS, [tokens[k] / 1e3 for k in CONTEXTS], "o-")
-ax1.set_xlabel("context K [steps]")
+ax1.set_xlabel("context C [steps]")
 ax1.set_ylabel("training throughput [k tokens/s]")
 ax2.plot(
     CONTEXTS, [100 * achieved[k] / peak for k in CONTEXTS], "o-", color="C1"
 )
-ax2.set_xlabel("context K [steps]")
+ax2.set_xlabel("context C [steps]")
 ax2.set_ylabel("achieved FLOP/s [% of matmul]")
 for ax in (ax1, ax2):
     ax.set_ylim(bottom=0)
@@ -378,19 +378,19 @@ glue("fig-app-dt", fig, display=False)
 # :name: fig-app-dt
 #
 # Training throughput of the book's Decision Transformer (its default width, depth and batch, printed
-# above) against the context length $K$ (left), and the FLOP rate it achieves as a share of a
+# above) against the context length $C$ (left), and the FLOP rate it achieves as a share of a
 # $1024\times1024$ matrix product's rate on the same CPU (right), both on one thread. Measured when this
 # page was built.
 # ```
 #
 # The book's model is {glue:text}`dt-d` wide with {glue:text}`dt-layers` blocks, trained on batches of
-# {glue:text}`dt-batch` windows. With its context of $K$ = {glue:text}`dt-k` the loop ran {glue:text}`dt-steps:.1f` updates per second,
+# {glue:text}`dt-batch` windows. With its context of $C$ = {glue:text}`dt-k` the loop ran {glue:text}`dt-steps:.1f` updates per second,
 # {glue:text}`dt-tokens:.0f` k tokens per second, about {glue:text}`dt-share:.0f`% of the
 # {glue:text}`peak:.0f` GFLOP/s that the big matrix product reaches on one thread. The rest goes into
 # work that is not a large matrix product: Python, the optimiser's bookkeeping, LayerNorm, softmax, the
 # sampling of the batch, and matrices only {glue:text}`dt-d` wide. A longer context puts more arithmetic into each call
-# (the attention grows with $K^2$) while those overheads stay put, so the share of the peak tends to grow
-# with $K$ in the right panel of {numref}`fig-app-dt`. Each point there is a few updates timed during one
+# (the attention grows with $C^2$) while those overheads stay put, so the share of the peak tends to grow
+# with $C$ in the right panel of {numref}`fig-app-dt`. Each point there is a few updates timed during one
 # page build, so expect noise; the recorded run below times more.
 #
 # ## The full run, and the book as a whole
@@ -435,7 +435,7 @@ def show_recorded(r):
             peak = dt.get(peak_name, dt["matmul_flops"])
             print(
                 f"  {name} (d={row['d_model']}, {row['n_layers']} blocks,"
-                f" K={row['context']}):\n    {row['steps_per_s']:6.1f}"
+                f" C={row['context']}):\n    {row['steps_per_s']:6.1f}"
                 f" updates/s, {row['tokens_per_s'] / 1e3:6.1f} k tokens/s,"
                 f" {100 * row['flops_per_s'] / peak:4.1f}% of the matmul"
             )
@@ -517,6 +517,13 @@ else:
               and (not row["passed"] or row["figures_shown_twice"])]
     assert not failed, f"fix {failed}, then re-run --only outside"
 
+# %% tags=["hide-cell"]
+# the landing page's claim: every notebook fits Binder's 2 GB, under 1 GB each
+notebooks = records.read().get("notebooks", [])
+if not records.stale("notebooks", notebooks):  # a record of these notebooks
+    peaks = {row["notebook"]: row["kernel_peak_rss_mb"] for row in notebooks}
+    assert max(peaks.values()) < 1000, peaks
+
 # %% [markdown]
 # ## Could training take half the time?
 #
@@ -589,7 +596,7 @@ ax.set_yticks(y, [f"{n} ({r['time_share']:.0%} of the time)"
                   for n, r in zip(names, rows)])
 ax.set_xlabel("tracking error at targets 100 to 400 [%]")
 ax.legend(loc="upper center", bbox_to_anchor=(0.35, -0.16), ncol=3,
-          fontsize=8)
+          fontsize=10)
 ax.grid(axis="x", alpha=0.3)
 fig.tight_layout()
 glue("fig-app-recipes", fig, display=False)
@@ -657,6 +664,7 @@ assert live_rec["python"]["forward_ms"] > live_rec["step_ms"]
 #   measure before rewriting them.
 # - A small transformer on a CPU is limited by overheads and by how the CPU is shared: set the number of
 #   threads deliberately, and measure on the machine you will run on.
-# - Halving the arithmetic of training is the sure way to halve its time, and here it costs the
-#   model its accuracy at returning what it is asked for: score quality over several seeds before
-#   taking a faster recipe.
+# - Halving the arithmetic of training does not surely halve its time: width 16 needs under 30% of the
+#   book's arithmetic per update but over half of its time, since the rest of an update does not shrink
+#   with the width. And every recipe that cut the arithmetic cost the model its accuracy at returning
+#   what it is asked for: score quality over several seeds before taking a faster recipe.

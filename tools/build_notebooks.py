@@ -20,11 +20,13 @@ from pathlib import Path
 
 import jupytext
 import nbformat
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 SRC, OUT = ROOT / "nbsrc", ROOT / "book"
-REPOSITORY = "https://github.com/dtcart/dtcart"  # also _config.yml's repository.url (a test compares)
-BRANCH = "main"
+# The repository is one setting, _config.yml's repository.url (and .branch): read it from there.
+_REPOSITORY = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]
+REPOSITORY, BRANCH = _REPOSITORY["url"].rstrip("/"), _REPOSITORY.get("branch", "main")
 # What a reader's kernel needs beyond dtcart's own dependencies: myst_nb for glue(), Gymnasium for
 # Chapter 1's cross-check and dtcart.env, stable-baselines3 for dtcart.online's PPO.
 # binder/requirements.txt lists the same (a test compares).

@@ -10,10 +10,14 @@
 2. Drop duplicate inline scripts. Sphinx 7.4 registers an inline script added after the builder starts
    twice (once as ``None``, once as ``""``); sphinx-thebe's ``const THEBE_JS_URL = ...`` then runs twice
    and every page throws "Identifier 'THEBE_JS_URL' has already been declared".
+3. The repository's address is one setting, ``_config.yml``'s ``repository.url``: the landing page's
+   links to it (the MyST substitutions ``{{ repository_link }}`` and ``{{ binder_link }}``) are made
+   from it by ``tools/links.py``.
 """
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 import nbformat
@@ -105,8 +109,23 @@ class TitleCaseStyle(AlphaStyle):
         return sentence[title] if as_sentence else title
 
 
+def repository_links(app: Sphinx, config) -> None:
+    """MyST substitutions for the links to the repository, from _config.yml's repository.url."""
+    spec = importlib.util.spec_from_file_location(
+        "dtcart_links", Path(app.confdir) / "tools" / "links.py")
+    links = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(links)
+    url, branch = links.repository(Path(app.confdir) / "_config.yml")
+    config.myst_substitutions = {
+        **config.myst_substitutions,
+        "repository_link": f"[repository]({url})",
+        "binder_link": f"[mybinder.org]({links.binder_url('book', url, branch)})",
+    }
+
+
 def setup(app: Sphinx) -> dict:
     register_plugin("pybtex.style.formatting", "dtcart", TitleCaseStyle)
+    app.connect("config-inited", repository_links)
     # after myst-nb (priority 500) has resolved the cache path, before any notebook is read
     app.connect("builder-inited", invalidate_stale_cache, priority=900)
     app.connect("env-get-outdated", reread_notebooks)
