@@ -16,7 +16,8 @@ from dataclasses import asdict, replace
 import numpy as np
 
 from dtcart.compare import START_SEEDS, TEST_SEED
-from dtcart.train import BOOK_DATA, DEFAULT_MODEL, DEFAULT_TRAIN
+from dtcart.data import BOOK_DATA
+from dtcart.train import DEFAULT_MODEL, DEFAULT_TRAIN
 
 from .seeds_bench import holds, run_log
 

@@ -33,6 +33,7 @@ COMMANDS = {
     "outside": "python -m benchmarks --only outside --json",
     "live": "python -m benchmarks --only live --json",
     "teaching": "python -m benchmarks --only teaching --json",
+    "heads": "python -m benchmarks --only heads --json",
 }
 
 
@@ -62,6 +63,12 @@ def stale(section: str, record: dict) -> str | None:
         made = (record["datasets"]["book"], record["model"], record["train"])
         now = (data.BOOK_DATA, train.DEFAULT_MODEL.to_dict(), asdict(train.DEFAULT_TRAIN))
         return None if _plain(made) == _plain(now) else "made with other data, model or training settings"
+    if section == "heads":
+        s = record["settings"]
+        made = (s["model"], s["train"], s["book_data"], s["start_seeds"], s["test_seed"])
+        now = (train.DEFAULT_MODEL.to_dict(), asdict(train.DEFAULT_TRAIN), data.BOOK_DATA,
+               compare.START_SEEDS, compare.TEST_SEED)
+        return None if _plain(made) == _plain(now) else "made with other data, model, training or starts"
     if section == "worth":
         return None if record["settings"] == _plain(compare.settings()) else \
             "made with other compare.settings()"

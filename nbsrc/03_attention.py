@@ -14,7 +14,7 @@ import matplotlib.pyplot as plt
 import torch
 from myst_nb import glue
 
-from dtcart import probes, train
+from dtcart import data, probes, train
 from dtcart.attention import attention, causal_mask, softmax
 from dtcart.control import heuristic, random_initial_states, rollout
 from dtcart.display import show_source
@@ -352,7 +352,7 @@ glue("fig-ch3-scale", fig, display=False)
 # values are the tokens themselves.
 
 # %%
-ds = train.book_dataset()
+ds = data.book_dataset()
 EPISODE, steps = 5, np.arange(100, 140, 5)  # 8 steps, 0.1 s apart
 tokens = probes.episode_tokens(ds, EPISODE, steps)  # (24, 6): R, s, a, ...
 T = len(tokens)

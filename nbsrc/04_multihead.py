@@ -12,9 +12,6 @@
 # one head can already balance it. (Symbols: {doc}`notation`.)
 
 # %% tags=["hide-input"]
-import dataclasses
-import json
-from pathlib import Path
 
 import numpy as np
 import matplotlib.pyplot as plt
@@ -23,7 +20,7 @@ from IPython.display import Markdown, display
 from myst_nb import glue
 from torch.utils.flop_counter import FlopCounterMode
 
-from dtcart import probes, train
+from dtcart import data, probes, records, train
 from dtcart.attention import MultiHeadAttention, attention_cost, causal_mask
 from dtcart.display import show_source
 
@@ -93,7 +90,7 @@ assert (check(x_check) - by_hand).abs().max() < 1e-12
 # Transformer.
 
 # %%
-ds = train.book_dataset()
+ds = data.book_dataset()
 steps = np.arange(100, 140, 5)  # Chapter 3's 8 steps of episode 5
 tokens = torch.from_numpy(probes.episode_tokens(ds, 5, steps))[None]
 T = tokens.shape[1]  # (1, 24, 6): R, s, a, R, s, a, ...
@@ -353,8 +350,7 @@ assert round(base["projection_flops"]
 # refuses the record if it was made with another model, training or log.
 
 # %%
-record = json.loads((Path(train.__file__).resolve().parents[1] / "benchmarks"
-                     / "results.json").read_text())["heads"]
+record = records.load("heads")  # refused if made with another model or log
 print(f"{'model, starts':>16s} {'tracking error':>15s} {'reach 500, min':>15s}")
 for part, row in record["summary"].items():
     print(f"{part:>16s} {row['tracking_mean']:15.1%}"
@@ -362,9 +358,6 @@ for part, row in record["summary"].items():
 
 # %% tags=["hide-cell"]
 settings = record["settings"]
-assert settings["model"] == train.DEFAULT_MODEL.to_dict(), "stale: re-run"
-assert settings["train"] == dataclasses.asdict(train.DEFAULT_TRAIN)
-assert settings["book_data"] == json.loads(json.dumps(train.BOOK_DATA))
 assert settings["heads"] == [1, 2] and len(record["rows"]) == 2 * 5 * 4
 summary = record["summary"]
 for part, row in summary.items():

@@ -20,13 +20,13 @@ import numpy as np
 import torch
 from myst_nb import glue
 
-from dtcart import compare, control, evaluate, probes, train
+from dtcart import compare, control, data, evaluate, probes, train
 from dtcart.display import show_source
 
 NOTEBOOK_START = time.perf_counter()
 torch.set_num_threads(1)  # a small model: one thread, the other core free
 K_STAR = control.critical_gain()  # 19.6 N/rad: below it the pole falls
-ds = train.book_dataset()  # Chapter 6's log
+ds = data.book_dataset()  # Chapter 6's log
 
 # %% [markdown]
 # The model is {doc}`06_decision_transformer`'s, trained again here the same way (`train_default(0)`,
@@ -345,7 +345,7 @@ gain_r2 = r2["gain"]
 assert round(gain_r2["(a) return + step"], 2) == 0.38
 assert all(gain_r2[n] < 0.1 for n in list(features)[1:])  # the rest
 assert worst_given_out < 0.15
-assert dt_model.config.context == 10 and train.BOOK_DATA["action_noise"] == 0.5
+assert dt_model.config.context == 10 and data.BOOK_DATA["action_noise"] == 0.5
 assert all(len({r["seed"] for r in record["learners"] if r["learner"] == n})
            == 5 for n in DIALS)
 # the dial with history is the best of the three
