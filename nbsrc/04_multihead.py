@@ -12,7 +12,6 @@
 # one head can already balance it. (Symbols: {doc}`notation`.)
 
 # %% tags=["hide-input"]
-
 import numpy as np
 import matplotlib.pyplot as plt
 import torch
