@@ -193,6 +193,7 @@ def train_history(ds: Dataset, train: TrainConfig = DEFAULT_TRAIN,
     windows of ``config.context`` steps, loss and loop. Returns ``(model,
     losses (train.steps,))``."""
     check_type(ds, Dataset, "ds")
+    check_type(config, DTConfig, "config")
     torch.manual_seed(seed)
     model = HistoryMLP(fit_scalings(ds, config))
     sampler = WindowSampler(ds, model.config.context)

@@ -99,6 +99,8 @@ def test_history_mlp_sees_the_dts_window_and_nothing_later(ds):
         model(*(x.repeat(1, 2, *[1] * (x.dim() - 2)) for x in inputs))
     with pytest.raises(TypeError, match="ds"):
         baselines.train_history("log")
+    with pytest.raises(TypeError, match="config"):
+        baselines.train_history(ds, quick, config={"context": 10})
 
 
 def test_first_episodes(ds):
