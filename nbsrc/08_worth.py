@@ -136,7 +136,7 @@ print("episodes bit for bit (lengths", batch.lengths.tolist(), "steps)")
 # %%
 show_source(online._train_ppo, docstring=False)
 
-# %%
+# %% tags=["hide-input"]
 show_source(online._Evaluator._evaluate, docstring=False)
 
 # %%
@@ -214,7 +214,7 @@ glue("fig-ch7-ppo", fig, display=False)
 # Chapter 6's figures (solid; {ref}`sec-ch7-datasize`).
 # ```
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input", "hide-output"]
 ppo_steps = np.array([r["steps_to_solve"] for r in record["ppo"]])
 ppo_episodes = np.array([r["episodes_to_solve"] for r in record["ppo"]])
 ppo_secs = np.array([r["seconds"] for r in record["ppo"]])
@@ -313,7 +313,7 @@ glue("fig-ch7-datasize", fig, display=False)
 # goals; orange: the smallest log that meets them.
 # ```
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input", "hide-output"]
 print(f"{'episodes':>8s} {'steps':>7s} {'DT reach 500, min':>17s}"
       f" {'DT tracking, mean':>17s} {'all hold':>8s}"
       f" {'filtered BC, min':>16s}\n{'':16s}{'tuning':>11s}{'test':>7s}"
@@ -426,9 +426,10 @@ glue("fbc-ppo-ratio", f"{ppo_steps.min() / least_fbc_steps:.0f}",
 # The Decision Transformer predicts 10 logged actions from each of its 64 windows per update, and so
 # does the history MLP, from the same windows; the learners that see one step at a time get the same 640
 # actions per update. The history MLP plays as the Decision Transformer does (`evaluate.rollout_dt`'s
-# loop); the return-conditioned MLP plays its target with the same countdown:
+# loop); the return-conditioned MLP plays its target with the same countdown (the code of both, one
+# click away):
 
-# %%
+# %% tags=["hide-input"]
 show_source(baselines.HistoryMLP.forward, docstring=False)
 
 # %% tags=["hide-input"]
@@ -717,7 +718,7 @@ glue("scarce-track-tuning", f"{scarce_tracking['tuning']:.1%}",
 # in the log (the policy did not choose it). Here is the log's best controller, $u = 26\,\theta$, from 100
 # starts, each meeting its own shoves:
 
-# %%
+# %% tags=["hide-input"]
 show_source(control.random_pushes, docstring=False)
 
 # %% tags=["remove-output", "hide-input"]
