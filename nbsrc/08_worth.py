@@ -53,6 +53,7 @@ TEST = compare.TEST_SEED  # 2718: 60 starts for the headline figures only
 EVAL_STARTS = control.random_initial_states(60, seed=777)  # as Chapter 6's
 ds = train.book_dataset()  # Chapter 6's log: 1000 episodes
 
+# %% tags=["hide-cell"]
 root = Path(train.__file__).resolve().parents[1]
 results = json.loads((root / "benchmarks" / "results.json").read_text())
 record = results["worth"]
@@ -136,7 +137,7 @@ print("episodes bit for bit (lengths", batch.lengths.tolist(), "steps)")
 # %%
 show_source(online._train_ppo, docstring=False)
 
-# %% tags=["hide-input"]
+# %% tags=["hide-cell"]
 show_source(online._Evaluator._evaluate, docstring=False)
 
 # %%
@@ -429,10 +430,10 @@ glue("fbc-ppo-ratio", f"{ppo_steps.min() / least_fbc_steps:.0f}",
 # loop); the return-conditioned MLP plays its target with the same countdown (the code of both, one
 # click away):
 
-# %% tags=["hide-input"]
+# %% tags=["hide-cell"]
 show_source(baselines.HistoryMLP.forward, docstring=False)
 
-# %% tags=["hide-input"]
+# %% tags=["hide-cell"]
 show_source(baselines.StateMLP.policy, docstring=False)
 
 # %% [markdown]
@@ -528,7 +529,7 @@ glue("fig-ch7-learners", fig, display=False)
 # four learners that take a target.
 # ```
 
-# %%
+# %% tags=["hide-input"]
 by = {name: [r for r in record["learners"] if r["learner"] == name]
       for name in compare.LEARNERS}
 solved, tracking = {}, {}  # over seeds 0-4: "test" and "tuning" sets
@@ -645,7 +646,7 @@ print(f"scarce log: {len(scarce)} episodes, {share_500:.1%} reach 500;"
 assert share_500 <= 0.05 and share_500 == record["scarce_share_500"]
 assert np.mean(scarce.returns[top] == 500) < 0.5
 
-# %%
+# %% tags=["hide-input"]
 scarce_by = {name: [r for r in record["scarce"] if r["learner"] == name]
              for name in ("DT", "filtered BC", "BC")}
 print(f"{'scarce log, 5 seeds':>20s}  {'reach 500: mean (min)':^25s}"
@@ -718,7 +719,7 @@ glue("scarce-track-tuning", f"{scarce_tracking['tuning']:.1%}",
 # in the log (the policy did not choose it). Here is the log's best controller, $u = 26\,\theta$, from 100
 # starts, each meeting its own shoves:
 
-# %% tags=["hide-input"]
+# %% tags=["hide-cell"]
 show_source(control.random_pushes, docstring=False)
 
 # %% tags=["remove-output", "hide-input"]
