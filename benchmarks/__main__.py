@@ -7,6 +7,7 @@
     python -m benchmarks --seeds         # also: Chapter 6's figures for training seeds 0-4 (about 7 minutes)
     python -m benchmarks --seeds --ablation  # ... and for two other logs (about 20 minutes)
     python -m benchmarks --only worth    # Chapter 8's record: PPO, learners, scarce data, pushes (12 min)
+    python -m benchmarks --only datasize # Chapter 8's log sizes: DT and filtered BC (15 min)
     python -m benchmarks --only recipes  # could training take half the time? (15 min)
     python -m benchmarks --only live     # the live cart-pole's step in Chromium (under a minute)
     python -m benchmarks --only teaching # what the teaching path's plain arithmetic costs (2 min)
@@ -30,8 +31,8 @@ from dtcart import records
 
 from .timing import load, si, table
 
-SECTIONS = ("physics", "rollouts", "dt", "seeds", "worth", "recipes", "heads", "teaching", "live",
-            "notebooks", "suite", "build", "outside")
+SECTIONS = ("physics", "rollouts", "dt", "seeds", "worth", "datasize", "recipes", "heads", "teaching",
+            "live", "notebooks", "suite", "build", "outside")
 
 
 def report_physics(r: dict) -> str:
@@ -105,6 +106,18 @@ def report_worth(r: dict) -> str:
             text += table(["learner", "pushes [N]", "seed", "starts", "500 reached", "mean at 100..500",
                            "tracking"], rows, f"{part}") + "\n"
     return text
+
+
+def report_datasize(r: dict) -> str:
+    from .datasize_bench import smallest
+    rows = [[row["learner"], row["episodes"], row["seed"], row["starts"], f"{row['solved_500']:.0%}",
+             " ".join(f"{m:.0f}" for m in row["means"]),
+             "-" if row["tracking"] is None else f"{row['tracking']:.1%}", "yes" if row["holds"] else "no"]
+            for row in r["rows"]]
+    text = table(["learner", "episodes", "seed", "starts", "500 reached", "mean at 100..500", "tracking", "holds"],
+                 rows, "Log size: the first N episodes of the book's log")
+    return text + "".join(f"\n{name}: smallest log that holds the figures: {smallest(r, name)} episodes"
+                          for name in sorted({row["learner"] for row in r["rows"]}))
 
 
 def report_recipes(r: dict) -> str:
@@ -213,6 +226,10 @@ def main(argv=None) -> int:
             from . import worth_bench
             results[section] = worth_bench.run()
             text = report_worth(results[section])
+        elif section == "datasize":
+            from . import datasize_bench
+            results[section] = datasize_bench.run()
+            text = report_datasize(results[section])
         elif section == "recipes":
             from . import recipes_bench
             results[section] = recipes_bench.everything()

@@ -5,14 +5,16 @@ and refuses this record when its settings are not the code's):
 
 * ``ppo``: stable-baselines3's PPO, default settings, seeds 0-4: environment
   steps until its deterministic policy holds all 20 evaluation starts.
-* ``learners``: every learner of :data:`dtcart.compare.LEARNERS`, trained on
-  the book's log with seeds 0-4, scored on three sets of 60 unseen starts.
+* ``learners``: every learner of :data:`dtcart.compare.LEARNERS` (the history
+  MLP among them), trained on the book's log with seeds 0-4, scored on the
+  three tuning sets and the test set of 60 unseen starts
+  (:data:`dtcart.compare.SCORED_SEEDS`).
 * ``scarce``: the Decision Transformer, filtered BC and BC on a log in which
   few episodes reach 500 (:data:`dtcart.compare.SCARCE_DATA`), seeds 0-4.
 * ``pushes``: the Decision Transformer trained and tested with the world
   shoving the cart at random (:data:`dtcart.compare.PUSH_SCALES`), seeds 0-2.
 
-About 12 minutes on one core; ``--only worth`` runs them all, and
+About 15 minutes on one quiet core (hours on a crowded one); ``--only worth`` runs them all, and
 ``worth_bench.run(parts=...)`` some of them.
 """
 

@@ -1,10 +1,13 @@
 """Baselines on the same data: behaviour cloning (BC), filtered BC on the best
-episodes, and a return-conditioned MLP (RvS).
+episodes, a return-conditioned MLP (RvS), and an MLP on the Decision
+Transformer's window of history.
 
 BC is the plainest offline learner: regress the logged force on the current state, with no
 notion of return. Filtered BC (the paper's "%BC") does the same on the top fraction of episodes
 by return. RvS (Emmons et al. 2021) is BC with the return-to-go as a fifth input: the
-Decision Transformer's conditioning, without a transformer and without any history. All three
+Decision Transformer's conditioning, without a transformer and without any history. The
+history MLP sees what the Decision Transformer sees, the last K steps of (return-to-go, state,
+previous action, time step), stacked into one vector: history without attention. All four
 train with :func:`dtcart.train.fit`, the loop the Decision Transformer uses.
 """
 
@@ -14,10 +17,21 @@ import numpy as np
 import torch
 from torch import nn
 
-from .checks import check_targets, check_type, number, require
+from .checks import check_targets, check_type, number, positive_int, require
 from .control import Policy
 from .data import Dataset
-from .train import DEFAULT_TRAIN, Batch, TrainConfig, episode_mask, fit
+from .model import DTConfig
+from .train import (
+    DEFAULT_MODEL,
+    DEFAULT_TRAIN,
+    Batch,
+    TrainConfig,
+    WindowSampler,
+    dt_loss,
+    episode_mask,
+    fit,
+    fit_scalings,
+)
 
 
 class StateMLP(nn.Module):
@@ -124,3 +138,60 @@ def _fit_rows(inputs: np.ndarray, forces: np.ndarray, train: TrainConfig,
         return {"states": inputs[i], "actions": forces[i]}
 
     return model, fit(model, sample, bc_loss, train, seed, progress)
+
+
+class HistoryMLP(nn.Module):
+    """The Decision Transformer's inputs and outputs, without attention.
+
+    ``forward(returns_to_go (B, T, 1), states (B, T, 4), actions (B, T, 1),
+    timesteps (B, T))``, ``T <= config.context``, returns forces ``(B, T, 1)``
+    [N], as :class:`~dtcart.model.DecisionTransformer` does: the force of
+    step t from the K = ``config.context`` steps up to t (zeros before the
+    first), each step as (R_t, s_t, a_(t-1), t, 1) with the model's scalings,
+    the K steps stacked into one vector of 8 K numbers for an MLP with two
+    hidden layers of ``hidden`` GELU units. The final 1 tells a step from
+    the zeros of padding. ``config`` is a :class:`~dtcart.model.DTConfig`
+    (only its context, sizes and scalings are used).
+    """
+
+    def __init__(self, config: DTConfig, hidden: int = 128):
+        super().__init__()
+        self.config = check_type(config, DTConfig, "config")
+        hidden = positive_int(hidden, "hidden")
+        self.net = nn.Sequential(nn.Linear(8 * config.context, hidden),
+                                 nn.GELU(), nn.Linear(hidden, hidden),
+                                 nn.GELU(), nn.Linear(hidden, 1))
+        self.register_buffer("state_mean", torch.tensor(config.state_mean))
+        self.register_buffer("state_std", torch.tensor(config.state_std))
+
+    def forward(self, returns_to_go, states, actions, timesteps):
+        c = self.config
+        B, T, _ = states.shape
+        assert T <= c.context and returns_to_go.shape == actions.shape == (B, T, 1)
+        previous = nn.functional.pad(actions, (0, 0, 1, 0))[:, :-1]  # a_(t-1)
+        steps = torch.cat([returns_to_go / c.rtg_scale,
+                           (states - self.state_mean) / self.state_std,
+                           previous / c.action_scale,
+                           timesteps[..., None] / c.max_timestep,
+                           torch.ones_like(returns_to_go)], -1)  # (B, T, 8)
+        K = c.context  # each step's window: zeros, then steps up to t
+        padded = nn.functional.pad(steps, (0, 0, K - 1, 0))  # (B, K-1+T, 8)
+        windows = padded.unfold(1, K, 1)  # (B, T, 8, K)
+        flat = windows.transpose(2, 3).reshape(B, T, 8 * K)  # (B, T, 8 K)
+        return self.net(flat) * c.action_scale  # (B, T, 1) [N]
+
+
+def train_history(ds: Dataset, train: TrainConfig = DEFAULT_TRAIN,
+                  seed: int = 0, progress: bool = False,
+                  config: DTConfig = DEFAULT_MODEL
+                  ) -> tuple[HistoryMLP, np.ndarray]:
+    """A :class:`HistoryMLP` trained exactly as
+    :func:`~dtcart.train.train_dt` trains the Decision Transformer: the same
+    windows of ``config.context`` steps, loss and loop. Returns ``(model,
+    losses (train.steps,))``."""
+    check_type(ds, Dataset, "ds")
+    check_type(config, DTConfig, "config")
+    torch.manual_seed(seed)
+    model = HistoryMLP(fit_scalings(ds, config))
+    sampler = WindowSampler(ds, model.config.context)
+    return model, fit(model, sampler.sample, dt_loss, train, seed, progress)

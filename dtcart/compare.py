@@ -11,15 +11,22 @@ that trains one run exactly the same experiment.
 
 from __future__ import annotations
 
-from dataclasses import asdict, replace
+from dataclasses import asdict, fields, replace
 
 import numpy as np
 
-from .baselines import StateMLP, train_bc, train_rvs
-from .checks import check_initial_states, check_type, positive_int, require
-from .control import Rollout, heuristic, random_pushes, rollout
+from .baselines import HistoryMLP, StateMLP, train_bc, train_history, train_rvs
+from .checks import (
+    check_initial_states,
+    check_pushes,
+    check_targets,
+    check_type,
+    positive_int,
+    require,
+)
+from .control import MAX_STEPS, EpisodeBatch, Rollout, heuristic, random_pushes, rollout
 from .data import BOOK_DATA, Dataset
-from .evaluate import target_sweep, tracking_error
+from .evaluate import _play_dt, target_sweep, tracking_error
 from .model import DecisionTransformer
 from .train import DEFAULT_MODEL, DEFAULT_TRAIN, train_dt
 
@@ -29,7 +36,8 @@ TARGETS = (100.0, 200.0, 300.0, 400.0, 500.0)  # returns asked for [steps]
 ROW_TRAIN = replace(DEFAULT_TRAIN, batch_size=DEFAULT_TRAIN.batch_size
                     * DEFAULT_MODEL.context)
 TOP_SHARE = 0.1  # filtered BC keeps the best 10% of the episodes
-LEARNERS = ("DT", "DT, context 1", "RvS MLP", "filtered BC", "BC")
+LEARNERS = ("DT", "DT, context 1", "history MLP", "RvS MLP", "filtered BC",
+            "BC")
 # A log in which few episodes reach 500: 80% of the controllers give out.
 SCARCE_DATA = {**BOOK_DATA, "drop_share": 0.8}
 PUSH_SCALES = (0.0, 0.25, 0.5, 1.0)  # the world's random shoves [N], std
@@ -52,17 +60,30 @@ def settings() -> dict:
             "test_seed": TEST_SEED}
 
 
+def first_episodes(ds: Dataset, n: int) -> Dataset:
+    """The first ``n`` episodes of ``ds`` (a smaller log, the same
+    episodes)."""
+    check_type(ds, Dataset, "ds")
+    n = positive_int(n, "n")
+    if n > len(ds):
+        raise ValueError(f"n must be at most len(ds) = {len(ds)}, got {n}")
+    return Dataset(**{f.name: getattr(ds, f.name)[:n] for f in fields(ds)})
+
+
 def train_learner(name: str, ds: Dataset, seed: int = 0,
                   progress: bool = False):
     """One of :data:`LEARNERS` trained on ``ds`` with ``seed``: a
     :class:`~dtcart.model.DecisionTransformer` or a
-    :class:`~dtcart.baselines.StateMLP` (``progress``: a progress bar)."""
+    :class:`~dtcart.baselines.StateMLP` or
+    :class:`~dtcart.baselines.HistoryMLP` (``progress``: a progress bar)."""
     check_type(ds, Dataset, "ds")
     if name == "DT":
         return train_dt(ds, DEFAULT_MODEL, DEFAULT_TRAIN, seed, progress)[0]
     if name == "DT, context 1":
         one_step = replace(DEFAULT_MODEL, context=1)
         return train_dt(ds, one_step, ROW_TRAIN, seed, progress)[0]
+    if name == "history MLP":  # the DT's windows, loop and budget
+        return train_history(ds, DEFAULT_TRAIN, seed, progress)[0]
     if name == "RvS MLP":
         return train_rvs(ds, ROW_TRAIN, seed, progress)[0]
     if name in ("filtered BC", "BC"):
@@ -80,11 +101,17 @@ def play(model, targets, initial_states, pushes=None) -> Rollout:
     targets = np.asarray(targets, dtype=np.float64)
     if isinstance(model, DecisionTransformer):
         return target_sweep(model, targets, initial_states, pushes=pushes)
-    check_type(model, StateMLP, "model")
+    if not isinstance(model, HistoryMLP):
+        check_type(model, StateMLP, "model")
     starts = check_initial_states(initial_states)
     require(targets.ndim == 1 and targets.size != 0,
             f"targets must be a non-empty 1-D array, got shape {targets.shape}")
     G, N = len(targets), len(starts)
+    if isinstance(model, HistoryMLP):  # acts as the DT does, window and all
+        tiled = None if pushes is None else np.tile(
+            check_pushes(pushes, N, MAX_STEPS), (G, 1))  # (G N, T)
+        return _play_dt(model, check_targets(np.repeat(targets, N), G * N),
+                        EpisodeBatch(np.tile(starts, (G, 1))), tiled)
     policy = model.policy(np.repeat(targets, N) if model.conditioned
                           else None)
     tiled = None if pushes is None else np.tile(pushes, (G, 1))  # (G N, T)
@@ -102,7 +129,7 @@ def score(model, initial_states, pushes=None) -> dict:
     starts = check_initial_states(initial_states)
     run = play(model, TARGETS, starts, pushes)
     achieved = run.returns.reshape(len(TARGETS), len(starts))
-    conditioned = isinstance(model, DecisionTransformer) or model.conditioned
+    conditioned = not isinstance(model, StateMLP) or model.conditioned
     return {"solved_500": float(np.mean(achieved[-1] == 500)),
             "means": achieved.mean(axis=1).tolist(),
             "tracking": tracking_error(TARGETS[:-1], achieved[:-1])

@@ -16,6 +16,8 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
+import numpy as np
+
 from .checks import check_type
 
 PATH = Path(__file__).with_suffix(".json")
@@ -34,6 +36,7 @@ COMMANDS = {
     "live": "python -m benchmarks --only live --json",
     "teaching": "python -m benchmarks --only teaching --json",
     "heads": "python -m benchmarks --only heads --json",
+    "datasize": "python -m benchmarks --only datasize --json",
 }
 
 
@@ -69,6 +72,10 @@ def stale(section: str, record: dict) -> str | None:
         now = (train.DEFAULT_MODEL.to_dict(), asdict(train.DEFAULT_TRAIN), data.BOOK_DATA,
                compare.START_SEEDS, compare.TEST_SEED)
         return None if _plain(made) == _plain(now) else "made with other data, model, training or starts"
+    if section == "datasize":
+        made = {k: v for k, v in record["settings"].items() if k != "sizes"}
+        return None if made == _plain({**compare.settings(), "seeds": [0, 1, 2]}) else \
+            "made with other compare.settings()"
     if section == "worth":
         return None if record["settings"] == _plain(compare.settings()) else \
             "made with other compare.settings()"
@@ -118,6 +125,14 @@ def row_of(rows: list[dict], **fields) -> dict:
     if len(found) != 1:
         raise ValueError(f"fields {fields} must match one row of rows, not {len(found)}")
     return found[0]
+
+
+def values(rows: list[dict], key: str, starts=None, **fields) -> np.ndarray:
+    """``key`` of every row whose values match ``fields`` and, unless ``starts`` is None, whose start
+    set is one of ``starts``: ``values(rows, "tracking", (2718,), learner="DT")``."""
+    check_type(rows, list, "rows")
+    return np.array([row[key] for row in rows if all(row.get(k) == v for k, v in fields.items())
+                     and (starts is None or row.get("starts") in starts)])
 
 
 def spread(rows: list[dict], key: str, by: str, groups) -> list[list]:

@@ -5,6 +5,7 @@ import json
 
 import numpy as np
 import pytest
+import torch
 
 from dtcart import baselines, compare, control, data, train
 from dtcart.model import DecisionTransformer
@@ -63,10 +64,54 @@ def test_every_learner_trains(ds, monkeypatch):
              for name in compare.LEARNERS}
     assert kinds["DT"] is kinds["DT, context 1"] is DecisionTransformer
     assert kinds["BC"] is kinds["RvS MLP"] is baselines.StateMLP
+    assert kinds["history MLP"] is baselines.HistoryMLP
     with pytest.raises(ValueError, match="name"):
         compare.train_learner("PPO", ds)
     with pytest.raises(TypeError, match="ds"):
         compare.train_learner("BC", "log")
+
+
+def test_history_mlp_sees_the_dts_window_and_nothing_later(ds):
+    quick = train.TrainConfig(steps=5, batch_size=8, warmup=1)
+    model, losses = baselines.train_history(ds, quick)
+    assert losses.shape == (5,) and model.config.context == 10
+    batch = train.WindowSampler(ds, 10).sample(np.random.default_rng(0), 3)
+    inputs = [batch[k] for k in
+              ("returns_to_go", "states", "actions", "timesteps")]
+    forces = model(*inputs)  # (3, 10, 1)
+    changed = [x.clone() for x in inputs]
+    changed[1][:, 6:] += 1.0  # states from step 6 on
+    changed[2][:, 5:] += 1.0  # actions from step 5 on: a_5 not seen at 5
+    again = model(*changed)
+    assert torch.equal(forces[:, :6], again[:, :6])
+    assert not torch.equal(forces[:, 6:], again[:, 6:])
+    # alone, the first 4 steps give what they give inside the window
+    first = model(*(x[:, :4] for x in inputs))
+    assert torch.allclose(first, forces[:, :4], atol=1e-6)
+    starts = control.random_initial_states(3, seed=5)
+    score = compare.score(model, starts)
+    assert score["tracking"] >= 0 and len(score["means"]) == 5
+    with pytest.raises(TypeError, match="config"):
+        baselines.HistoryMLP({"context": 10})
+    with pytest.raises(ValueError, match="hidden"):
+        baselines.HistoryMLP(model.config, hidden=0)
+    with pytest.raises(ValueError, match="context"):
+        model(*(x.repeat(1, 2, *[1] * (x.dim() - 2)) for x in inputs))
+    with pytest.raises(TypeError, match="ds"):
+        baselines.train_history("log")
+    with pytest.raises(TypeError, match="config"):
+        baselines.train_history(ds, quick, config={"context": 10})
+
+
+def test_first_episodes(ds):
+    five = compare.first_episodes(ds, 5)
+    assert len(five) == 5 and np.array_equal(five.states, ds.states[:5])
+    assert np.array_equal(five.drop_steps, ds.drop_steps[:5])
+    for bad in (0, 61, 2.5, True):
+        with pytest.raises(ValueError, match="n"):
+            compare.first_episodes(ds, bad)
+    with pytest.raises(TypeError, match="ds"):
+        compare.first_episodes("log", 5)
 
 
 def test_settings_are_plain_values_and_the_learners_see_as_much():
