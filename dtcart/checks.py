@@ -218,7 +218,8 @@ def check_retarget(retarget, n: int, max_steps: int) -> dict:
     for step, value in retarget.items():
         integer(step, "retarget's steps", 0, max_steps - 1)
         value = finite_array(value, f"retarget's value at step {step}",
-                             f"a finite scalar or shaped ({n},)", lambda a: a.ndim == 0 or a.shape == (n,))
+                             f"a finite scalar or shaped ({n},)",
+                             lambda a: a.ndim == 0 or a.shape == (n,))
         checked[int(step)] = np.broadcast_to(value, (n,)).copy()
     return checked
 
