@@ -147,7 +147,7 @@ class EpisodeBatch:
                     check_params(params), check_max_steps(max_steps))
 
     @classmethod
-    def _checked(cls, initial_states: np.ndarray, params: CartPoleParams,
+    def _unchecked(cls, initial_states: np.ndarray, params: CartPoleParams,
                  max_steps: int) -> "EpisodeBatch":
         """A batch from arguments its caller has already checked (as
         :func:`check_initial_states`, :func:`check_params` and
@@ -347,7 +347,7 @@ def gain_sweep(gains, initial_states, params: CartPoleParams = DEFAULT_PARAMS, m
     outcomes = np.empty((4, gains.size))
     for lo in range(0, gains.size, per_batch):
         chunk = gains[lo:lo + per_batch]
-        episodes = EpisodeBatch._checked(np.tile(starts, (chunk.size, 1)),
+        episodes = EpisodeBatch._unchecked(np.tile(starts, (chunk.size, 1)),
                                          params, max_steps)
         run = _play(heuristic(np.repeat(chunk, n)), episodes)
         per_gain = np.stack([run.fell, run.left_track, run.solved, run.lengths]).reshape(4, chunk.size, n)

@@ -185,7 +185,7 @@ def make_dataset(seed: int = 0, n_episodes: int = 1000,
         last = max(1, int(DROP_WINDOW * max_steps))  # drops in the first 80%
         drop_steps[drops] = rng.integers(0, last, size=drops.sum())
         drop_gains[drops] = rng.uniform(drop_low, drop_high, size=drops.sum())
-    episodes = EpisodeBatch._checked(starts, params, max_steps)
+    episodes = EpisodeBatch._unchecked(starts, params, max_steps)
     while not episodes.done:
         gain_now = np.where(episodes.t < drop_steps, gains, drop_gains)
         forces = heuristic(gain_now)(episodes.current())

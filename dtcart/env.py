@@ -95,7 +95,7 @@ class CartPoleEnv(gymnasium.Env):
             start = _check_start(options["state"])
         else:
             start = self.np_random.uniform(-START_LIMIT, START_LIMIT, (4,))
-        self._episode = EpisodeBatch._checked(start[None], self.params,
+        self._episode = EpisodeBatch._unchecked(start[None], self.params,
                                               self.max_steps)
         return self._episode.current()[0], {}
 

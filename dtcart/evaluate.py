@@ -162,7 +162,7 @@ def target_sweep(model: DecisionTransformer, targets, initial_states,
     _check_horizon(model, max_steps)
     target = check_targets(np.repeat(targets, len(starts)),
                            len(targets) * len(starts))
-    episodes = EpisodeBatch._checked(np.tile(starts, (len(targets), 1)),
+    episodes = EpisodeBatch._unchecked(np.tile(starts, (len(targets), 1)),
                                      params, max_steps)
     if pushes is not None:  # (N, T) checked, then one copy per target
         pushes = check_pushes(pushes, len(starts), max_steps)
