@@ -52,10 +52,8 @@ def returns_to_go(rewards) -> np.ndarray:
 def _check_rewards(rewards) -> np.ndarray:
     """``rewards`` as an array of finite numbers with a time axis, or raise."""
     rewards = np.asarray(rewards)
-    require(rewards.ndim != 0,
-            "rewards must have at least one axis (time), got a scalar")
-    require(np.issubdtype(rewards.dtype, np.number) and np.isfinite(rewards).all(),
-            "rewards must be finite numbers")
+    require(rewards.ndim and np.issubdtype(rewards.dtype, np.number) and np.isfinite(rewards).all(),
+            f"rewards must be finite numbers with a time axis, got shape {rewards.shape}")
     return rewards
 
 
@@ -204,10 +202,8 @@ def _check_gain_ranges(gain_range, drop_gain_range, params):
     (the drop range must lie below K*)."""
     low, high = interval(gain_range, "gain_range")
     drop_low, drop_high = interval(drop_gain_range, "drop_gain_range")
-    require(drop_high < critical_gain(params),
-            f"drop_gain_range must lie below K* = {critical_gain(params):.2f} "
-            f"N/rad so that the pole falls after a drop, got "
-            f"{drop_gain_range!r}")
+    require(drop_high < critical_gain(params), f"drop_gain_range must lie below K* = "
+            f"{critical_gain(params):.2f} N/rad so the pole falls after a drop, got {drop_gain_range!r}")
     return (low, high), (drop_low, drop_high)
 
 
@@ -216,8 +212,7 @@ def _check_scales(**values) -> None:
     or raise ``ValueError`` naming it."""
     for name, value in values.items():
         nonnegative(value, name)
-    require(values["drop_share"] <= 1,
-            f"drop_share must be in [0, 1], got {values['drop_share']!r}")
+    require(values["drop_share"] <= 1, f"drop_share must be in [0, 1], got {values['drop_share']!r}")
 
 
 def book_dataset() -> Dataset:
@@ -248,9 +243,9 @@ def save_dataset(ds: Dataset, path) -> None:
         with os.fdopen(fd, "wb") as fh:
             np.savez(fh, format_version=np.array(FORMAT_VERSION), **arrays)
         os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    finally:
+        if os.path.exists(tmp):  # the write failed: the old file stays as it was
+            os.unlink(tmp)
 
 
 def load_dataset(path) -> Dataset:
@@ -262,8 +257,7 @@ def load_dataset(path) -> Dataset:
     """
     path = os.fspath(path)
     names = [f.name for f in fields(Dataset)]
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"no dataset file at {path!r}")
+    require(os.path.isfile(path), f"no dataset file at {path!r}", FileNotFoundError)
     try:
         loaded = np.load(path, allow_pickle=False)
         require(isinstance(loaded, np.lib.npyio.NpzFile), "it holds a single array, not an .npz archive")

@@ -204,8 +204,7 @@ def train_dt(ds: Dataset, config: DTConfig = DEFAULT_MODEL, train: TrainConfig =
     The state and force scalings are fitted to ``ds`` (:func:`fit_scalings`) and stored in the
     model's config. Deterministic for a given ``seed``.
     """
-    check_type(ds, Dataset, "ds")
-    check_type(train, TrainConfig, "train")
+    check_type(ds, Dataset, "ds")  # fit checks train
     torch.manual_seed(seed)
     model = DecisionTransformer(config=fit_scalings(ds, config))
     sampler = WindowSampler(ds, model.config.context)
