@@ -229,8 +229,7 @@ class EpisodeBatch:
         """``forces`` as a float64 ``(N,)`` array, finite where a cart still
         runs, or raise (see :meth:`advance`)."""
         if self.done:
-            raise RuntimeError("advance() called on a finished EpisodeBatch "
-                               "(check .done first)")
+            raise RuntimeError("advance() called on a finished EpisodeBatch (check .done first)")
         n = self.alive.shape[0]
         forces = float_array(forces, "forces", f"{n} real numbers [N]")
         require(forces.size == n, f"forces must have {n} entries (one per cart), got shape {forces.shape}")
@@ -336,8 +335,7 @@ def gain_sweep(gains, initial_states, params: CartPoleParams = DEFAULT_PARAMS, m
     Returns:
         A :class:`Sweep`.
     """
-    gains = float_array(gains, "gains", "a (G,) array of gains [N/rad]",
-                        copy=True)
+    gains = float_array(gains, "gains", "a (G,) array of gains [N/rad]", copy=True)
     if gains.ndim != 1 or gains.size == 0 or not np.isfinite(gains).all():
         raise ValueError(f"gains must be a non-empty finite (G,) array, got shape {gains.shape}")
     starts = check_initial_states(initial_states)

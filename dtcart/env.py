@@ -134,8 +134,7 @@ def _check_action(action) -> np.ndarray:
     """``action`` as a float64 ``(1,)`` force clipped to +-FORCE_LIMIT, or
     raise naming ``action``."""
     force = float_array(action, "action", "a force [N] shaped (1,)")
-    require(force.size == 1, f"action must hold one force [N], "
-            f"got shape {force.shape}")
+    require(force.size == 1, f"action must hold one force [N], got shape {force.shape}")
     require(np.isfinite(force).all(), f"action must be finite, got {action!r}")
     return np.clip(force.reshape(1), -FORCE_LIMIT, FORCE_LIMIT)
 
