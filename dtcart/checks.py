@@ -170,8 +170,7 @@ def check_initial_states(initial_states, name: str = "initial_states") -> np.nda
     """``initial_states`` as a finite float64 ``(N, 4)`` array with N >= 1, or
     ``ValueError`` naming ``name``."""
     states = check_state(initial_states, name)
-    require(states.ndim == 2 and states.shape[0] != 0,
-            f"{name} must have shape (N, 4) with N >= 1, got {states.shape}")
+    require(states.ndim == 2 and len(states), f"{name} must have shape (N, 4), got {states.shape}")
     return states
 
 

@@ -25,6 +25,7 @@ from .checks import (
     check_max_steps,
     check_params,
     check_pushes,
+    finite_array,
     float_array,
     interval,
     nonnegative,
@@ -116,9 +117,8 @@ class Rollout:
 
     def select(self, episodes) -> "Rollout":
         """The rollout of some of the episodes: ``episodes`` indexes the first axis (a slice, indices or a mask)."""
-        if isinstance(episodes, (int, np.integer)):
-            raise TypeError(f"episodes must be a slice, an index array or a mask (to keep the episode axis), "
-                            f"got {episodes!r}")
+        require(not isinstance(episodes, (int, np.integer)), "episodes must be a slice, an index "
+                f"array or a mask (to keep the episode axis), got {episodes!r}", TypeError)
         return Rollout(*(getattr(self, f.name)[episodes] for f in fields(self)))
 
 
@@ -335,9 +335,8 @@ def gain_sweep(gains, initial_states, params: CartPoleParams = DEFAULT_PARAMS, m
     Returns:
         A :class:`Sweep`.
     """
-    gains = float_array(gains, "gains", "a (G,) array of gains [N/rad]", copy=True)
-    if gains.ndim != 1 or gains.size == 0 or not np.isfinite(gains).all():
-        raise ValueError(f"gains must be a non-empty finite (G,) array, got shape {gains.shape}")
+    gains = finite_array(gains, "gains", "a non-empty finite (G,) array of gains [N/rad]",
+                         lambda a: a.ndim == 1 and a.size, copy=True)
     starts = check_initial_states(initial_states)
     params, max_steps = check_params(params), check_max_steps(max_steps)
     n = starts.shape[0]

@@ -110,9 +110,9 @@ class CartPoleEnv(gymnasium.Env):
             RuntimeError: before :meth:`reset`, or after the episode ended.
         """
         episode = self._episode
-        if episode is None or episode.done:
-            raise RuntimeError("step() needs a running episode: call reset() "
-                               "first (and again after an episode ends)")
+        require(episode is not None and not episode.done, "step() needs a "
+                "running episode: call reset() first (again after one ends)",
+                RuntimeError)
         episode.advance(_check_action(action))
         fell, left = bool(episode.fell[0]), bool(episode.left_track[0])
         terminated = fell or left

@@ -64,9 +64,8 @@ class TrainConfig:
     average: float = 0.0
 
     def __post_init__(self):
-        validate_fields(self, steps=positive_int, batch_size=positive_int,
-                        lr=positive_number, weight_decay=nonnegative,
-                        warmup=nonnegative_int, grad_clip=positive_number,
+        validate_fields(self, steps=positive_int, batch_size=positive_int, lr=positive_number,
+                        weight_decay=nonnegative, warmup=nonnegative_int, grad_clip=positive_number,
                         threads=positive_int, average=dropout_rate)
 
 
