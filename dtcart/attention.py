@@ -105,7 +105,7 @@ def _check_attention(Q, K, V, causal, scale):
     Q, K, V = (finite_array(a, name, shaped, lambda a: a.ndim >= 2 and 0 not in a.shape[-2:])
                for a, name in ((Q, "Q"), (K, "K"), (V, "V")))
     require(Q.shape[-1] == K.shape[-1], f"Q and K must share d_k, got {Q.shape[-1]} and {K.shape[-1]}")
-    require(K.shape[-2] == V.shape[-2], f"K and V must share positions T_k, got {K.shape} {V.shape}")
+    require(K.shape[-2] == V.shape[-2], f"K and V must share positions, got {K.shape} {V.shape}")
     require(not causal or Q.shape[-2] == K.shape[-2],
             f"causal attention needs T_q == T_k, got {Q.shape[-2]} and {K.shape[-2]}")
     if scale is None:
