@@ -22,6 +22,7 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from .checks import (
     check_type,
     dropout_rate,
+    integer,
     nonnegative,
     nonnegative_int,
     positive_int,
@@ -216,9 +217,8 @@ def train_default(seed: int = 0, progress: bool = False) -> tuple[DecisionTransf
     ``seed`` seeds the initialisation and the window sampling (the dataset is always the book's).
     Returns ``(model, losses)``; the model is in eval mode on the CPU.
     """
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise ValueError(f"seed must be an integer, got {seed!r}")
-    return train_dt(book_dataset(), DEFAULT_MODEL, DEFAULT_TRAIN, int(seed), progress)
+    seed = integer(seed, "seed", 0)  # numpy's generators refuse a negative seed
+    return train_dt(book_dataset(), DEFAULT_MODEL, DEFAULT_TRAIN, seed, progress)
 
 
 def save_checkpoint(model: DecisionTransformer, path) -> None:
