@@ -20,7 +20,7 @@ from .checks import (
     check_max_steps,
     check_params,
     check_state,
-    float_array,
+    finite_array,
     require,
 )
 from .control import MAX_STEPS, THETA_LIMIT, X_LIMIT, EpisodeBatch
@@ -133,9 +133,7 @@ def _check_start(state) -> np.ndarray:
 def _check_action(action) -> np.ndarray:
     """``action`` as a float64 ``(1,)`` force clipped to +-FORCE_LIMIT, or
     raise naming ``action``."""
-    force = float_array(action, "action", "a force [N] shaped (1,)")
-    require(force.size == 1, f"action must hold one force [N], got shape {force.shape}")
-    require(np.isfinite(force).all(), f"action must be finite, got {action!r}")
+    force = finite_array(action, "action", "one finite force [N], (1,)", lambda a: a.size == 1)
     return np.clip(force.reshape(1), -FORCE_LIMIT, FORCE_LIMIT)
 
 

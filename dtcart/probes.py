@@ -150,11 +150,10 @@ def episode_tokens(ds: Dataset, episode: int, steps,
     """
     check_type(ds, Dataset, "ds")
     episode = integer(episode, "episode", 0, len(ds) - 1)
-    steps = np.asarray(steps)
-    require(steps.ndim == 1 and steps.dtype.kind in "iu" and len(steps) and steps.min() >= 0
-            and steps.max() < ds.lengths[episode],
-            f"steps must be a 1-D array of steps episode {episode} took, "
-            f"0..{ds.lengths[episode] - 1}")
+    steps, took = np.asarray(steps), ds.lengths[episode]
+    require(steps.ndim == 1 and steps.dtype.kind in "iu" and len(steps) and 0 <= steps.min()
+            and steps.max() < took, f"steps must be a 1-D array of steps episode {episode} "
+            f"took, 0..{took - 1}")
     c = fit_scalings(ds) if config is None \
         else check_type(config, DTConfig, "config")
     tokens = np.zeros((len(steps), 3, len(TOKEN_CHANNELS)))  # (n, 3, 6)
