@@ -169,10 +169,9 @@ def make_dataset(seed: int = 0, n_episodes: int = 1000,
     """
     n = positive_int(n_episodes, "n_episodes")
     params, max_steps = check_params(params), check_max_steps(max_steps)
-    (low, high), (drop_low, drop_high) = _check_gain_ranges(
-        gain_range, drop_gain_range, params)
-    _check_scales(start_scale=start_scale, action_noise=action_noise,
-                  drop_share=drop_share, push_noise=push_noise)
+    (low, high), (drop_low, drop_high) = _check_recipe(
+        params, gain_range, drop_gain_range, start_scale=start_scale,
+        action_noise=action_noise, drop_share=drop_share, push_noise=push_noise)
     rng = np.random.default_rng(seed)
     gains = rng.uniform(low, high, size=n)  # (N,) [N/rad]
     starts = random_initial_states(n, rng, -start_scale, start_scale)
@@ -197,22 +196,18 @@ def make_dataset(seed: int = 0, n_episodes: int = 1000,
                    drop_steps, drop_gains)
 
 
-def _check_gain_ranges(gain_range, drop_gain_range, params):
+def _check_recipe(params, gain_range, drop_gain_range, **scales):
     """``make_dataset``'s two ``(low, high)`` gain ranges as floats, or raise
-    (the drop range must lie below K*)."""
+    naming the argument that is wrong: the drop range must lie below K*, and
+    each of ``scales`` must be a finite number >= 0 (``drop_share`` at most 1)."""
     low, high = interval(gain_range, "gain_range")
     drop_low, drop_high = interval(drop_gain_range, "drop_gain_range")
     require(drop_high < critical_gain(params), f"drop_gain_range must lie below K* = "
             f"{critical_gain(params):.2f} N/rad so the pole falls after a drop, got {drop_gain_range!r}")
-    return (low, high), (drop_low, drop_high)
-
-
-def _check_scales(**values) -> None:
-    """Each of ``values`` a finite number >= 0 (``drop_share`` at most 1),
-    or raise ``ValueError`` naming it."""
-    for name, value in values.items():
+    for name, value in scales.items():
         nonnegative(value, name)
-    require(values["drop_share"] <= 1, f"drop_share must be in [0, 1], got {values['drop_share']!r}")
+    require(scales["drop_share"] <= 1, f"drop_share must be in [0, 1], got {scales['drop_share']!r}")
+    return (low, high), (drop_low, drop_high)
 
 
 def book_dataset() -> Dataset:
