@@ -196,17 +196,18 @@ def make_dataset(seed: int = 0, n_episodes: int = 1000,
                    drop_steps, drop_gains)
 
 
-def _check_recipe(params, gain_range, drop_gain_range, **scales):
+def _check_recipe(params, gain_range, drop_gain_range, **given):
     """``make_dataset``'s two ``(low, high)`` gain ranges as floats, or raise
     naming the argument that is wrong: the drop range must lie below K*, and
-    each of ``scales`` must be a finite number >= 0 (``drop_share`` at most 1)."""
+    each of ``given`` must be a finite number >= 0 (``drop_share`` at most 1)."""
     low, high = interval(gain_range, "gain_range")
     drop_low, drop_high = interval(drop_gain_range, "drop_gain_range")
-    require(drop_high < critical_gain(params), f"drop_gain_range must lie below K* = "
-            f"{critical_gain(params):.2f} N/rad so the pole falls after a drop, got {drop_gain_range!r}")
-    for name, value in scales.items():
+    k_star = critical_gain(params)
+    require(drop_high < k_star, f"drop_gain_range must lie below K* = {k_star:.2f} N/rad so the "
+            f"pole falls after a drop, got {drop_gain_range!r}")
+    for name, value in given.items():
         nonnegative(value, name)
-    require(scales["drop_share"] <= 1, f"drop_share must be in [0, 1], got {scales['drop_share']!r}")
+    require(given["drop_share"] <= 1, f"drop_share must be in [0, 1], got {given['drop_share']!r}")
     return (low, high), (drop_low, drop_high)
 
 

@@ -155,7 +155,8 @@ def target_sweep(model: DecisionTransformer, targets, initial_states,
     whatever the target.
     """
     check_type(model, DecisionTransformer, "model")
-    targets = finite_array(targets, "targets", "a non-empty finite 1-D array", lambda a: a.ndim == 1 and a.size)
+    targets = finite_array(targets, "targets", "a non-empty finite 1-D array",
+                           lambda a: a.ndim == 1 and a.size)
     starts = check_initial_states(initial_states)
     params, max_steps = check_params(params), check_max_steps(max_steps)
     _check_horizon(model, max_steps)

@@ -217,7 +217,8 @@ def simulate(initial_state, forces, params: CartPoleParams = DEFAULT_PARAMS,
     require(isinstance(integrator, str) and integrator in INTEGRATORS,
             f"integrator must be one of {sorted(INTEGRATORS)}, got {integrator!r}", error)
     state = check_state(initial_state, "initial_state")
-    forces = finite_array(forces, "forces", "finite forces [N] with a last axis of n_steps", lambda a: a.ndim)
+    forces = finite_array(forces, "forces", "finite forces [N] with a last axis of n_steps",
+                          lambda a: a.ndim)
     check_force(forces[..., 0], state.shape[:-1])
     params = check_params(params)
     advance = _CORES[integrator]
