@@ -51,11 +51,9 @@ def softmax(x, axis: int = -1) -> np.ndarray:
 
 def _check_logits(x, axis: int) -> np.ndarray:
     x = np.asarray(x, dtype=np.float64)
-    require(x.ndim != 0 and x.shape[axis] != 0,
-            f"x must have at least one entry along axis {axis}, got shape {x.shape}")
+    require(x.ndim and x.shape[axis], f"x must have an entry along axis {axis}, got {x.shape}")
     require(not np.isnan(x).any() and not np.isposinf(x).any(), "x must not contain NaN or +inf")
-    require(not np.isneginf(np.max(x, axis=axis)).any(),
-            "x has a row that is entirely -inf (every position masked)")
+    require(not np.isneginf(x.max(axis)).any(), "x has a row entirely -inf (every position masked)")
     return x
 
 
@@ -107,8 +105,7 @@ def _check_attention(Q, K, V, causal, scale):
     Q, K, V = (finite_array(a, name, shaped, lambda a: a.ndim >= 2 and 0 not in a.shape[-2:])
                for a, name in ((Q, "Q"), (K, "K"), (V, "V")))
     require(Q.shape[-1] == K.shape[-1], f"Q and K must share d_k, got {Q.shape[-1]} and {K.shape[-1]}")
-    require(K.shape[-2] == V.shape[-2],
-            f"K and V must have the same number of positions, got {K.shape[-2]} and {V.shape[-2]}")
+    require(K.shape[-2] == V.shape[-2], f"K and V must share positions, got {K.shape} {V.shape}")
     require(not causal or Q.shape[-2] == K.shape[-2],
             f"causal attention needs T_q == T_k, got {Q.shape[-2]} and {K.shape[-2]}")
     if scale is None:

@@ -32,17 +32,18 @@ def require(ok, message: str, error: type = ValueError) -> None:
 def check_type(value, cls: type, name: str):
     """Return ``value``, or raise ``TypeError`` naming ``name`` unless it is an
     instance of ``cls``."""
-    if not isinstance(value, cls):
-        raise TypeError(f"{name} must be a {cls.__name__}, "
-                        f"got {type(value).__name__}")
+    require(isinstance(value, cls), f"{name} must be a {cls.__name__}, got {type(value).__name__}",
+            TypeError)
     return value
 
 
 def number(value, name: str, ok, expected: str, error=ValueError) -> float:
     """``value`` as a float if it is a real number (not a bool) for which
-    ``ok(value)`` holds, else ``error`` saying ``name`` must be ``expected``."""
-    if isinstance(value, bool) or not isinstance(value, REAL) or not ok(value):
-        raise error(f"{name} must be {expected}, got {value!r}")
+    ``ok(value)`` holds: :class:`NotNumbersError` if it is no real number,
+    else ``error`` saying ``name`` must be ``expected``."""
+    require(isinstance(value, REAL) and not isinstance(value, bool),
+            f"{name} must be {expected}, got {type(value).__name__}", NotNumbersError)
+    require(ok(value), f"{name} must be {expected}, got {value!r}", error)
     return float(value)
 
 
@@ -75,9 +76,6 @@ def nonnegative(value, name: str) -> float:
 def positive_number(value, name: str) -> float:
     """``value`` as a float, or an error naming ``name`` unless it is a finite
     number > 0 (:class:`NotNumbersError` if it is no number at all)."""
-    if isinstance(value, bool) or not isinstance(value, REAL):
-        raise NotNumbersError(f"{name} must be a real number, "
-                              f"got {type(value).__name__}")
     return number(value, name, lambda v: math.isfinite(v) and v > 0,
                    "positive and finite")
 
@@ -103,8 +101,7 @@ def float_array(value, name: str, expected: str,
     try:
         return (np.array if copy else np.asarray)(value, dtype=np.float64)
     except (TypeError, ValueError) as err:
-        raise NotNumbersError(f"{name} must be {expected}, "
-                              f"got {type(value).__name__}") from err
+        raise NotNumbersError(f"{name} must be {expected}, got {type(value).__name__}") from err
 
 
 def finite_array(value, name: str, expected: str, ok=lambda a: True,
@@ -133,34 +130,33 @@ def check_state(state, name: str = "state",
     test of the sum (a NaN or an infinity anywhere makes the sum non-finite).
     """
     if not isinstance(state, np.ndarray) or state.dtype != np.float64:
-        state = float_array(state, name,
-                            "an array of real numbers shaped (..., 4)")
-    if state.ndim == 0 or state.shape[-1] != 4:
-        raise ValueError(f"{name} must have shape (..., 4) = "
-                         f"[theta, theta_dot, x, x_dot], got {state.shape}")
-    if single and state.shape != (4,):
-        raise ValueError(f"{name} must have shape (4,), got {state.shape}")
-    if not math.isfinite(state.sum()) and not np.isfinite(state).all():
-        raise ValueError(f"{name} must be finite (no NaN or inf)")
-    return state
+        state = float_array(state, name, "an array of real numbers shaped (..., 4)")
+    require(state.ndim and state.shape[-1] == 4,
+            f"{name} must have shape (..., 4) = [theta, theta_dot, x, x_dot], got {state.shape}")
+    require(not single or state.shape == (4,), f"{name} must have shape (4,), got {state.shape}")
+    return _finite(state, name)
+
+
+def _finite(array: np.ndarray, name: str) -> np.ndarray:
+    """``array``, or ``ValueError`` naming ``name`` unless it is all finite
+    (one test of the sum first: a NaN or an infinity makes it non-finite)."""
+    finite = math.isfinite(array.sum()) or np.isfinite(array).all()
+    require(finite, f"{name} must be finite (no NaN or inf)")
+    return array
 
 
 def check_force(force, batch_shape: tuple, name: str = "force") -> np.ndarray:
     """``force`` as a finite float64 array that broadcasts against
     ``batch_shape``, or raise naming ``name``."""
     if not isinstance(force, np.ndarray) or force.dtype != np.float64:
-        force = float_array(force, name,
-                            "a real number or an array of them [N]")
+        force = float_array(force, name, "a real number or an array of them [N]")
     if force.ndim and force.shape != batch_shape:
         try:
             np.broadcast_shapes(force.shape, batch_shape)
         except ValueError as err:
-            raise ValueError(
-                f"{name} of shape {force.shape} does not broadcast against "
-                f"the state's batch shape {batch_shape}") from err
-    if not math.isfinite(force.sum()) and not np.isfinite(force).all():
-        raise ValueError(f"{name} must be finite (no NaN or inf)")
-    return force
+            raise ValueError(f"{name} of shape {force.shape} does not broadcast against "
+                             f"the state's batch shape {batch_shape}") from err
+    return _finite(force, name)
 
 
 def check_params(params):
@@ -174,8 +170,7 @@ def check_initial_states(initial_states, name: str = "initial_states") -> np.nda
     """``initial_states`` as a finite float64 ``(N, 4)`` array with N >= 1, or
     ``ValueError`` naming ``name``."""
     states = check_state(initial_states, name)
-    require(states.ndim == 2 and states.shape[0] != 0,
-            f"{name} must have shape (N, 4) with N >= 1, got {states.shape}")
+    require(states.ndim == 2 and len(states), f"{name} must have shape (N, 4), got {states.shape}")
     return states
 
 
@@ -206,10 +201,9 @@ def check_targets(target_return, n: int | None) -> np.ndarray:
     """``(n,)`` float64 targets from a scalar or an ``(n,)`` array, or
     ``ValueError`` naming ``target_return``; with ``n=None`` any scalar or 1-D
     array passes, and keeps its shape."""
-    target = finite_array(
-        target_return, "target_return",
-        f"a finite scalar or shaped ({n or 'N'},)", lambda a: a.ndim == 0 or (
-            a.ndim == 1 and n in (None, a.shape[0])))
+    expected = f"a finite scalar or shaped ({n or 'N'},)"
+    target = finite_array(target_return, "target_return", expected,
+                          lambda a: a.ndim == 0 or (a.ndim == 1 and n in (None, a.shape[0])))
     return target.copy() if n is None else np.broadcast_to(target, (n,)).copy()
 
 

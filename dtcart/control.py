@@ -25,6 +25,7 @@ from .checks import (
     check_max_steps,
     check_params,
     check_pushes,
+    finite_array,
     float_array,
     interval,
     nonnegative,
@@ -116,9 +117,8 @@ class Rollout:
 
     def select(self, episodes) -> "Rollout":
         """The rollout of some of the episodes: ``episodes`` indexes the first axis (a slice, indices or a mask)."""
-        if isinstance(episodes, (int, np.integer)):
-            raise TypeError(f"episodes must be a slice, an index array or a mask (to keep the episode axis), "
-                            f"got {episodes!r}")
+        require(not isinstance(episodes, (int, np.integer)), "episodes must be a slice, an index "
+                f"array or a mask (to keep the episode axis), got {episodes!r}", TypeError)
         return Rollout(*(getattr(self, f.name)[episodes] for f in fields(self)))
 
 
@@ -147,7 +147,7 @@ class EpisodeBatch:
                     check_params(params), check_max_steps(max_steps))
 
     @classmethod
-    def _checked(cls, initial_states: np.ndarray, params: CartPoleParams,
+    def _unchecked(cls, initial_states: np.ndarray, params: CartPoleParams,
                  max_steps: int) -> "EpisodeBatch":
         """A batch from arguments its caller has already checked (as
         :func:`check_initial_states`, :func:`check_params` and
@@ -229,8 +229,7 @@ class EpisodeBatch:
         """``forces`` as a float64 ``(N,)`` array, finite where a cart still
         runs, or raise (see :meth:`advance`)."""
         if self.done:
-            raise RuntimeError("advance() called on a finished EpisodeBatch "
-                               "(check .done first)")
+            raise RuntimeError("advance() called on a finished EpisodeBatch (check .done first)")
         n = self.alive.shape[0]
         forces = float_array(forces, "forces", f"{n} real numbers [N]")
         require(forces.size == n, f"forces must have {n} entries (one per cart), got shape {forces.shape}")
@@ -336,10 +335,8 @@ def gain_sweep(gains, initial_states, params: CartPoleParams = DEFAULT_PARAMS, m
     Returns:
         A :class:`Sweep`.
     """
-    gains = float_array(gains, "gains", "a (G,) array of gains [N/rad]",
-                        copy=True)
-    if gains.ndim != 1 or gains.size == 0 or not np.isfinite(gains).all():
-        raise ValueError(f"gains must be a non-empty finite (G,) array, got shape {gains.shape}")
+    gains = finite_array(gains, "gains", "a non-empty finite (G,) array of gains [N/rad]",
+                         lambda a: a.ndim == 1 and a.size, copy=True)
     starts = check_initial_states(initial_states)
     params, max_steps = check_params(params), check_max_steps(max_steps)
     n = starts.shape[0]
@@ -347,7 +344,7 @@ def gain_sweep(gains, initial_states, params: CartPoleParams = DEFAULT_PARAMS, m
     outcomes = np.empty((4, gains.size))
     for lo in range(0, gains.size, per_batch):
         chunk = gains[lo:lo + per_batch]
-        episodes = EpisodeBatch._checked(np.tile(starts, (chunk.size, 1)),
+        episodes = EpisodeBatch._unchecked(np.tile(starts, (chunk.size, 1)),
                                          params, max_steps)
         run = _play(heuristic(np.repeat(chunk, n)), episodes)
         per_gain = np.stack([run.fell, run.left_track, run.solved, run.lengths]).reshape(4, chunk.size, n)

@@ -52,10 +52,8 @@ def returns_to_go(rewards) -> np.ndarray:
 def _check_rewards(rewards) -> np.ndarray:
     """``rewards`` as an array of finite numbers with a time axis, or raise."""
     rewards = np.asarray(rewards)
-    require(rewards.ndim != 0,
-            "rewards must have at least one axis (time), got a scalar")
-    require(np.issubdtype(rewards.dtype, np.number) and np.isfinite(rewards).all(),
-            "rewards must be finite numbers")
+    require(rewards.ndim and np.issubdtype(rewards.dtype, np.number) and np.isfinite(rewards).all(),
+            f"rewards must be finite numbers with a time axis, got shape {rewards.shape}")
     return rewards
 
 
@@ -171,10 +169,9 @@ def make_dataset(seed: int = 0, n_episodes: int = 1000,
     """
     n = positive_int(n_episodes, "n_episodes")
     params, max_steps = check_params(params), check_max_steps(max_steps)
-    (low, high), (drop_low, drop_high) = _check_gain_ranges(
-        gain_range, drop_gain_range, params)
-    _check_scales(start_scale=start_scale, action_noise=action_noise,
-                  drop_share=drop_share, push_noise=push_noise)
+    (low, high), (drop_low, drop_high) = _check_recipe(
+        params, gain_range, drop_gain_range, start_scale=start_scale,
+        action_noise=action_noise, drop_share=drop_share, push_noise=push_noise)
     rng = np.random.default_rng(seed)
     gains = rng.uniform(low, high, size=n)  # (N,) [N/rad]
     starts = random_initial_states(n, rng, -start_scale, start_scale)
@@ -185,7 +182,7 @@ def make_dataset(seed: int = 0, n_episodes: int = 1000,
         last = max(1, int(DROP_WINDOW * max_steps))  # drops in the first 80%
         drop_steps[drops] = rng.integers(0, last, size=drops.sum())
         drop_gains[drops] = rng.uniform(drop_low, drop_high, size=drops.sum())
-    episodes = EpisodeBatch._checked(starts, params, max_steps)
+    episodes = EpisodeBatch._unchecked(starts, params, max_steps)
     while not episodes.done:
         gain_now = np.where(episodes.t < drop_steps, gains, drop_gains)
         forces = heuristic(gain_now)(episodes.current())
@@ -199,25 +196,19 @@ def make_dataset(seed: int = 0, n_episodes: int = 1000,
                    drop_steps, drop_gains)
 
 
-def _check_gain_ranges(gain_range, drop_gain_range, params):
+def _check_recipe(params, gain_range, drop_gain_range, **given):
     """``make_dataset``'s two ``(low, high)`` gain ranges as floats, or raise
-    (the drop range must lie below K*)."""
+    naming the argument that is wrong: the drop range must lie below K*, and
+    each of ``given`` must be a finite number >= 0 (``drop_share`` at most 1)."""
     low, high = interval(gain_range, "gain_range")
     drop_low, drop_high = interval(drop_gain_range, "drop_gain_range")
-    require(drop_high < critical_gain(params),
-            f"drop_gain_range must lie below K* = {critical_gain(params):.2f} "
-            f"N/rad so that the pole falls after a drop, got "
-            f"{drop_gain_range!r}")
-    return (low, high), (drop_low, drop_high)
-
-
-def _check_scales(**values) -> None:
-    """Each of ``values`` a finite number >= 0 (``drop_share`` at most 1),
-    or raise ``ValueError`` naming it."""
-    for name, value in values.items():
+    k_star = critical_gain(params)
+    require(drop_high < k_star, f"drop_gain_range must lie below K* = {k_star:.2f} N/rad so the "
+            f"pole falls after a drop, got {drop_gain_range!r}")
+    for name, value in given.items():
         nonnegative(value, name)
-    require(values["drop_share"] <= 1,
-            f"drop_share must be in [0, 1], got {values['drop_share']!r}")
+    require(given["drop_share"] <= 1, f"drop_share must be in [0, 1], got {given['drop_share']!r}")
+    return (low, high), (drop_low, drop_high)
 
 
 def book_dataset() -> Dataset:
@@ -248,9 +239,9 @@ def save_dataset(ds: Dataset, path) -> None:
         with os.fdopen(fd, "wb") as fh:
             np.savez(fh, format_version=np.array(FORMAT_VERSION), **arrays)
         os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    finally:
+        if os.path.exists(tmp):  # the write failed: the old file stays as it was
+            os.unlink(tmp)
 
 
 def load_dataset(path) -> Dataset:
@@ -262,8 +253,7 @@ def load_dataset(path) -> Dataset:
     """
     path = os.fspath(path)
     names = [f.name for f in fields(Dataset)]
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"no dataset file at {path!r}")
+    require(os.path.isfile(path), f"no dataset file at {path!r}", FileNotFoundError)
     try:
         loaded = np.load(path, allow_pickle=False)
         require(isinstance(loaded, np.lib.npyio.NpzFile), "it holds a single array, not an .npz archive")

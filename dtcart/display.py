@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
-from .checks import check_type, positive_int, require, sequence
+from .checks import check_type, integer, positive_int, require, sequence
 
 #: CSS class on every frame slider's outer box; the browser test finds the sliders by it.
 FRAME_SLIDER_CLASS = "dtcart-frame-slider"
@@ -82,9 +82,7 @@ def _frame_png(fig: Figure, dpi: int, colors: int | None) -> bytes:
 
 
 def _palette_size(colors) -> int:
-    colors = positive_int(colors, "colors")
-    require(colors <= 256, f"colors must be at most 256, got {colors}")
-    return colors
+    return integer(colors, "colors", 1, 256)
 
 
 def _rgb(buf: io.BytesIO):

@@ -20,7 +20,7 @@ from .checks import (
     check_max_steps,
     check_params,
     check_state,
-    float_array,
+    finite_array,
     require,
 )
 from .control import MAX_STEPS, THETA_LIMIT, X_LIMIT, EpisodeBatch
@@ -95,7 +95,7 @@ class CartPoleEnv(gymnasium.Env):
             start = _check_start(options["state"])
         else:
             start = self.np_random.uniform(-START_LIMIT, START_LIMIT, (4,))
-        self._episode = EpisodeBatch._checked(start[None], self.params,
+        self._episode = EpisodeBatch._unchecked(start[None], self.params,
                                               self.max_steps)
         return self._episode.current()[0], {}
 
@@ -110,9 +110,9 @@ class CartPoleEnv(gymnasium.Env):
             RuntimeError: before :meth:`reset`, or after the episode ended.
         """
         episode = self._episode
-        if episode is None or episode.done:
-            raise RuntimeError("step() needs a running episode: call reset() "
-                               "first (and again after an episode ends)")
+        require(episode is not None and not episode.done, "step() needs a "
+                "running episode: call reset() first (again after one ends)",
+                RuntimeError)
         episode.advance(_check_action(action))
         fell, left = bool(episode.fell[0]), bool(episode.left_track[0])
         terminated = fell or left
@@ -133,10 +133,7 @@ def _check_start(state) -> np.ndarray:
 def _check_action(action) -> np.ndarray:
     """``action`` as a float64 ``(1,)`` force clipped to +-FORCE_LIMIT, or
     raise naming ``action``."""
-    force = float_array(action, "action", "a force [N] shaped (1,)")
-    require(force.size == 1, f"action must hold one force [N], "
-            f"got shape {force.shape}")
-    require(np.isfinite(force).all(), f"action must be finite, got {action!r}")
+    force = finite_array(action, "action", "one finite force [N], (1,)", lambda a: a.size == 1)
     return np.clip(force.reshape(1), -FORCE_LIMIT, FORCE_LIMIT)
 
 

@@ -14,6 +14,7 @@ from .checks import (
     check_retarget,
     check_targets,
     check_type,
+    finite_array,
     positive_int,
     require,
 )
@@ -154,15 +155,13 @@ def target_sweep(model: DecisionTransformer, targets, initial_states,
     whatever the target.
     """
     check_type(model, DecisionTransformer, "model")
-    targets = np.asarray(targets, dtype=np.float64)
-    require(targets.ndim == 1 and targets.size != 0,
-            f"targets must be a non-empty 1-D array, got shape {targets.shape}")
+    targets = finite_array(targets, "targets", "a non-empty finite 1-D array",
+                           lambda a: a.ndim == 1 and a.size)
     starts = check_initial_states(initial_states)
     params, max_steps = check_params(params), check_max_steps(max_steps)
     _check_horizon(model, max_steps)
-    target = check_targets(np.repeat(targets, len(starts)),
-                           len(targets) * len(starts))
-    episodes = EpisodeBatch._checked(np.tile(starts, (len(targets), 1)),
+    target = np.repeat(targets, len(starts))  # (G N,) target g of episode g N + i
+    episodes = EpisodeBatch._unchecked(np.tile(starts, (len(targets), 1)),
                                      params, max_steps)
     if pushes is not None:  # (N, T) checked, then one copy per target
         pushes = check_pushes(pushes, len(starts), max_steps)

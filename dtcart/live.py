@@ -32,7 +32,7 @@ from importlib import resources
 import numpy as np
 import torch
 
-from .checks import check_type, float_array
+from .checks import check_params, check_state, check_type, integer, number, require
 from .control import (
     MAX_STEPS,
     THETA_LIMIT,
@@ -44,7 +44,6 @@ from .control import (
 )
 from .evaluate import context_window
 from .model import DecisionTransformer
-from .checks import check_params
 from .physics import DEFAULT_PARAMS, CartPoleParams
 
 #: CSS class of the element, and of its readout (outside checks find them).
@@ -105,12 +104,9 @@ def cartpole(*, gain=None, model=None, target=500.0, seed: int = 0,
             that are not CartPoleParams.
     """
     params = check_params(params)
-    if (gain is None) == (model is None):
-        raise ValueError("pass exactly one of gain= (the heuristic) or "
-                         "model= (a Decision Transformer)")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) \
-            or seed < 0:
-        raise ValueError(f"seed must be an integer >= 0, got {seed!r}")
+    require((gain is None) != (model is None),
+            "pass exactly one of gain= (the heuristic) or model= (a Decision Transformer)")
+    seed = integer(seed, "seed", 0)
     config = {
         "params": dataclasses.asdict(params),
         "rules": {"theta_limit": THETA_LIMIT, "x_limit": X_LIMIT,
@@ -134,14 +130,8 @@ def cartpole(*, gain=None, model=None, target=500.0, seed: int = 0,
 
 def _in_range(value, ends: tuple, name: str, unit: str) -> float:
     """``value`` as a float in ``ends``, or raise naming ``name``."""
-    if isinstance(value, bool) or not isinstance(
-            value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name} must be a real number [{unit}], "
-                        f"got {type(value).__name__}")
-    if not (math.isfinite(value) and ends[0] <= value <= ends[1]):
-        raise ValueError(f"{name} must be finite, in {ends[0]:g}..{ends[1]:g} "
-                         f"[{unit}], got {value!r}")
-    return float(value)
+    return number(value, name, lambda v: math.isfinite(v) and ends[0] <= v <= ends[1],
+                  f"finite, in {ends[0]:g}..{ends[1]:g} [{unit}]")
 
 
 def export_model(model: DecisionTransformer) -> dict:
@@ -150,11 +140,9 @@ def export_model(model: DecisionTransformer) -> dict:
     a ``layout`` of ``name -> [offset, size]`` in floats."""
     check_type(model, DecisionTransformer, "model")
     c = model.config
-    if (c.state_dim, c.act_dim) != (4, 1) or c.max_timestep < MAX_STEPS:
-        raise ValueError(
-            "model must take 4 state components and 1 action over at least "
-            f"{MAX_STEPS} time steps, got state_dim={c.state_dim}, "
-            f"act_dim={c.act_dim}, max_timestep={c.max_timestep}")
+    require((c.state_dim, c.act_dim) == (4, 1) and c.max_timestep >= MAX_STEPS,
+            f"model must take 4 state components and 1 action over at least {MAX_STEPS} time steps,"
+            f" got state_dim={c.state_dim}, act_dim={c.act_dim}, max_timestep={c.max_timestep}")
     arrays, layout, offset = [], {}, 0
     for name, tensor in model.state_dict().items():
         flat = tensor.detach().cpu().to(torch.float32).numpy().ravel()
@@ -201,9 +189,7 @@ def python_episode(model: DecisionTransformer, target, start,
         the ``(1, max_steps)`` returns-to-go the model read.
     """
     check_type(model, DecisionTransformer, "model")
-    start = float_array(start, "start", "a (4,) state")
-    if start.shape != (4,):
-        raise ValueError(f"start must have shape (4,), got {start.shape}")
+    start = check_state(start, "start", single=True)
     episodes = EpisodeBatch(start[None], params, max_steps)
     retarget = _check_retarget(retarget, episodes.max_steps)
     model.eval()
@@ -226,15 +212,7 @@ def _check_retarget(retarget, max_steps: int) -> dict:
     ``0..max_steps - 1`` and finite values, or raise naming ``retarget``."""
     if retarget is None:
         return {}
-    if not isinstance(retarget, dict):
-        raise TypeError("retarget must be a dict {step: return-to-go}, got "
-                        f"{type(retarget).__name__}")
-    checked = {}
-    for step, value in retarget.items():
-        if isinstance(step, bool) or not isinstance(step, (int, np.integer)) \
-                or not 0 <= step < max_steps:
-            raise ValueError(f"retarget's steps must be integers in "
-                             f"0..{max_steps - 1}, got {step!r}")
-        checked[int(step)] = _in_range(value, (-math.inf, math.inf),
-                                       "retarget's values", "steps")
-    return checked
+    check_type(retarget, dict, "retarget")  # {step: return-to-go}
+    return {integer(step, "retarget's steps", 0, max_steps - 1):
+            _in_range(value, (-math.inf, math.inf), "retarget's values", "steps")
+            for step, value in retarget.items()}

@@ -33,6 +33,10 @@ from .checks import (
     validate_fields,
 )
 
+#: How each scalar field of a :class:`DTConfig` is checked (one table, one call).
+_RULES = {**dict.fromkeys(("state_dim", "act_dim", "d_model", "n_layers", "n_heads", "context",
+                           "max_timestep"), positive_int),
+          "dropout": dropout_rate, "rtg_scale": positive_number, "action_scale": positive_number}
 
 @dataclass(frozen=True)
 class DTConfig:
@@ -67,10 +71,7 @@ class DTConfig:
     action_scale: float = 1.0
 
     def __post_init__(self):
-        validate_fields(self, **dict.fromkeys(
-            ("state_dim", "act_dim", "d_model", "n_layers", "n_heads", "context",
-             "max_timestep"), positive_int), dropout=dropout_rate,
-            rtg_scale=positive_number, action_scale=positive_number)
+        validate_fields(self, **_RULES)
         check_heads(self.d_model, self.n_heads, "DTConfig.")
         vector = partial(finite_vector, size=self.state_dim)
         validate_fields(self, state_mean=vector, state_std=vector)
@@ -177,9 +178,8 @@ class DecisionTransformer(nn.Module):
         for name, x in inputs.items():
             check_type(x, torch.Tensor, name)
         B, T = states.shape[:2] if states.dim() == 3 else (0, 0)
-        if not 1 <= T <= c.context:
-            raise ValueError(f"states must have shape (B, T, {c.state_dim}) with T in 1..{c.context} "
-                             f"(the context), got {tuple(states.shape)}")
+        require(1 <= T <= c.context, f"states must have shape (B, T, {c.state_dim}) with T in "
+                f"1..{c.context} (the context), got {tuple(states.shape)}")
         shapes = {"returns_to_go": (B, T, 1), "states": (B, T, c.state_dim),
                   "actions": (B, T, c.act_dim), "timesteps": (B, T)}
         for name, x in inputs.items():

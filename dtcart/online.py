@@ -50,8 +50,7 @@ def sb3_policy(model: BaseAlgorithm) -> Policy:
 
     def policy(states: np.ndarray) -> np.ndarray:
         states = np.asarray(states, dtype=np.float64)
-        require(states.ndim == 2 and states.shape[1] == 4,
-                f"states must have shape (N, 4), got {states.shape}")
+        require(states.shape[1:] == (4,), f"states must have shape (N, 4), got {states.shape}")
         actions, _ = model.predict(states, deterministic=True)  # (N, 1)
         forces = actions.reshape(len(states)).astype(np.float64)
         return np.clip(forces, -FORCE_LIMIT, FORCE_LIMIT)

@@ -25,7 +25,7 @@ from .checks import (
     check_force,
     check_params,
     check_state,
-    float_array,
+    finite_array,
     positive_number,
     require,
     validate_fields,
@@ -213,17 +213,13 @@ def simulate(initial_state, forces, params: CartPoleParams = DEFAULT_PARAMS,
     Returns:
         The trajectory, shaped ``(..., n_steps + 1, 4)``; index 0 is ``initial_state``.
     """
-    if not isinstance(integrator, str) or integrator not in INTEGRATORS:
-        # (an unhashable one raised TypeError before: it still does)
-        error = ValueError if isinstance(integrator, Hashable) else TypeError
-        raise error(f"integrator must be one of {sorted(INTEGRATORS)}, "
-                    f"got {integrator!r}")
+    error = ValueError if isinstance(integrator, Hashable) else TypeError  # unhashable: TypeError
+    require(isinstance(integrator, str) and integrator in INTEGRATORS,
+            f"integrator must be one of {sorted(INTEGRATORS)}, got {integrator!r}", error)
     state = check_state(initial_state, "initial_state")
-    forces = float_array(forces, "forces", "an array of real numbers [N]")
-    require(forces.ndim != 0,
-            "forces must have a last axis of n_steps, got a scalar")
+    forces = finite_array(forces, "forces", "finite forces [N] with a last axis of n_steps",
+                          lambda a: a.ndim)
     check_force(forces[..., 0], state.shape[:-1])
-    require(np.isfinite(forces).all(), "forces must be finite (no NaN or inf)")
     params = check_params(params)
     advance = _CORES[integrator]
     n_steps = forces.shape[-1]

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .checks import check_type, float_array, positive_int
+from .checks import check_type, finite_array, integer, number, positive_int, require
 from .data import Dataset
 from .model import DecisionTransformer, DTConfig
 from .train import fit_scalings
@@ -58,24 +58,16 @@ def probe_r2(features, target, train_share: float = 0.7,
 def _probe_rows(features, target, train_share, seed):
     """``(x (n, f), y (n,), fit rows, held-out rows)`` for :func:`probe_r2`,
     or raise ``ValueError`` naming what is wrong."""
-    x = float_array(features, "features", "an (n, f) array of numbers")
-    y = float_array(target, "target", "an (n,) array of numbers")
+    x = finite_array(features, "features", "a finite (n, f) array", lambda a: a.ndim in (1, 2))
+    y = finite_array(target, "target", f"a finite (n,) array, n = len(features) = {len(x)}",
+                     lambda a: a.shape == (len(x),))
     x = x[:, None] if x.ndim == 1 else x
-    if x.ndim != 2 or y.ndim != 1 or len(x) != len(y):
-        raise ValueError(f"features must be (n, f) and target (n,), got "
-                         f"{x.shape} and {y.shape}")
-    if not (np.isfinite(x).all() and np.isfinite(y).all()):
-        raise ValueError("features and target must be finite")
-    if isinstance(train_share, bool) or not isinstance(
-            train_share, (int, float)) or not 0 < train_share < 1:
-        raise ValueError(f"train_share must be in (0, 1), got {train_share!r}")
+    train_share = number(train_share, "train_share", lambda s: 0 < s < 1, "in (0, 1)")
     order = np.random.default_rng(seed).permutation(len(y))
     fit, held = np.split(order, [round(train_share * len(y))])
-    if min(len(fit), len(held)) < 2:
-        raise ValueError(f"train_share {train_share!r} of {len(y)} rows "
-                         "leaves fewer than two rows to fit or to score")
-    if np.ptp(y[held]) == 0:
-        raise ValueError("the held-out target is constant: R² is undefined")
+    require(min(len(fit), len(held)) >= 2, f"train_share {train_share!r} of {len(y)} rows "
+            "leaves fewer than two rows to fit or to score")
+    require(np.ptp(y[held]) != 0, "the held-out target is constant: R² is undefined")
     return x, y, fit, held
 
 
@@ -102,8 +94,7 @@ def sample_log(ds: Dataset, n: int, context: int, seed: int = 0) -> dict:
     n, context = positive_int(n, "n"), positive_int(context, "context")
     steps = np.arange(ds.max_steps)[None, :]  # (1, T)
     valid = (steps >= context - 1) & (steps < ds.lengths[:, None])  # (N, T)
-    if not valid.any():
-        raise ValueError(f"no episode of ds is {context} steps long")
+    require(valid.any(), f"no episode of ds is {context} steps long")
     episode, t = np.nonzero(valid)
     rng = np.random.default_rng(seed)
     pick = rng.choice(len(t), size=n, replace=n > len(t))
@@ -134,9 +125,8 @@ def hidden_states(model: DecisionTransformer, window) -> np.ndarray:
     token of each window (after the final LayerNorm), the vector its action
     is read from."""
     check_type(model, DecisionTransformer, "model")
-    if not isinstance(window, (tuple, list)) or len(window) != 4:
-        raise TypeError("window must be the model's 4 inputs (returns_to_go, "
-                        "states, actions, timesteps), as sample_log gives")
+    require(isinstance(window, (tuple, list)) and len(window) == 4, "window must be the model's "
+            "4 inputs (returns_to_go, states, actions, timesteps), as sample_log gives", TypeError)
     model.eval()
     seen = []
     hook = model.ln_f.register_forward_hook(
@@ -159,15 +149,11 @@ def episode_tokens(ds: Dataset, episode: int, steps,
     1-4, ``a_t / action_scale`` in 5.
     """
     check_type(ds, Dataset, "ds")
-    if isinstance(episode, bool) or not isinstance(
-            episode, (int, np.integer)) or not 0 <= episode < len(ds):
-        raise ValueError(f"episode must be an integer in 0..{len(ds) - 1}, "
-                         f"got {episode!r}")
-    steps = np.asarray(steps)
-    if steps.ndim != 1 or steps.dtype.kind not in "iu" or not len(steps) \
-            or steps.min() < 0 or steps.max() >= ds.lengths[episode]:
-        raise ValueError(f"steps must be a 1-D array of steps episode "
-                         f"{episode} took, 0..{ds.lengths[episode] - 1}")
+    episode = integer(episode, "episode", 0, len(ds) - 1)
+    steps, took = np.asarray(steps), ds.lengths[episode]
+    require(steps.ndim == 1 and steps.dtype.kind in "iu" and len(steps) and 0 <= steps.min()
+            and steps.max() < took, f"steps must be a 1-D array of steps episode {episode} "
+            f"took, 0..{took - 1}")
     c = fit_scalings(ds) if config is None \
         else check_type(config, DTConfig, "config")
     tokens = np.zeros((len(steps), 3, len(TOKEN_CHANNELS)))  # (n, 3, 6)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .checks import check_type
+from .checks import check_type, require
 
 PATH = Path(__file__).with_suffix(".json")
 # section -> the benchmark command that records it
@@ -107,14 +107,12 @@ def load(section: str, path: str | Path = PATH) -> dict:
     naming the command that records it.
     """
     check_type(section, str, "section")
-    if section not in COMMANDS:
-        raise ValueError(f"section must be one of {sorted(COMMANDS)}, not {section!r}")
+    require(section in COMMANDS, f"section must be one of {sorted(COMMANDS)}, not {section!r}")
     record = read(path).get(section)
-    if record is None:
-        raise LookupError(f"no {section!r} record in {path}: run `{COMMANDS[section]}`")
+    command = COMMANDS[section]
+    require(record is not None, f"no {section!r} record in {path}: run `{command}`", LookupError)
     why = stale(section, record)
-    if why:
-        raise RuntimeError(f"the {section!r} record is stale ({why}): re-run `{COMMANDS[section]}`")
+    require(not why, f"the {section!r} record is stale ({why}): re-run `{command}`", RuntimeError)
     return record
 
 
@@ -122,8 +120,7 @@ def row_of(rows: list[dict], **fields) -> dict:
     """The one row of ``rows`` whose values match ``fields`` (e.g. ``learner="DT", seed=0``)."""
     check_type(rows, list, "rows")
     found = [row for row in rows if all(row.get(k) == v for k, v in fields.items())]
-    if len(found) != 1:
-        raise ValueError(f"fields {fields} must match one row of rows, not {len(found)}")
+    require(len(found) == 1, f"fields {fields} must match one row of rows, not {len(found)}")
     return found[0]
 
 

@@ -22,6 +22,7 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from .checks import (
     check_type,
     dropout_rate,
+    integer,
     nonnegative,
     nonnegative_int,
     positive_int,
@@ -64,9 +65,8 @@ class TrainConfig:
     average: float = 0.0
 
     def __post_init__(self):
-        validate_fields(self, steps=positive_int, batch_size=positive_int,
-                        lr=positive_number, weight_decay=nonnegative,
-                        warmup=nonnegative_int, grad_clip=positive_number,
+        validate_fields(self, steps=positive_int, batch_size=positive_int, lr=positive_number,
+                        weight_decay=nonnegative, warmup=nonnegative_int, grad_clip=positive_number,
                         threads=positive_int, average=dropout_rate)
 
 
@@ -204,8 +204,7 @@ def train_dt(ds: Dataset, config: DTConfig = DEFAULT_MODEL, train: TrainConfig =
     The state and force scalings are fitted to ``ds`` (:func:`fit_scalings`) and stored in the
     model's config. Deterministic for a given ``seed``.
     """
-    check_type(ds, Dataset, "ds")
-    check_type(train, TrainConfig, "train")
+    check_type(ds, Dataset, "ds")  # fit checks train
     torch.manual_seed(seed)
     model = DecisionTransformer(config=fit_scalings(ds, config))
     sampler = WindowSampler(ds, model.config.context)
@@ -218,9 +217,8 @@ def train_default(seed: int = 0, progress: bool = False) -> tuple[DecisionTransf
     ``seed`` seeds the initialisation and the window sampling (the dataset is always the book's).
     Returns ``(model, losses)``; the model is in eval mode on the CPU.
     """
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise ValueError(f"seed must be an integer, got {seed!r}")
-    return train_dt(book_dataset(), DEFAULT_MODEL, DEFAULT_TRAIN, int(seed), progress)
+    seed = integer(seed, "seed", 0)  # numpy's generators refuse a negative seed
+    return train_dt(book_dataset(), DEFAULT_MODEL, DEFAULT_TRAIN, seed, progress)
 
 
 def save_checkpoint(model: DecisionTransformer, path) -> None:

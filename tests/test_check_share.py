@@ -6,8 +6,9 @@ from pathlib import Path
 from source_lines import check_lines
 
 DTCART = Path(__file__).resolve().parent.parent / "dtcart"
-# issue 23 asks for at most 12% (it was 22% before); a ratchet until then
-MAX_SHARE = 0.17
+# issue 23 asks for at most 12% (it was 22% before, 17.7% before the checks2 pass); a
+# ratchet until then
+MAX_SHARE = 0.141
 
 
 def test_argument_checks_are_a_small_share_of_the_code():
