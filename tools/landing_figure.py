@@ -2,14 +2,13 @@
 
     python tools/landing_figure.py    # writes book/_static/dtcart/dial.png
 
-It plots what `python -m benchmarks --only seeds` recorded in benchmarks/results.json: the mean return
+It plots what `python -m benchmarks --only seeds` recorded in dtcart/records.json: the mean return
 the book's Decision Transformer achieved at each target, for every training seed and set of unseen
 starts (Chapter 6 prints the same record). Re-run it after re-recording that run.
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import matplotlib
@@ -17,13 +16,15 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+from dtcart import records  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 TARGETS = (100, 200, 300, 400, 500)  # the record's targets, in its "means" order
 OUT = ROOT / "book" / "_static" / "dtcart" / "dial.png"
 
 
 def main() -> None:
-    rows = [r for r in json.loads((ROOT / "benchmarks" / "results.json").read_text())["seeds"]["rows"]
+    rows = [r for r in records.load("seeds")["rows"]
             if r["data"] == "book"]
     with plt.rc_context({"font.size": 12}):
         fig, ax = plt.subplots(figsize=(6.4, 4.0), dpi=100)
