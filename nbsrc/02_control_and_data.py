@@ -728,7 +728,8 @@ display(Markdown("\n".join(
     ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
     + ["| " + " | ".join(row) + " |" for row in rows]
 )))
-#
+
+# %% [markdown]
 # Finally, a dataset can be stored and shared as a plain `.npz` archive with no pickled objects (so loading
 # one cannot run code); it reads back exactly, bit for bit, and a damaged file is refused with a clear error.
 

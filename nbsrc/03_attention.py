@@ -36,14 +36,16 @@ STATE_NAMES = ["theta", "theta_dot", "x", "x_dot"]
 
 # %%
 run = rollout(heuristic(24.0), random_initial_states(1, seed=3))
-assert (
-    run.lengths[0] >= 200
-), "the episode must be long enough for the examples below"
 s = run.states[0, 90:140:10]  # (5, 4): s_0 .. s_4, 0.2 s apart
 raw = s @ s[4]  # s_4 . s_j for every j
 terms = s * s[4]  # the four products that the dot product adds up
 print("states:\n", s)
 print("s_4 . s_j:", raw)
+
+# %% tags=["hide-cell"]
+assert (
+    run.lengths[0] >= 200
+), "the episode must be long enough for the examples below"
 
 # %% [markdown]
 # The four products have different units: rad², rad²/s², m² and m²/s². Adding them is adding
@@ -125,12 +127,14 @@ show_source(softmax, docstring=False)
 # %%
 huge = softmax(np.array([1000.0, 999.0, -1000.0]))
 print(huge)
-assert np.isfinite(huge).all() and abs(huge.sum() - 1) < 1e-15
 with np.errstate(over="ignore", invalid="ignore"):
     naive = (
         np.exp([1000.0, 999.0, -1000.0])
         / np.exp([1000.0, 999.0, -1000.0]).sum()
     )
+
+# %% tags=["hide-cell"]
+assert np.isfinite(huge).all() and abs(huge.sum() - 1) < 1e-15
 assert np.isnan(
     naive
 ).any(), "the textbook form overflows: exp(1000) is inf in float64"
@@ -155,6 +159,8 @@ smoothie, w_fruit = attention(q_sweet, K_fruit, V_fruit)
 percent = 100 * w_fruit[0]
 print({f: f"{p:.1f} %" for f, p in zip(fruits, percent)})
 print("output (sweetness, sourness, crunch):", smoothie[0])
+
+# %% tags=["hide-cell"]
 assert np.allclose(percent, [60, 30, 10], atol=1.0)
 assert abs(percent.sum() - 100) < 1e-12
 
@@ -169,6 +175,8 @@ print(
     "distance from the smoothie to the nearest fruit:"
     f" {distance_to_nearest_fruit:.3f}"
 )
+
+# %% tags=["hide-cell"]
 assert distance_to_nearest_fruit > 0.1
 assert not np.isin(smoothie, V_fruit).all()
 
@@ -225,6 +233,8 @@ print(
     "\nhard lookup differentiable:",
     lookup.requires_grad,
 )
+
+# %% tags=["hide-cell"]
 assert (
     soft_grad[0, 2] > 0 and (soft_grad != 0).all() and not lookup.requires_grad
 )
@@ -275,6 +285,8 @@ print("largest weight, scores / sqrt(d_k):\n", stats[True][:, 0])
 
 # %%
 uniform_entropy = np.log(n_keys)
+
+# %% tags=["hide-cell"]
 assert np.all(
     np.abs(stats[True][:, 3] - 1) < 0.1
 ), "scaled scores keep a spread of about 1"

@@ -66,6 +66,8 @@ x_check = torch.randn(3, 7, 8, dtype=torch.float64)
 q, k, v = check.heads(x_check)
 # (B, h, T, d_head) -> (B, T, d): the heads side by side, then W_O
 by_hand = check.out_proj((check.weights(q, k) @ v).transpose(1, 2).flatten(2))
+
+# %% tags=["hide-cell"]
 assert (check(x_check) - by_hand).abs().max() < 1e-12
 
 # %% [markdown]
@@ -250,6 +252,8 @@ for causal in (True, False):
         f"causal={causal}: max |output diff| = {errors[causal][0]:.1e}, max"
         f" |weight diff| = {errors[causal][1]:.1e}"
     )
+
+# %% tags=["hide-cell"]
 assert all(e < 1e-9 for pair in errors.values() for e in pair)
 
 # %% [markdown]
@@ -280,7 +284,6 @@ show_source(attention_cost, docstring=False)
 # %%
 book_model = train.DEFAULT_MODEL
 d, T_ctx = book_model.d_model, 3 * book_model.context  # 3 tokens per step
-assert (d, book_model.context, T_ctx, book_model.n_heads) == (32, 10, 30, 1)
 rows = []
 for h in (1, 2, 4, 8, 16):
     cost = attention_cost(d, h, T_ctx)
@@ -295,6 +298,9 @@ for h in (1, 2, 4, 8, 16):
     ), "FLOPs agree with torch.utils.flop_counter"
     rows.append((h, d // h, cost))
 base = rows[0][2]
+
+# %% tags=["hide-cell"]
+assert (d, book_model.context, T_ctx, book_model.n_heads) == (32, 10, 30, 1)
 assert all(
     c["params"] == base["params"] and c["flops"] == base["flops"]
     for _, _, c in rows

@@ -312,7 +312,8 @@ def update_flops(config):
 
 def training_rate(config):
     """Updates per second of the book's training loop (3 updates, best of 2)."""
-    return dt_bench.train_rate(dataset, config, steps=3, repeat=2)["steps_per_s"]
+    rate = dt_bench.train_rate(dataset, config, steps=3, repeat=2)
+    return rate["steps_per_s"]
 
 
 torch.set_num_threads(1)
