@@ -115,7 +115,7 @@ print("check_env passed; the environment replays control.rollout's")
 print("episodes bit for bit (lengths", batch.lengths.tolist(), "steps)")
 
 # %% [markdown]
-# (sec-ch7-online)=
+# (sec-ch8-online)=
 # ## How much trial and error?
 #
 # The post's "millions" is the figure to test. We take stable-baselines3's PPO {cite}`schulman2017`,
@@ -206,7 +206,7 @@ glue("fig-ch7-ppo", fig, display=False)
 # after each update, against the environment steps it has learned from (log scale), for five seeds (this
 # page's run in bold; each curve stops at the first update that holds every start). Orange: the steps
 # in the Decision Transformer's log (dotted) and in the smallest part of it from which it learns to meet
-# Chapter 6's figures (solid; {ref}`sec-ch7-datasize`).
+# Chapter 6's figures (solid; {ref}`sec-ch8-datasize`).
 # ```
 
 # %% tags=["hide-input", "hide-output"]
@@ -251,7 +251,7 @@ glue("dt-seconds", f"{min(dt_secs):.0f} to {max(dt_secs):.0f}",
 # CartPole, with its two discrete pushes, the RL Baselines3 Zoo lists PPO at a return of 500 after
 # 100,000 steps of training (one run, tuned settings) {cite}`raffin2020zoo`.
 #
-# (sec-ch7-datasize)=
+# (sec-ch8-datasize)=
 # ### How much log does the Decision Transformer need?
 #
 # The fair comparison is not with the {glue:text}`log-steps` steps of the book's log, whose 1,000
@@ -399,7 +399,7 @@ glue("fbc-ppo-ratio", f"{ppo_steps.min() / least_fbc_steps:.0f}",
 # any return its data shows, which a policy trained to maximise return does not offer. The rest of this
 # chapter tests what the dial costs and when it works.
 #
-# (sec-ch7-learners)=
+# (sec-ch8-learners)=
 # ## Is the transformer needed?
 #
 # Same log, same training loop (`train.fit`, 2,000 updates, the weights averaged with a decay of
@@ -448,7 +448,7 @@ live, models = {}, {}
 for name in ("RvS MLP", "filtered BC", "BC"):
     models[name] = compare.train_learner(name, ds, TRAIN_SEED, progress=True)
     live[name] = compare.score(models[name], EVAL_STARTS)
-rvs_model = models["RvS MLP"]  # for Exercise 7.1
+rvs_model = models["RvS MLP"]  # for Exercise 8.1
 print(f"{'seed 0, 60 starts':>20s} {'500 reached':>11s} {'tracking':>8s}"
       f" {'mean achieved at 100..500':>26s}")
 for name in compare.LEARNERS:
@@ -611,7 +611,7 @@ for name, key in (("DT", "dt"), ("DT, context 1", "c1"),
 # repeats keeps holding the pole when it should let go, while attention spreads its weight over the
 # window and gives the previous force no special place.
 #
-# (sec-ch7-scarce)=
+# (sec-ch8-scarce)=
 # ## When good episodes are scarce
 #
 # Filtered BC ties the Decision Transformer at 500 above because a tenth of the book's log is a hundred
@@ -697,7 +697,7 @@ glue("scarce-track-tuning", f"{scarce_tracking['tuning']:.1%}",
 # this task what the return buys is the dial, not the hold: where quality is a matter of one gain, the
 # simplest way to use returns, throwing the bad episodes away, is enough to play well.
 #
-# (sec-ch7-luck)=
+# (sec-ch8-luck)=
 # ## When the return is partly luck
 #
 # Return conditioning rests on a bet: that the return an episode earned says something about the actions
@@ -759,7 +759,7 @@ assert np.mean(luck[1.0].fell[~luck[1.0].solved]) > 0.2
 # %% [markdown]
 # Shoves of half a newton rarely topple the pole; they push the cart off the track. The heuristic corrects
 # the pole's angle but nothing holds the cart's position, so each shove's effect on its speed adds up like
-# a random walk until the cart runs off the end. Only the strongest shoves also knock the pole over. (Exercise 7.2 asks what a controller that does hold the cart makes
+# a random walk until the cart runs off the end. Only the strongest shoves also knock the pole over. (Exercise 8.2 asks what a controller that does hold the cart makes
 # of the same shoves.)
 #
 # Now the experiment. For each strength of shoves, a log is made with the book's recipe in that world,
@@ -861,24 +861,24 @@ glue("luck-400-one", f"{at_400:.0f}", display=False)
 # Measured on the book's cart-pole, against the post's thesis:
 #
 # - **Trials.** Online RL does not need millions here: stable-baselines3's PPO, untuned, holds every start
-#   after learning from at most {glue:text}`ppo-max-steps` environment steps ({ref}`sec-ch7-online`). The
+#   after learning from at most {glue:text}`ppo-max-steps` environment steps ({ref}`sec-ch8-online`). The
 #   Decision Transformer needs a log of {glue:text}`least-dt-steps` steps ({glue:text}`least-dt` episodes)
 #   to meet Chapter 6's figures for every seed, {glue:text}`ppo-least-ratio` times as many
-#   ({ref}`sec-ch7-datasize`). Where a simulator is free, learning online is the cheaper route to a pole
+#   ({ref}`sec-ch8-datasize`). Where a simulator is free, learning online is the cheaper route to a pole
 #   that stays up; where only a log exists, filtered BC makes do with the least of it.
 # - **The dial.** What return conditioning offers that PPO and filtered BC do not is control of the
 #   outcome: the Decision Transformer ends an episode on request, within {glue:text}`track-dt` of the
 #   target on average on the test starts. A plain MLP conditioned on the return offers a dial too, a
 #   coarser one ({glue:text}`track-rvs`). The Decision Transformer's window of history, read by
 #   attention, is what sharpens it: the same window stacked into an MLP's input does not
-#   ({glue:text}`track-hist`; {ref}`sec-ch7-learners`).
+#   ({glue:text}`track-hist`; {ref}`sec-ch8-learners`).
 # - **Playing well.** To hold the pole, the transformer is not needed: filtered BC, which keeps the best
 #   tenth of the log and copies it, holds every start, on the book's log and on one where only
-#   {glue:text}`scarce-share` of the episodes reach 500 ({ref}`sec-ch7-scarce`), and it needs no more
-#   log to do so than the Decision Transformer ({ref}`sec-ch7-datasize`).
+#   {glue:text}`scarce-share` of the episodes reach 500 ({ref}`sec-ch8-scarce`), and it needs no more
+#   log to do so than the Decision Transformer ({ref}`sec-ch8-datasize`).
 # - **Luck.** Return conditioning gives what the behaviour behind a return earns on average. In a world
 #   that shoves the cart, a logged 500 is partly luck, and asked for 500 the model delivers about what the
-#   controllers behind the log's 500s deliver when played again ({ref}`sec-ch7-luck`).
+#   controllers behind the log's 500s deliver when played again ({ref}`sec-ch8-luck`).
 #
 # So the case for a Decision Transformer on a task like this one is narrow and real: the log is what you
 # have, the world is close to deterministic, and you want to choose the outcome, not only the best one.
@@ -895,7 +895,7 @@ print(f"this chapter ran in {notebook_seconds:.0f} s")
 # one. Edit the starter and run it until the check passes; then open the solution.
 #
 # **Exercise 8.1: the countdown.** Write `my_rvs_policy(model, target_return)`: the return-conditioned
-# MLP of {ref}`sec-ch7-learners` as a policy, a function from a batch of states, shape $(N, 4)$, to
+# MLP of {ref}`sec-ch8-learners` as a policy, a function from a batch of states, shape $(N, 4)$, to
 # one force per state in newtons, shape $(N,)$. The
 # network takes $[\theta, \dot\theta, x, \dot x, \hat R_t]$, as a float32 tensor of shape $(N, 5)$; the
 # return-to-go starts at the target and drops by the step's reward, 1, after every step. The check plays
