@@ -19,7 +19,7 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
-from IPython.display import Markdown, display
+from IPython.display import HTML, display
 from myst_nb import glue
 
 from dtcart import control, data, drawing, physics
@@ -724,10 +724,9 @@ rows = [
     [str(t_), f"{row[0]:.0f}"] + [f"{v:+.4f}" for v in row[1:]]
     for t_, row in enumerate(tokens)
 ]
-display(Markdown("\n".join(
-    ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
-    + ["| " + " | ".join(row) + " |" for row in rows]
-)))
+display(HTML("<table><tr>" + "".join(f"<th>{h}</th>" for h in header)
+             + "</tr>" + "".join("<tr>" + "".join(f"<td>{v}</td>" for v in row)
+                                 + "</tr>" for row in rows) + "</table>"))
 
 # %% [markdown]
 # Finally, a dataset can be stored and shared as a plain `.npz` archive with no pickled objects (so loading

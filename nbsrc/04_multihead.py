@@ -194,8 +194,8 @@ for ax, (weights, title) in zip(axes[1:], panels):
         vmax=1,
     )
     ax.set_title(title)
-    ax.set_xticks(range(0, T, 3), names[0::3], rotation=90, fontsize=7)
-    ax.set_yticks(range(1, T, 3), names[1::3], fontsize=7)
+    ax.set_xticks(range(0, T, 3), names[0::3], rotation=90, fontsize=8)
+    ax.set_yticks(range(1, T, 3), names[1::3], fontsize=8)
     ax.set_xlabel("key token")
     ax.set_ylabel("query token")
 favourites = [favourite[0, state_rows], favourite[1, state_rows], fav_one]

@@ -1135,5 +1135,5 @@ dial = exercises.calibrated_target(250.0, sweep_targets[rising],
                                    achieved[rising])
 assert 200 < dial < 300
 dialled = evaluate.rollout_dt(dt_model, dial, eval_starts).returns.mean()
-print(f"asked for {dial:.1f} (the straight line between 200 and 300 says "
-      f"250): a mean of {dialled:.1f} steps")
+print(f"asked for {dial:.1f} (the straight line between 200 and 300 says"
+      f" 250):\na mean of {dialled:.1f} steps")

@@ -148,9 +148,9 @@ turned = {name: evaluate.rollout_dt(dt_model, target, test_starts,
           for name, (target, step, new) in TURNS.items()}
 for name, run in turned.items():
     after = run.lengths - TURNS[name][1]  # steps played after the turn
-    print(f"{name:>24s}: ends {after.min():3d} to {after.max():3d} steps"
-          f" after the turn (mean length {run.lengths.mean():5.1f}),"
-          f" {run.solved.mean():4.0%} reach 500")
+    print(f"{name}: ends {after.min()} to {after.max()} steps after the"
+          f" turn\n  (mean length {run.lengths.mean():.1f}),"
+          f" {run.solved.mean():.0%} reach 500")
 
 # %% tags=["remove-output", "hide-input"]
 fig, ax = plt.subplots(figsize=(8.5, 3.4))
@@ -263,8 +263,8 @@ r2 = {hidden: {name: probes.probe_r2(x, rows[hidden])
                for name, x in features.items()}
       for hidden in ("gain", "given_out")}
 for hidden, scores in r2.items():
-    print(f"{hidden:>9s}: " + ", ".join(f"{name} {score:.2f}"
-                                       for name, score in scores.items()))
+    print(f"{hidden}:\n  " + "\n  ".join(f"{name} {score:.2f}"
+                                         for name, score in scores.items()))
 
 # %% [markdown]
 # The probes say what the input *carries*. What the model *uses* shows in a second measurement, already

@@ -294,7 +294,7 @@ for ax in (ax1, ax2):
     ax.set_xlabel("episodes of the log (first N)")
     ax.axvline(least, color="tab:orange", lw=1.5)
     ax.grid(alpha=0.3)
-ax1.legend(fontsize=7, loc="lower right")
+ax1.legend(fontsize=8, loc="lower right")
 ax2.set_ylim(bottom=0)
 fig.tight_layout()
 glue("fig-ch7-datasize", fig, display=False)

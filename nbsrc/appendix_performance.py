@@ -241,7 +241,7 @@ cost_update = teaching["training"]["ratio"]
 cost_step = teaching["physics"]["ratio"]
 print(f"a training update as shown: {cost_update:.2f}x the states-only one")
 print(f"a step with np.sin/np.cos: {cost_step:.2f}x the tan(theta/2) one")
-print("recorded at", " / ".join(records.read()["teaching_load"]))
+print("recorded at:\n ", "\n  ".join(records.read()["teaching_load"]))
 glue("teaching-update-ratio", cost_update, display=False)
 glue("teaching-step-ratio", cost_step, display=False)
 assert 1.0 <= cost_update < 1.6 and 1.0 <= cost_step < 2.5
@@ -510,7 +510,7 @@ try:
 except LookupError as missing:  # never recorded yet
     print(missing)
 else:
-    print(f"installed in {outside['install_s']:.0f} s at {outside['dtcart']}")
+    print(f"installed in {outside['install_s']:.0f} s")
     for row in outside["rows"]:
         print(f"  {row['notebook']:>32s}: {row['seconds']:6.1f} s, "
               + ("ran" if row["passed"] else f"FAILED ({row['error']})"))
@@ -659,8 +659,8 @@ glue("fig-app-recipes", fig, display=False)
 # %% tags=["hide-input"]
 live_rec = records.load("live")
 print(f"Chromium {live_rec['chromium']}: {live_rec['step_ms']:.3f} ms a"
-      f" step, whole episodes {live_rec['episode_step_ms']:.3f} ms;"
-      f" Python: forward {live_rec['python']['forward_ms']:.3f} ms,"
+      f" step,\n  whole episodes {live_rec['episode_step_ms']:.3f} ms;\n"
+      f"Python: forward {live_rec['python']['forward_ms']:.3f} ms,"
       f" physics.step {1e3 * live_rec['python']['physics_step_ms']:.1f} us")
 glue("live-step-ms", live_rec["step_ms"], display=False)
 glue("live-episode-ms", live_rec["episode_step_ms"], display=False)
