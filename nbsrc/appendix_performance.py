@@ -512,8 +512,8 @@ except LookupError as missing:  # never recorded yet
 else:
     print(f"installed in {outside['install_s']:.0f} s")
     for row in outside["rows"]:
-        print(f"  {row['notebook']:>32s}: {row['seconds']:6.1f} s, "
-              + ("ran" if row["passed"] else f"FAILED ({row['error']})"))
+        print(f"  {row['notebook']:>29s}: {row['seconds']:5.1f} s, "
+              + ("ran" if row["passed"] else f"failed ({row['error'][:20]}…)"))
     failed = [row["notebook"] for row in outside["rows"]
               if row["notebook"] != "appendix_performance.ipynb"
               and (not row["passed"] or row["figures_shown_twice"])]
