@@ -209,3 +209,17 @@ def frame_player(frames: Sequence[bytes], interval_ms: int, readouts: Sequence[s
     box = widgets.VBox([widgets.HBox([play, slider]), stack])
     box.add_class(FRAME_PLAYER_CLASS)
     return box
+
+
+def glue_text(name: str, value) -> None:
+    """Glue ``value`` for the book's ``{glue:text}`name``` and print it.
+
+    The rendered book puts the value into the prose; plain JupyterLab shows
+    that role as raw markup, so the cell that computes the number also
+    prints it (``name: value``), where a reader of the notebook finds it.
+    """
+    from myst_nb import glue
+
+    check_type(name, str, "name")
+    glue(name, value, display=False)
+    print(f"{name}: {value}")

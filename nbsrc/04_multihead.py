@@ -21,7 +21,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from dtcart import data, probes, records, train
 from dtcart.attention import MultiHeadAttention, attention_cost, causal_mask
-from dtcart.display import show_source
+from dtcart.display import glue_text, show_source
 
 _ = torch.manual_seed(0)
 
@@ -366,8 +366,8 @@ settings = record["settings"]
 assert settings["heads"] == [1, 2] and len(record["rows"]) == 2 * 5 * 4
 summary = record["summary"]
 for part, row in summary.items():
-    glue(f"ch4-{part.replace(' ', '').replace(',', '-')}",
-         f"{row['tracking_mean']:.1%}", display=False)
+    glue_text(f"ch4-{part.replace(' ', '').replace(',', '-')}",
+         f"{row['tracking_mean']:.1%}")
 assert all(row["all_hold"] for row in summary.values())
 assert [round(100 * summary[p]["tracking_mean"], 1) for p in summary] == [
     7.4, 8.2, 8.6, 9.2]  # 1 head tuning, test; 2 heads tuning, test

@@ -24,7 +24,7 @@ from myst_nb import glue
 from dtcart import baselines, compare, control, data, drawing, evaluate, model
 from dtcart import records, train
 from dtcart.animation import animate_rollout
-from dtcart.display import show_source
+from dtcart.display import glue_text, show_source
 
 NOTEBOOK_START = time.perf_counter()
 # a small model: one thread is as fast, and leaves a core free
@@ -476,7 +476,7 @@ dropped_run, dropped_rtg = live.python_episode(
     dt_model, 500.0, live_start, retarget={200: 50.0}
 )
 drop_fall = int(dropped_run.lengths[0]) - 200
-glue("ch6-drop-fall", drop_fall, display=False)
+glue_text("ch6-drop-fall", drop_fall)
 assert held.solved[0] and dropped_run.fell[0] and 0 < drop_fall <= 100
 assert dropped_rtg[0, 200] == 50.0 and dropped_rtg[0, 201] == 49.0
 caught, late = (
@@ -589,15 +589,15 @@ for part, sets in (("test", (compare.TEST_SEED,)),
     track = [r["tracking"] for r in rows]
     headline[part] = (min(r["solved_500"] for r in rows), np.mean(track),
                       max(track))
-    glue(f"ch6-{part}-500-min", f"{headline[part][0]:.0%}", display=False)
-    glue(f"ch6-{part}-track-mean", f"{headline[part][1]:.1%}", display=False)
-    glue(f"ch6-{part}-track-max", f"{headline[part][2]:.1%}", display=False)
+    glue_text(f"ch6-{part}-500-min", f"{headline[part][0]:.0%}")
+    glue_text(f"ch6-{part}-track-mean", f"{headline[part][1]:.1%}")
+    glue_text(f"ch6-{part}-track-max", f"{headline[part][2]:.1%}")
     print(f"{part}: 500 reached at least {headline[part][0]:.0%},"
           f" tracking {headline[part][1]:.1%} on average,"
           f" {headline[part][2]:.1%} at worst")
 test_0 = seed_0[compare.TEST_SEED]
-glue("ch6-test-500", f"{test_0['solved_500']:.0%}", display=False)
-glue("ch6-test-track", f"{test_0['tracking']:.1%}", display=False)
+glue_text("ch6-test-500", f"{test_0['solved_500']:.0%}")
+glue_text("ch6-test-track", f"{test_0['tracking']:.1%}")
 # the test set meets Chapter 6's figures too
 assert headline["test"][0] >= 0.95 and headline["test"][2] <= 0.15
 
@@ -655,8 +655,8 @@ for part in ("test", "tune"):
     assert reach["BC", part].mean() < 0.6 * reach["DT", part].mean()
     # filtered BC solves every start, every seed: it ties the DT at 500
     assert (reach["filtered BC", part] == 1.0).all()
-glue("ch6-bc-test", f"{reach['BC', 'test'].mean():.0%}", display=False)
-glue("ch6-bc-tune", f"{reach['BC', 'tune'].mean():.0%}", display=False)
+glue_text("ch6-bc-test", f"{reach['BC', 'test'].mean():.0%}")
+glue_text("ch6-bc-tune", f"{reach['BC', 'tune'].mean():.0%}")
 
 # %% [markdown]
 # Behaviour cloning learns the *average* behaviour in the log, and the log is a mixture: gains below
@@ -770,14 +770,14 @@ assert (
     and max(r["tracking"] for r in rows_of["old"]) > 0.15
 )
 for g, o in overshoot.items():
-    glue(f"ch6-overshoot-{g}", float(o), display=False)
+    glue_text(f"ch6-overshoot-{g}", float(o))
 assert min(r["solved_500"] for r in rows_of["old"]) < 0.8
 # one seed in five misses 500 on some starts; glued: its share of short starts
 missing = {r["seed"] for r in rows_of["old"] if r["solved_500"] < 0.95}
 short = [1 - r["solved_500"] for r in rows_of["old"] if r["seed"] in missing]
 assert len(missing) == 1 and len({r["seed"] for r in rows_of["old"]}) == 5
-glue("ch6-short-lo", float(min(short)), display=False)
-glue("ch6-short-hi", float(max(short)), display=False)
+glue_text("ch6-short-lo", float(min(short)))
+glue_text("ch6-short-hi", float(max(short)))
 # the middle log (drops, old noise) still misses the hold at 500; the book's
 # stronger noise holds it
 assert min(r["solved_500"] for r in rows_of["drops, 0.25 N"]) < 0.95

@@ -19,7 +19,7 @@ import torch
 from myst_nb import glue
 
 from dtcart import compare, control, data, evaluate, probes, records, train
-from dtcart.display import show_source
+from dtcart.display import glue_text, show_source
 
 NOTEBOOK_START = time.perf_counter()
 torch.set_num_threads(1)  # a small model: one thread, the other core free
@@ -107,9 +107,9 @@ glue("fig-ch7-log", fig, display=False)
 # %% tags=["hide-cell"]
 for key, value in (("gain-much", gain_much), ("gain-little", gain_little),
                    ("held-little", held_little)):
-    glue(f"ch7-{key}", f"{value:.0f}", display=False)
-glue("ch7-out-little", f"{out_little:.0%}", display=False)
-glue("ch7-weak-little", f"{weak_little:.0%}", display=False)
+    glue_text(f"ch7-{key}", f"{value:.0f}")
+glue_text("ch7-out-little", f"{out_little:.0%}")
+glue_text("ch7-weak-little", f"{weak_little:.0%}")
 assert [round(v) for v in (gain_much, gain_little, held_little)] == [24, 19,
                                                                      21]
 assert round(100 * out_little) == 13 and round(100 * weak_little) == 30
@@ -184,22 +184,21 @@ down50, down100, up450, up400 = TURNS
 for key, name in (("ch7-d50-range", down50), ("ch7-d100-range", down100)):
     glue(key, f"{after[name].min()} to {after[name].max()}", display=False)
     assert after[name].min() > 0 and not turned[name].solved.any()
-glue("ch7-d50-mean", f"{turned[down50].lengths.mean():.0f}", display=False)
+glue_text("ch7-d50-mean", f"{turned[down50].lengths.mean():.0f}")
 assert (after[down50].min(), after[down50].max()) == (42, 131)
 assert (after[down100].min(), after[down100].max()) == (100, 175)
 assert round(turned[down50].lengths.mean()) == 270
-glue("ch7-d50-late", f"{turned[down50].lengths.mean() - 250:.0f}",
-     display=False)
+glue_text("ch7-d50-late", f"{turned[down50].lengths.mean() - 250:.0f}")
 share = {n: turned[n].solved.mean() for n in (up450, up400)}
-glue("ch7-u450-share", f"{share[up450]:.0%}", display=False)
-glue("ch7-u400-share", f"{share[up400]:.0%}", display=False)
+glue_text("ch7-u450-share", f"{share[up450]:.0%}")
+glue_text("ch7-u400-share", f"{share[up400]:.0%}")
 assert [round(100 * share[n]) for n in (up450, up400)] == [47, 80]
 # how far the pole leaned when the dial went up at step 50
 raised = turned[up450]
 lean = np.abs(raised.states[:, 50, 0])  # |theta| at the raise [rad]
 lean_held, lean_fell = lean[raised.solved].mean(), lean[~raised.solved].mean()
-glue("ch7-lean-held", f"{lean_held:.2f}", display=False)
-glue("ch7-lean-fell", f"{lean_fell:.2f}", display=False)
+glue_text("ch7-lean-held", f"{lean_held:.2f}")
+glue_text("ch7-lean-fell", f"{lean_fell:.2f}")
 assert (round(lean_held, 2), round(lean_fell, 2)) == (0.02, 0.06)
 
 # %% [markdown]
@@ -329,11 +328,11 @@ glue("fig-ch7-probes", fig, display=False)
 # %% tags=["hide-cell"]
 short = dict(zip(features, ("ret", "state", "window", "hidden")))
 for name, key in short.items():
-    glue(f"ch7-r2-{key}", f"{r2['gain'][name]:.2f}", display=False)
+    glue_text(f"ch7-r2-{key}", f"{r2['gain'][name]:.2f}")
 worst_given_out = max(abs(v) for v in r2["given_out"].values())
-glue("ch7-r2-given-out", f"{worst_given_out:.2f}", display=False)
+glue_text("ch7-r2-given-out", f"{worst_given_out:.2f}")
 for name, errors in zip(("dt", "hist", "c1", "rvs"), tracking.values()):
-    glue(f"ch7-track-{name}", f"{errors.mean():.1%}", display=False)
+    glue_text(f"ch7-track-{name}", f"{errors.mean():.1%}")
 gain_r2 = r2["gain"]
 assert round(gain_r2["(a) return + step"], 2) == 0.38
 assert all(gain_r2[n] < 0.1 for n in list(features)[1:])  # the rest

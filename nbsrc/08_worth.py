@@ -40,7 +40,7 @@ from myst_nb import glue
 
 from dtcart import baselines, compare, control, data, env, online, train
 from dtcart import records
-from dtcart.display import show_source
+from dtcart.display import glue_text, show_source
 
 NOTEBOOK_START = time.perf_counter()
 torch.set_num_threads(1)  # small models: one thread, the other core free
@@ -148,8 +148,7 @@ print("on two sets of 60 starts it never saw it holds",
       " and ".join(f"{h:.0%}" for h in held.values()))
 
 # %% tags=["hide-cell"]
-glue("ppo-held", " and ".join(f"{h:.0%}" for h in held.values()),
-     display=False)
+glue_text("ppo-held", " and ".join(f"{h:.0%}" for h in held.values()))
 assert all(0 <= h <= 1 for h in held.values()) and len(held) == 2
 assert ppo_model.n_steps == 2048  # steps gathered per update
 mine = records.row_of(record["ppo"], seed=PPO_SEED)
@@ -221,22 +220,20 @@ for r, e in zip(record["ppo"], eval_steps):
           f" {r['episodes_to_solve']:9,d} {e:12,.0f}")
 # every seed holds every start, within a tenth of a million steps
 assert (ppo_steps > 0).all() and ppo_steps.max() < 100_000
-glue("ppo-max-steps", f"{ppo_steps.max():,}", display=False)
-glue("ppo-max-episodes", f"{ppo_episodes.max():,}", display=False)
-glue("log-steps", f"{log_steps:,}", display=False)
-glue("ppo-seconds", f"{ppo_secs.min():.0f} to {ppo_secs.max():.0f}",
-     display=False)
-glue("ppo-eval-min", f"{eval_steps.min():,.0f}", display=False)
-glue("ppo-eval-max", f"{eval_steps.max():,.0f}", display=False)
-glue("ppo-all-max", f"{(ppo_steps + eval_steps).max():,.0f}", display=False)
+glue_text("ppo-max-steps", f"{ppo_steps.max():,}")
+glue_text("ppo-max-episodes", f"{ppo_episodes.max():,}")
+glue_text("log-steps", f"{log_steps:,}")
+glue_text("ppo-seconds", f"{ppo_secs.min():.0f} to {ppo_secs.max():.0f}")
+glue_text("ppo-eval-min", f"{eval_steps.min():,.0f}")
+glue_text("ppo-eval-max", f"{eval_steps.max():,.0f}")
+glue_text("ppo-all-max", f"{(ppo_steps + eval_steps).max():,.0f}")
 dt_secs = [r["train_s"] for r in record["learners"] if r["learner"] == "DT"]
 c1_secs = [r["train_s"] for r in record["learners"]
            if r["learner"] == "DT, context 1"]
 train_ratio = np.mean(c1_secs) / np.mean(dt_secs)
 assert 0.7 < train_ratio < 1.3  # "about as long"
-glue("train-ratio", f"{train_ratio:.2f}", display=False)
-glue("dt-seconds", f"{min(dt_secs):.0f} to {max(dt_secs):.0f}",
-     display=False)
+glue_text("train-ratio", f"{train_ratio:.2f}")
+glue_text("dt-seconds", f"{min(dt_secs):.0f} to {max(dt_secs):.0f}")
 
 # %% [markdown]
 # Every seed holds all 20 starts of its stopping rule after learning from at most
@@ -340,23 +337,23 @@ whole = {(r["learner"], r["seed"], r["starts"]): r["solved_500"]
 for r in (r for r in sizes_record["rows"] if r["episodes"] == len(ds)):
     assert r["solved_500"] == whole[r["learner"], r["seed"], r["starts"]]
 least_fbc_steps = sizes_record["log_steps"][list(sizes).index(least_fbc)]
-glue("least-dt", f"{least:,}", display=False)
-glue("least-dt-steps", f"{least_steps:,}", display=False)
-glue("least-fbc", f"{least_fbc:,}", display=False)
-glue("least-fbc-steps", f"{least_fbc_steps:,}", display=False)
+glue_text("least-dt", f"{least:,}")
+glue_text("least-dt-steps", f"{least_steps:,}")
+glue_text("least-fbc", f"{least_fbc:,}")
+glue_text("least-fbc-steps", f"{least_fbc_steps:,}")
 # below the least log, a seed drops more than 5% of the starts at 500
 below = sized("DT", "solved_500", TUNING + (TEST,))[sizes < least]
 assert (below.min(axis=1) < 0.95).all()
-glue("below-dt-min", f"{below.min():.0%}", display=False)
+glue_text("below-dt-min", f"{below.min():.0%}")
 assert least_fbc < least and least_fbc_steps < ppo_steps.min()
 top_few = baselines.top_episodes(compare.first_episodes(ds, least_fbc),
                                  compare.TOP_SHARE)
 assert (ds.returns[top_few] == 500).all()
-glue("fbc-top", f"{len(top_few)}", display=False)
+glue_text("fbc-top", f"{len(top_few)}")
 # PPO against the least log: its worst seed's trials, and with evaluations
 ppo_ratio = least_steps / ppo_steps.max()
 assert ppo_ratio > 1
-glue("ppo-least-ratio", f"{ppo_ratio:.1f}", display=False)
+glue_text("ppo-least-ratio", f"{ppo_ratio:.1f}")
 # with its evaluation episodes counted, PPO played more than the least log
 assert (ppo_steps + eval_steps).max() > least_steps
 # the test set alone would take a smaller log: a tuning set decides it
@@ -366,11 +363,10 @@ assert all(r["holds"] for r in sizes_record["rows"] if r["learner"] == "DT"
 misses = [r for r in sizes_record["rows"] if r["learner"] == "DT"
           and r["episodes"] == prev and not r["holds"]]
 assert len(misses) == 1 and misses[0]["starts"] in TUNING
-glue("prev-dt", f"{prev}", display=False)
-glue("prev-miss", f"{misses[0]['solved_500']:.0%}", display=False)
-glue("prev-miss-set", f"{misses[0]['starts']}", display=False)
-glue("fbc-ppo-ratio", f"{ppo_steps.min() / least_fbc_steps:.0f}",
-     display=False)
+glue_text("prev-dt", f"{prev}")
+glue_text("prev-miss", f"{misses[0]['solved_500']:.0%}")
+glue_text("prev-miss-set", f"{misses[0]['starts']}")
+glue_text("fbc-ppo-ratio", f"{ppo_steps.min() / least_fbc_steps:.0f}")
 
 # %% [markdown]
 # The Decision Transformer needs {glue:text}`least-dt` episodes of this log, {glue:text}`least-dt-steps`
@@ -539,7 +535,7 @@ for name in compare.LEARNERS:
             for p in ("test", "tuning"))
     print(f"{name:>14s}  {line}")
 
-# %% tags=["hide-input"]
+# %% tags=["hide-cell"]
 both = ("test", "tuning")
 for name in ("DT", "DT, context 1", "history MLP", "RvS MLP"):
     for p in both:
@@ -556,17 +552,16 @@ for p in both:  # the order of the four dials, on the test and tuning sets
     assert abs(mean_track["history MLP", p]
                - mean_track["DT, context 1", p]) < 0.05
 dt_share = mean_track["DT", "test"] / mean_track["RvS MLP", "test"]
-glue("dt-rvs-share", f"{dt_share:.0%}", display=False)
+glue_text("dt-rvs-share", f"{dt_share:.0%}")
 at_400 = {n: np.mean([r["means"][3] for r in by[n]])
           for n in ("DT", "DT, context 1", "history MLP", "RvS MLP")}
 # asked for 400, the two overshoot most
 assert min(at_400["DT, context 1"], at_400["history MLP"]) > max(
     at_400["DT"], at_400["RvS MLP"])
-glue("bc-min", f"{solved['BC', 'test'].min():.0%}", display=False)
-glue("bc-max", f"{solved['BC', 'test'].max():.0%}", display=False)
-glue("bc-mean", f"{solved['BC', 'test'].mean():.0%}", display=False)
-glue("bc-mean-tuning", f"{solved['BC', 'tuning'].mean():.0%}",
-     display=False)
+glue_text("bc-min", f"{solved['BC', 'test'].min():.0%}")
+glue_text("bc-max", f"{solved['BC', 'test'].max():.0%}")
+glue_text("bc-mean", f"{solved['BC', 'test'].mean():.0%}")
+glue_text("bc-mean-tuning", f"{solved['BC', 'tuning'].mean():.0%}")
 for name, key in (("DT", "dt"), ("RvS MLP", "rvs"), ("DT, context 1", "c1"),
                   ("history MLP", "hist")):
     for p in both:
@@ -574,7 +569,7 @@ for name, key in (("DT", "dt"), ("RvS MLP", "rvs"), ("DT, context 1", "c1"),
              f"{mean_track[name, p]:.1%}", display=False)
 for name, key in (("DT", "dt"), ("DT, context 1", "c1"),
                   ("history MLP", "hist"), ("RvS MLP", "rvs")):
-    glue(f"{key}-at-400", f"{at_400[name]:.0f}", display=False)
+    glue_text(f"{key}-at-400", f"{at_400[name]:.0f}")
 
 # %% [markdown]
 # **Holding the pole does not need a transformer.** Asked for 500, the Decision Transformer, its
@@ -656,7 +651,7 @@ for name, rows in scarce_by.items():
                 line += f" {v.mean():7.1%}"
     print(f"{name:>20s}  {line}")
 
-# %% tags=["hide-input"]
+# %% tags=["hide-cell"]
 scarce_solved = {n: np.array([r["solved_500"] for r in rows])
                  for n, rows in scarce_by.items()}
 scarce_tracking = {p: records.values(scarce_by["DT"], "tracking", sets).mean()
@@ -667,19 +662,18 @@ assert scarce_solved["DT"].min() < 0.95 <= np.median(scarce_solved["DT"])
 for p in both:  # a sharper dial than on the book's log
     assert scarce_tracking[p] < mean_track["DT", p]
 weakest = min(scarce_by["DT"], key=lambda r: r["solved_500"])
-glue("scarce-share", f"{share_500:.1%}", display=False)
-glue("scarce-bc", f"{scarce_solved['BC'].mean():.0%}", display=False)
-glue("scarce-weak", f"{weakest['solved_500']:.0%}", display=False)
+glue_text("scarce-share", f"{share_500:.1%}")
+glue_text("scarce-bc", f"{scarce_solved['BC'].mean():.0%}")
+glue_text("scarce-weak", f"{weakest['solved_500']:.0%}")
 weak_max = max(r["solved_500"] for r in scarce_by["DT"]
                if r["seed"] == weakest["seed"])
 assert weak_max < 0.95 and sum(  # one weak seed; the others hold 95%+
     r["solved_500"] < 0.95 for r in scarce_by["DT"]) == len(
     compare.SCORED_SEEDS)
-glue("scarce-weak-max", f"{weak_max:.0%}", display=False)
-glue("scarce-weak-seed", weakest["seed"], display=False)
-glue("scarce-track", f"{scarce_tracking['test']:.1%}", display=False)
-glue("scarce-track-tuning", f"{scarce_tracking['tuning']:.1%}",
-     display=False)
+glue_text("scarce-weak-max", f"{weak_max:.0%}")
+glue_text("scarce-weak-seed", weakest["seed"])
+glue_text("scarce-track", f"{scarce_tracking['test']:.1%}")
+glue_text("scarce-track-tuning", f"{scarce_tracking['tuning']:.1%}")
 
 # %% [markdown]
 # The paper's finding does not carry over to this log. Filtered BC still holds every start for every seed:
@@ -806,7 +800,7 @@ glue("fig-ch7-pushes", fig, display=False)
 # {glue:text}`luck-replay-still` here, not 100%: the noise had helped a few of the log's 500s.
 # ```
 
-# %% tags=["hide-input"]
+# %% tags=["hide-cell"]
 push_mean = {s: {k: np.mean([r[k] for r in push_rows if r["pushes"] == s])
                  for k in ("tracking", "solved_500")} for s in scales}
 print(f"{'shoves':>6s} {'500s in log':>11s} {'replayed':>8s}"
@@ -824,15 +818,15 @@ assert dt_500[-1] < 0.25 and replayed[-1] < 0.25
 # the dial: intact at 0.5 N, broken at 1 N
 assert push_mean[0.5]["tracking"] <= push_mean[0.0]["tracking"]
 assert push_mean[1.0]["tracking"] > 1.5 * push_mean[0.0]["tracking"]
-glue("luck-500-half", f"{push_mean[0.5]['solved_500']:.0%}", display=False)
-glue("luck-replay-half", f"{replayed[2]:.0%}", display=False)
-glue("luck-replay-still", f"{replayed[0]:.0%}", display=False)
-glue("luck-500-one", f"{push_mean[1.0]['solved_500']:.0%}", display=False)
-glue("luck-replay-one", f"{replayed[3]:.0%}", display=False)
-glue("luck-track-one", f"{push_mean[1.0]['tracking']:.1%}", display=False)
+glue_text("luck-500-half", f"{push_mean[0.5]['solved_500']:.0%}")
+glue_text("luck-replay-half", f"{replayed[2]:.0%}")
+glue_text("luck-replay-still", f"{replayed[0]:.0%}")
+glue_text("luck-500-one", f"{push_mean[1.0]['solved_500']:.0%}")
+glue_text("luck-replay-one", f"{replayed[3]:.0%}")
+glue_text("luck-track-one", f"{push_mean[1.0]['tracking']:.1%}")
 at_400 = np.mean([r["means"][3] for r in push_rows if r["pushes"] == 1.0])
 assert at_400 < 0.8 * 400  # capped by the shoves
-glue("luck-400-one", f"{at_400:.0f}", display=False)
+glue_text("luck-400-one", f"{at_400:.0f}")
 
 # %% [markdown]
 # The share of starts held at 500 falls with the shoves, and stays close to a number that the log

@@ -31,6 +31,8 @@ import numpy as np
 import torch
 from gymnasium.envs.classic_control.cartpole import CartPoleVectorEnv
 from myst_nb import glue
+
+from dtcart.display import glue_text
 from tqdm.auto import tqdm
 
 from dtcart.compare import START_SEEDS, TEST_SEED
@@ -114,9 +116,9 @@ for n, r, ours, theirs in zip(
 print(f"CartPole-v1, one cart per call: {classic_rate / 1e3:.1f} k/s")
 print(f"dtcart step per cart in a loop: {loop_rate / 1e3:.1f} k/s")
 print(load_average())
-glue("ratio-1", float(ratio[0]), display=False)
-glue("ratio-1024", float(ratio[2]), display=False)
-glue("ratio-16384", float(ratio[3]), display=False)
+glue_text("ratio-1", float(ratio[0]))
+glue_text("ratio-1024", float(ratio[2]))
+glue_text("ratio-16384", float(ratio[3]))
 glue(
     "batched-over-loop",
     float(rates["dtcart step"][2] / loop_rate),
@@ -127,8 +129,8 @@ glue(
     float(rates["dtcart step"][2] / classic_rate),
     display=False,
 )
-glue("classic-k", float(classic_rate / 1e3), display=False)
-glue("loop-k", float(loop_rate / 1e3), display=False)
+glue_text("classic-k", float(classic_rate / 1e3))
+glue_text("loop-k", float(loop_rate / 1e3))
 
 # %% [markdown]
 # Batching is the whole story, and two facts hold on any machine: a batch of 1,024 carts stepped in one call
@@ -242,8 +244,8 @@ cost_step = teaching["physics"]["ratio"]
 print(f"a training update as shown: {cost_update:.2f}x the states-only one")
 print(f"a step with np.sin/np.cos: {cost_step:.2f}x the tan(theta/2) one")
 print("recorded at:\n ", "\n  ".join(records.read()["teaching_load"]))
-glue("teaching-update-ratio", cost_update, display=False)
-glue("teaching-step-ratio", cost_step, display=False)
+glue_text("teaching-update-ratio", cost_update)
+glue_text("teaching-step-ratio", cost_step)
 assert 1.0 <= cost_update < 1.6 and 1.0 <= cost_step < 2.5
 assert teaching["training"]["max_gap"] < 1e-5
 assert teaching["physics"]["max_gap"] < 1e-15
@@ -272,9 +274,9 @@ for n, r in rollout_rates.items():
     print(f"batch {n:3d}: {r:.0f} episodes/s")
 print(f"make_dataset(): {dataset_s:.2f} s")
 print(load_average())
-glue("rollout-1", float(rollout_rates[1]), display=False)
-glue("rollout-100", float(rollout_rates[100]), display=False)
-glue("dataset-s", float(dataset_s), display=False)
+glue_text("rollout-1", float(rollout_rates[1]))
+glue_text("rollout-100", float(rollout_rates[100]))
+glue_text("dataset-s", float(dataset_s))
 assert rollout_rates[100] > 10 * rollout_rates[1]
 
 # %% [markdown]
@@ -343,14 +345,14 @@ print(
     f" blocks, C = {C_BOOK}, batch {DEFAULT_TRAIN.batch_size} ="
     f" {DEFAULT_TRAIN.batch_size * 3 * C_BOOK} tokens per update"
 )
-glue("dt-k", C_BOOK, display=False)
-glue("dt-d", DEFAULT_MODEL.d_model, display=False)
-glue("dt-layers", DEFAULT_MODEL.n_layers, display=False)
-glue("dt-batch", DEFAULT_TRAIN.batch_size, display=False)
-glue("dt-steps", float(by_context[C_BOOK]), display=False)
-glue("dt-tokens", float(tokens[C_BOOK] / 1e3), display=False)
-glue("dt-share", float(100 * achieved[C_BOOK] / peak), display=False)
-glue("peak", float(peak / 1e9), display=False)
+glue_text("dt-k", C_BOOK)
+glue_text("dt-d", DEFAULT_MODEL.d_model)
+glue_text("dt-layers", DEFAULT_MODEL.n_layers)
+glue_text("dt-batch", DEFAULT_TRAIN.batch_size)
+glue_text("dt-steps", float(by_context[C_BOOK]))
+glue_text("dt-tokens", float(tokens[C_BOOK] / 1e3))
+glue_text("dt-share", float(100 * achieved[C_BOOK] / peak))
+glue_text("peak", float(peak / 1e9))
 # the FLOP count is no over-count
 assert all(a < 1.5 * peak for a in achieved.values())
 assert update_flops(replace(DEFAULT_MODEL, context=40)) > 2 * update_flops(
@@ -562,19 +564,19 @@ for name, row in summary.items():
 assert {r["starts"] for r in recipes["rows"]} == {*START_SEEDS, TEST_SEED}
 book = summary["book"]
 others = {k: v for k, v in summary.items() if k != "book"}
-glue("recipe-book-ms", book["update_ms"], display=False)
-glue("recipe-book-tracking", 100 * book["tracking_mean"], display=False)
-glue("recipe-d16-ms", summary["d = 16"]["update_ms"], display=False)
-glue("recipe-others-low", 100 * min(
-    v["tracking_mean"] for v in others.values()), display=False)
-glue("recipe-others-high", 100 * max(
-    v["tracking_mean"] for v in others.values()), display=False)
+glue_text("recipe-book-ms", book["update_ms"])
+glue_text("recipe-book-tracking", 100 * book["tracking_mean"])
+glue_text("recipe-d16-ms", summary["d = 16"]["update_ms"])
+glue_text("recipe-others-low", 100 * min(
+    v["tracking_mean"] for v in others.values()))
+glue_text("recipe-others-high", 100 * max(
+    v["tracking_mean"] for v in others.values()))
 # the six take from about half to three quarters of the book's time
 shares = [v["time_share"] for v in others.values()]
 assert 0.45 < min(shares) < 0.55 and max(shares) < 0.75
 assert 0.55 < summary["d = 16"]["time_share"] < 0.75
-glue("recipe-share-low", 100 * min(shares), display=False)
-glue("recipe-share-high", 100 * max(shares), display=False)
+glue_text("recipe-share-low", 100 * min(shares))
+glue_text("recipe-share-high", 100 * max(shares))
 # width 16: under 30% of the FLOPs, over half the time per update
 assert update_flops(replace(DEFAULT_MODEL, d_model=16)) \
     < 0.3 * update_flops(DEFAULT_MODEL)
@@ -662,11 +664,10 @@ print(f"Chromium {live_rec['chromium']}: {live_rec['step_ms']:.3f} ms a"
       f" step,\n  whole episodes {live_rec['episode_step_ms']:.3f} ms;\n"
       f"Python: forward {live_rec['python']['forward_ms']:.3f} ms,"
       f" physics.step {1e3 * live_rec['python']['physics_step_ms']:.1f} us")
-glue("live-step-ms", live_rec["step_ms"], display=False)
-glue("live-episode-ms", live_rec["episode_step_ms"], display=False)
-glue("live-python-ms", live_rec["python"]["forward_ms"], display=False)
-glue("live-physics-us", 1e3 * live_rec["python"]["physics_step_ms"],
-     display=False)
+glue_text("live-step-ms", live_rec["step_ms"])
+glue_text("live-episode-ms", live_rec["episode_step_ms"])
+glue_text("live-python-ms", live_rec["python"]["forward_ms"])
+glue_text("live-physics-us", 1e3 * live_rec["python"]["physics_step_ms"])
 assert live_rec["step_ms"] <= live_rec["budget_ms"] == 2.0
 assert live_rec["python"]["forward_ms"] > live_rec["step_ms"]
 

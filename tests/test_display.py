@@ -335,3 +335,12 @@ def test_strobe_force_and_gain_plots():
     with pytest.raises(ValueError):
         drawing.draw_strobe(axes[0], run.states[0], run.lengths[0], every=0)
     plt.close(fig)
+
+
+def test_glue_text_prints_what_it_glues(capsys):
+    from dtcart.display import glue_text
+
+    glue_text("ch0-answer", "42%")
+    assert "ch0-answer: 42%" in capsys.readouterr().out
+    with pytest.raises(TypeError, match="name"):
+        glue_text(3, "42%")
