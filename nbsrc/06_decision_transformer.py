@@ -469,7 +469,7 @@ live.cartpole(model=dt_model, target=500, seed=2026)
 # the drop and the model catches the pole again: from that start, raised at step 240, it lasts the full
 # 500 steps (raised at 250, the cart runs off the track before the end).
 
-# %% tags=["hide-input"]
+# %% tags=["hide-cell"]
 live_start = control.random_initial_states(1, seed=2026)[0]
 held, _ = live.python_episode(dt_model, 500.0, live_start)
 dropped_run, dropped_rtg = live.python_episode(
@@ -576,7 +576,7 @@ assert same_share and abs(by_target[600.0].mean() - means[-1]) < 5
 # tuning sets, {glue:text}`ch6-tune-500-min`, {glue:text}`ch6-tune-track-mean` and
 # {glue:text}`ch6-tune-track-max`.
 
-# %% tags=["hide-input"]
+# %% tags=["hide-cell"]
 book_rows = [r for r in records.load("seeds")["rows"] if r["data"] == "book"]
 seed_0 = {r["starts"]: r for r in book_rows if r["seed"] == 0}
 # this page's model is the record's seed 0 (its tuning set 777 agrees)
@@ -643,7 +643,7 @@ for name, label in (("BC", "behaviour cloning (all episodes)"),
         f" {reach[name, p].mean():7.0%} ({reach[name, p].min():4.0%})"
         for p in ("test", "tune")))
 
-# %% tags=["hide-input"]
+# %% tags=["hide-cell"]
 # the same budget: 2,000 updates of 640 logged actions, averaged
 assert compare.ROW_TRAIN == dataclasses.replace(
     train.DEFAULT_TRAIN, batch_size=640) and compare.ROW_TRAIN.average

@@ -67,7 +67,7 @@ print(load_average(), "|", torch.get_num_threads(), "torch threads")
 # float32, while ours only does the physics (in float64). Those extras are a few array operations; the
 # physics is the bulk of both.
 
-# %% tags=["hide-input"]
+# %% tags=["hide-cell"]
 rng = np.random.default_rng(0)
 BATCHES = [1, 64, 1024, 16384]
 rates = {"dtcart step": [], "CartPoleVectorEnv": []}
@@ -237,7 +237,7 @@ assert pieces["np.sin + np.cos"] > 5 * pieces["one multiplication"]
 # as shown against the same model whose last block computes the state tokens only, and the step above
 # against its tan-half-angle variant. Both variants give the same numbers (to $10^{-15}$).
 
-# %% tags=["hide-input"]
+# %% tags=["hide-cell"]
 teaching = records.load("teaching")
 cost_update = teaching["training"]["ratio"]
 cost_step = teaching["physics"]["ratio"]
@@ -261,7 +261,7 @@ assert teaching["physics"]["max_gap"] < 1e-15
 # carts still running. With the gain $K = 24$ N/rad every episode from Gymnasium's start distribution lasts
 # the full 500 steps, so episodes per second is a fair unit.
 
-# %% tags=["hide-input"]
+# %% tags=["hide-cell"]
 rollout_rates = {}
 for n in (1, 100):
     starts = random_initial_states(n, seed=0)
@@ -304,7 +304,7 @@ assert rollout_rates[100] > 10 * rollout_rates[1]
 # alike, because it is the steadier of the two.
 
 
-# %% tags=["hide-input"]
+# %% tags=["hide-cell"]
 dataset = make_dataset()
 
 
@@ -542,7 +542,7 @@ if not records.stale("notebooks", notebooks):  # a record of these notebooks
 # three tuning sets of 60 unseen starts, on which the book's recipe was chosen,
 # and the test set), and timed one update of each on one thread.
 
-# %% tags=["hide-input"]
+# %% tags=["hide-cell"]
 recipes = records.load("recipes")  # refused when made with another recipe
 summary = recipes["summary"]
 assert summary["book"]["all_hold"]  # the book's recipe meets every figure
@@ -658,7 +658,7 @@ glue("fig-app-recipes", fig, display=False)
 # call outweighs arithmetic this small, which is why `rollout_dt` plays many carts per forward pass.
 
 
-# %% tags=["hide-input"]
+# %% tags=["hide-cell"]
 live_rec = records.load("live")
 print(f"Chromium {live_rec['chromium']}: {live_rec['step_ms']:.3f} ms a"
       f" step,\n  whole episodes {live_rec['episode_step_ms']:.3f} ms;\n"
