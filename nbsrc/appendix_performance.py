@@ -551,12 +551,12 @@ split = {name: [np.mean([r["tracking"] for r in recipes["rows"]
                          if r["data"] == name and (r["starts"] == TEST_SEED)
                          == is_test]) for is_test in (False, True)]
          for name in summary}
-print(f"{'recipe':24s}{'ms per':>7s}{'time':>6s}{'500 reached':>13s}"
-      f"{'tracking':>13s}  all{'tracking mean':>15s}\n{'':24s}{'update':>7s}"
+print(f"{'recipe':22s}{'ms per':>7s}{'time':>6s}{'500 reached':>13s}"
+      f"{'tracking':>13s}  all{'tracking mean':>15s}\n{'':22s}{'update':>7s}"
       f"{'':6s}{'min':>6s}{'mean':>7s}{'mean':>6s}{'max':>7s}  hold"
       f"{'tuning':>8s}{'test':>7s}")
 for name, row in summary.items():
-    print(f"{name:24s}{row['update_ms']:7.1f}{row['time_share']:6.0%}"
+    print(f"{name:22s}{row['update_ms']:7.1f}{row['time_share']:6.0%}"
           f"{row['solved_min']:6.0%}{row['solved_mean']:7.0%}"
           f"{row['tracking_mean']:6.1%}{row['tracking_max']:7.1%}  "
           + ("yes" if row["all_hold"] else "no ")
