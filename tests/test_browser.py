@@ -64,23 +64,11 @@ pytestmark = pytest.mark.skipif(
                              "the browser test never downloads one")
 
 
-def toc_pages() -> list[str]:
-    """Every page of the book, as paths without suffix ('book/01_physics'), in _toc.yml order."""
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    pages = [toc["root"]]
-
-    def walk(node):
-        if isinstance(node, dict):
-            if "file" in node:
-                pages.append(node["file"])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk({k: v for k, v in toc.items() if k != "root"})
-    return [re.sub(r"\.(md|ipynb)$", "", page) for page in pages]
+sys.path.insert(0, str(ROOT / "tools"))
+try:
+    from screens import toc_pages  # the book's pages in _toc.yml order, as tools/screens.py reads them
+finally:
+    sys.path.pop(0)
 
 
 PAGES = toc_pages()
