@@ -739,13 +739,13 @@ for p in (params, gym_params):
 # and add what the torque changes, or solve the system with `np.linalg.solve` as the chapter's first
 # check does.
 
-# %%
+# %% tags=["hide-cell"]
 from IPython.display import display
 
 from dtcart import exercises
 from dtcart.exercises import check_exercise_1_1, check_exercise_1_2
 
-
+# %%
 def friction_accelerations(state, force, friction):
     """(theta_ddot, x_ddot) with a torque -friction * theta_dot at the hinge."""
     theta_acc, x_acc = accelerations(state, force)  # frictionless: add b
@@ -753,9 +753,6 @@ def friction_accelerations(state, force, friction):
 
 
 passed = check_exercise_1_1(friction_accelerations)
-
-# %% [markdown]
-# Solution (click the collapsed cell below to show it):
 
 # %% tags=["hide-cell"] jupyter={"source_hidden": true} mystnb={"code_prompt_show": "Show the solution", "code_prompt_hide": "Hide the solution"}
 # The torque adds -b theta_dot to the pole's row. Solving the 2 x 2 system
@@ -774,9 +771,6 @@ assert check_exercise_1_1(exercises.hinge_friction_accelerations)
 # %%
 predicted_rate = None  # your gamma [1/s]
 passed = check_exercise_1_2(predicted_rate)
-
-# %% [markdown]
-# Solution (click the collapsed cell below to show it):
 
 # %% tags=["hide-cell"] jupyter={"source_hidden": true} mystnb={"code_prompt_show": "Show the solution", "code_prompt_hide": "Hide the solution"}
 # Near the bottom put phi = theta - pi, divide the pole's row by m l and

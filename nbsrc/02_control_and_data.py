@@ -205,7 +205,7 @@ gains = np.round(
 sweep = control.gain_sweep(gains, starts)
 
 # %% tags=["remove-output", "hide-input"]
-fig, (ax_share, ax_len) = plt.subplots(2, 1, figsize=(7.5, 5.2), sharex=True)
+fig, (ax_share, ax_len) = plt.subplots(2, 1, figsize=(7.5, 4.6), sharex=True)
 ax_share.stackplot(
     gains,
     sweep.fell,
@@ -258,10 +258,8 @@ glue("fig-ch2-sweep", fig, display=False)
 #   at the worst gain) ends with **the cart leaving the track**: the controller looks only at $\theta$, and
 #   nothing in it cares where the cart is. Only from about 22 N/rad do all 200 starts last the full 500 steps.
 #
-# The two failure modes also trade places *below* $K^*$: there $\alpha$ is small and positive, the pole
-# falls very slowly (the growth rate $\lambda = \sqrt\alpha$ goes to zero at $K^*$), and the drifting cart gets
-# to the edge first for some starts from 18.5 N/rad up, and for more than half of them from 19.3 N/rad. The post's observation, falling below 20 and swinging above, holds for the pole; what
-# it leaves out is the cart.
+# The post's observation, falling below 20 and swinging above, holds for the pole; what it leaves out is
+# the cart.
 
 # %% tags=["hide-input"]
 fell_share, solved_share = sweep.fell, sweep.solved
@@ -375,15 +373,19 @@ print(
 # component at $+0.05$; ignoring the bounded wobble, it stays on the track for 10 s while
 # $0.05 + 10\,\bar v < 2.4$ m. Solving for $K$ gives the smallest gain that survives every start, within 3 %
 # of the gain from which all 200 sampled starts survived in the sweep.
+#
+# The two failure modes also trade places *below* $K^*$: there $\alpha$ is small and positive, the pole
+# falls very slowly (the growth rate $\lambda = \sqrt\alpha$ goes to zero at $K^*$), and the drifting
+# cart gets to the edge first for some starts from 18.5 N/rad up, and for more than half of them from
+# 19.3 N/rad.
 # ````
 
-# %% tags=["hide-cell"]
+# %% tags=["remove-output", "hide-input"]
 few = starts[:12]
 below, above = 17.0, 24.0
 run_below = control.rollout(control.heuristic(below), few)
 run_above = control.rollout(control.heuristic(above), few)
 
-# %% tags=["remove-output", "hide-input"]
 fig, axes = plt.subplots(1, 2, figsize=(9, 3.8))
 for ax, K, run in ((axes[0], below, run_below), (axes[1], above, run_above)):
     for i in range(len(few)):
@@ -411,7 +413,6 @@ axes[0].set_ylim(-0.5, 0.5)
 fig.tight_layout()
 glue("fig-ch2-phase", fig, display=False)
 
-# %% tags=["hide-cell"]
 assert run_below.fell.all()
 omega = np.sqrt(-alpha(above))
 amplitude = np.sqrt(few[:, 0] ** 2 + (few[:, 1] / omega) ** 2)
@@ -499,7 +500,7 @@ panels = control.rollout(
 
 # %% tags=["remove-output", "hide-input"]
 # one row per gain: pole angle (left), cart position (right)
-fig, axes = plt.subplots(5, 2, figsize=(8, 9.5), sharex=True, sharey="col")
+fig, axes = plt.subplots(5, 2, figsize=(8, 5.8), sharex=True, sharey="col")
 for j, K in enumerate(panel_gains):
     drawing.plot_episode(
         axes[j],
@@ -532,7 +533,7 @@ glue("fig-ch2-multiples", fig, display=False)
 # gains both stay inside for the full 10 s.
 # ```
 
-# %%
+# %% tags=["hide-cell"]
 assert list(panels.fell) == [True, True, False, False, False]
 assert list(panels.left_track) == [False, False, True, False, False]
 assert list(panels.solved) == [False, False, False, True, True]
@@ -614,7 +615,7 @@ glue("fig-ch2-returns", fig, display=False)
 #
 # A few of the logged episodes, one of each kind:
 
-# %% tags=["hide-cell"]
+# %% tags=["remove-output", "hide-input"]
 # one of each kind: a failure near 60 steps, a middling episode near 300, and
 # the first solved one
 examples = [
@@ -626,7 +627,6 @@ examples = [
 solved_reach = np.abs(ds.states[solved, :, 2]).max(axis=1)
 assert np.median(solved_reach) < 0.8 and max(solved_reach) < control.X_LIMIT
 
-# %% tags=["remove-output", "hide-input"]
 fig, axes = plt.subplots(1, 2, figsize=(9, 3))
 for i, color in zip(examples, ("tab:red", "tab:orange", "tab:green")):
     label = f"K = {ds.gains[i]:.1f}, return {int(returns[i])}"
@@ -674,17 +674,16 @@ glue("fig-ch2-examples", fig, display=False)
 # %%
 show_source(data.returns_to_go, docstring=False)
 
-# %% tags=["hide-cell"]
+# %% tags=["remove-output", "hide-input"]
 rtg = ds.rtg
 assert np.array_equal(rtg[:, 0], ds.returns)
 steps_left = np.clip(ds.lengths[:, None] - np.arange(ds.max_steps), 0, None)
 assert np.array_equal(rtg, steps_left.astype(float))
 
-# %% tags=["remove-output", "hide-input"]
 i = examples[1]
 n = ds.lengths[i]
 t = np.arange(ds.max_steps) * params.dt
-fig, (ax_r, ax_th, ax_x) = plt.subplots(3, 1, figsize=(7, 4.6), sharex=True)
+fig, (ax_r, ax_th, ax_x) = plt.subplots(3, 1, figsize=(7, 4.0), sharex=True)
 ax_r.plot(t, rtg[i], color="tab:purple", label=r"return-to-go $\hat R_t$")
 ax_r.set_ylabel(r"$\hat R_t$ [steps]")
 ax_reward = ax_r.twinx()  # the reward has its own axis: 1 per step, then 0
@@ -781,7 +780,7 @@ print(
 # right panel of {numref}`fig-ch2-returns` shows which gains give which kind, and the gains are drawn
 # uniformly from the range.
 
-# %%
+# %% tags=["hide-cell"]
 from IPython.display import display
 
 from dtcart import exercises
@@ -792,11 +791,9 @@ from dtcart.exercises import (
     check_exercise_2_4,
 )
 
+# %%
 gain_range = (14.0, 26.0)  # your (low, high) [N/rad]; the book's to start
 passed = check_exercise_2_1(gain_range)
-
-# %% [markdown]
-# Solution (click the collapsed cell below to show it):
 
 # %% tags=["hide-cell"] jupyter={"source_hidden": true} mystnb={"code_prompt_show": "Show the solution", "code_prompt_hide": "Hide the solution"}
 # The gains are drawn uniformly, so a kind's share is the width of its
@@ -818,9 +815,6 @@ assert check_exercise_2_1(solution_range)
 # %%
 k_star_light = None  # your K* [N/rad]
 passed = check_exercise_2_2(k_star_light)
-
-# %% [markdown]
-# Solution (click the collapsed cell below to show it):
 
 # %% tags=["hide-cell"] jupyter={"source_hidden": true} mystnb={"code_prompt_show": "Show the solution", "code_prompt_hide": "Hide the solution"}
 # K* = (M + m) g, with the cart's 1 kg and the pole's 0.5 kg: 14.7 N/rad.
@@ -848,9 +842,6 @@ def damped(K, D=exercises.DAMPING):
 sweep_starts = control.random_initial_states(200, seed=0)
 k_min_damped = None  # your smallest K [N/rad], to 0.1
 passed = check_exercise_2_3(k_min_damped)
-
-# %% [markdown]
-# Solution (click the collapsed cell below to show it):
 
 # %% tags=["hide-cell"] jupyter={"source_hidden": true} mystnb={"code_prompt_show": "Show the solution", "code_prompt_hide": "Hide the solution"}
 # A bisection over the gains finds 24.4 N/rad: damping makes the drift
@@ -891,9 +882,6 @@ def centring(states):
 
 
 passed = check_exercise_2_4(centring)
-
-# %% [markdown]
-# Solution (click the collapsed cell below to show it):
 
 # %% tags=["hide-cell"] jupyter={"source_hidden": true} mystnb={"code_prompt_show": "Show the solution", "code_prompt_hide": "Hide the solution"}
 # The starter with the signs of the cart's terms turned over. A cart at

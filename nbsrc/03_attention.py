@@ -530,7 +530,7 @@ for causal in (False, True):
 # {eq}`eq-ch3-softmax`. Make it pass: along the last axis, stable for logits of $\pm 1000$, weight 0 for
 # $-\infty$, and row by row for a batch.
 
-# %%
+# %% tags=["hide-cell"]
 from IPython.display import display
 
 from dtcart.exercises import (
@@ -539,7 +539,7 @@ from dtcart.exercises import (
     check_exercise_3_3,
 )
 
-
+# %%
 def my_softmax(x):
     """Softmax along the last axis of x (..., n)."""
     e = np.exp(x)
@@ -548,9 +548,6 @@ def my_softmax(x):
 
 with np.errstate(over="ignore", invalid="ignore"):  # the starter overflows
     passed = check_exercise_3_1(my_softmax)
-
-# %% [markdown]
-# Solution (click the collapsed cell below to show it):
 
 # %% tags=["hide-cell"] jupyter={"source_hidden": true} mystnb={"code_prompt_show": "Show the solution", "code_prompt_hide": "Hide the solution"}
 # dtcart.attention.softmax: subtract each row's largest logit first, so
@@ -570,9 +567,6 @@ def my_causal_mask(T):
 
 
 passed = check_exercise_3_2(my_causal_mask)
-
-# %% [markdown]
-# Solution (click the collapsed cell below to show it):
 
 # %% tags=["hide-cell"] jupyter={"source_hidden": true} mystnb={"code_prompt_show": "Show the solution", "code_prompt_hide": "Hide the solution"}
 # Key j is allowed for query i where j <= i: the lower triangle, diagonal
@@ -597,9 +591,6 @@ def my_attention(Q, K, V, causal=False):
 
 
 passed = check_exercise_3_3(my_attention)
-
-# %% [markdown]
-# Solution (click the collapsed cell below to show it):
 
 # %% tags=["hide-cell"] jupyter={"source_hidden": true} mystnb={"code_prompt_show": "Show the solution", "code_prompt_hide": "Hide the solution"}
 # dtcart.attention.attention: np.swapaxes(K, -1, -2) transposes the last two

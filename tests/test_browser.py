@@ -66,7 +66,8 @@ pytestmark = pytest.mark.skipif(
 
 sys.path.insert(0, str(ROOT / "tools"))
 try:
-    from screens import toc_pages  # the book's pages in _toc.yml order, as tools/screens.py reads them
+    # the book's pages in _toc.yml order, and their screen budgets, as tools/screens.py reads them
+    from screens import HEIGHT, budget, toc_pages
 finally:
     sys.path.pop(0)
 
@@ -317,10 +318,17 @@ IMAGES = """() => Array.from(document.images).map(img => ({src: img.currentSrc.s
 def test_page_reads_offline(reader, page):
     """Each page reads offline, and nothing on it renders raw or cut: no markdown table or `$...$` left
     as text, no `<... at 0x...>` repr or "Figure size" in an output, no code block, equation or table
-    wider than its box at 1280 px, and no figure whose text shows below MIN_TEXT_PX."""
+    wider than its box at 1280 px, no figure whose text shows below MIN_TEXT_PX, and no page longer
+    than its budget of screens (16 a chapter, 12 the appendix) with its collapsed cells closed."""
     reader.open(page)
     screenshot_whole_page(reader.page, shot_name(page))
     problems = []
+
+    screens = reader.page.evaluate(
+        "() => Math.max(document.documentElement.scrollHeight, document.body.scrollHeight)") / HEIGHT
+    limit = budget(page)
+    if limit is not None and screens > limit:
+        problems.append(f"{screens:.1f} screens long at 1280 px, over its budget of {limit}")
 
     math = reader.page.evaluate(MATH_STATE)
     if math["untypeset"]:
