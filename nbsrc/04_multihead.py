@@ -51,7 +51,7 @@ display(show_source(MultiHeadAttention._split))
 show_source(MultiHeadAttention.weights)
 
 # %% [markdown]
-# Each head's weights are {doc}`03_attention`'s
+# Each head's weights are {doc}`Chapter 3 <03_attention>`'s
 # $\operatorname{softmax}(QK^\top/\sqrt{d/h})$ with the causal mask, now for all
 # heads and all sequences of a batch at once. `forward` puts the pieces together:
 # project and split, weigh, mix the values, and concatenate the heads back into
@@ -74,7 +74,7 @@ assert (check(x_check) - by_hand).abs().max() < 1e-12
 # ## Two heads that look at different things
 #
 # To see that two heads really can attend to different things, we build one by hand rather than by
-# training. The tokens are {doc}`03_attention`'s: the 24 return-to-go, state and action tokens of
+# training. The tokens are {doc}`Chapter 3 <03_attention>`'s: the 24 return-to-go, state and action tokens of
 # episode 5 of the book's log, steps 100 to 135, each a vector of 6 channels
 # ($\hat R$; $\theta, \dot\theta, x, \dot x$; $a$, scaled as the Decision Transformer scales them), so
 # $d = 6$, and we take $h = 2$ heads of size 3. We set the weights so that

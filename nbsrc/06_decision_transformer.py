@@ -1,8 +1,8 @@
 # %% [markdown]
 # # The Decision Transformer: tokens, training, and control by target return
 #
-# Everything is in place. {doc}`01_physics` gave us a cart-pole, {doc}`02_control_and_data` a one-knob
-# controller and a log of its episodes, good, middling and bad, and {doc}`03_attention` to {doc}`05_block`
+# Everything is in place. {doc}`Chapter 1 <01_physics>` gave us a cart-pole, {doc}`Chapter 2 <02_control_and_data>` a one-knob
+# controller and a log of its episodes, good, middling and bad, and {doc}`Chapters 3 <03_attention>` to {doc}`5 <05_block>`
 # built, piece by piece, the causal transformer block. This chapter puts them together the way
 # {cite:t}`chen2021` did: it writes the log as one long sequence of tokens, trains a small causal
 # transformer to predict the logged actions, and then, instead of asking it to play *well*, asks it for a
@@ -34,9 +34,9 @@ torch.set_num_threads(1)
 # ## From trial and error to reading a log
 #
 # Reinforcement learning learns by doing: an agent acts, the world answers with a reward, the agent updates
-# its policy, and it acts again, on experience it generates itself. The post says this takes millions of
-# trials; on this cart-pole it takes far fewer, as {doc}`08_worth` measures. The post's question stands
-# all the same {cite}`post2025`: we already *have* experience, a log of a thousand episodes. Why not learn
+# its policy, and it acts again, on experience it generates itself. The post {cite}`post2025` says this
+# takes millions of trials; on this cart-pole it takes far fewer, as {doc}`08_worth` measures. The post's
+# question stands all the same: we already *have* experience, a log of a thousand episodes. Why not learn
 # from it with the tools of supervised learning?
 #
 # A log of episodes is not a table of independent examples. Supervised learning is usually described with
@@ -249,7 +249,7 @@ show_source(train.training_step)
 show_source(train.dt_loss)
 
 # %% [markdown]
-# One more ingredient comes from the data's noise (see below): every logged force carries a random part that
+# One more ingredient comes from the data's exploration noise (two paragraphs on): every logged force carries a random part that
 # no model can predict, so each batch's gradient is noisy, and the weights after the last update have
 # wandered a little, differently for every seed. The model we keep is therefore not the last one but an
 # exponential moving average of the weights over the updates (decay 0.995 per update, so roughly the last
@@ -266,16 +266,19 @@ for config in (train.DEFAULT_MODEL, train.DEFAULT_TRAIN):
     print(textwrap.fill(f"{type(config).__name__}({fields})", 78))
 
 # %% [markdown]
-# Two departures from {doc}`02_control_and_data`'s log need a word; {ref}`Chapter 7 <sec-ch7-why-data>` shows
+# Two departures from {doc}`Chapter 2 <02_control_and_data>`'s log need a word; {ref}`Chapter 7 <sec-ch7-why-data>` shows
 # the evidence for both. First, that log is *deterministic*: every force is exactly $K\theta$. A model that
 # sees the previous action in its context can then predict the next one almost perfectly by copying it, and
 # a copy is one step late. A late proportional controller is a worse one: copy fully and the pole's swings
-# grow until it falls; copy partly and the cart drifts off the track sooner.
+# grow until it falls; copy partly and the cart drifts off the track sooner. (How much a model leans on
+# its last force is its *copy coefficient*: the $c$ of the least-squares fit
+# $a_t \approx c\,a_{t-1} + k\,\theta_t$ to its forces, 0 for the heuristic, 1 for a pure copy.)
 # (Imitation learning from histories knows this trap as the *copycat* problem {cite}`wen2020`.) So the book's Decision
 # Transformer learns from the same controller with Gaussian exploration noise added to each force (the
 # `action_noise` option of `data.make_dataset`): past forces now carry noise that says nothing about the
 # next force, and copying stops paying. Second, in about a third of the episodes the controller *gives
-# out*: at a random step its gain drops to between 0 and 10 N/rad, below $K^*$, and the pole falls soon
+# out*: at a random step its gain drops to between 0 and 10 N/rad, below Chapter 2's critical gain
+# $K^* = (M+m)g = 19.6$ N/rad, and the pole falls soon
 # after (the `drop_share` option). These are the episodes that teach the model to end an episode when it
 # is asked to.
 
@@ -358,7 +361,8 @@ show_source(evaluate._play_dt, docstring=False)
 
 # %% [markdown]
 # What the model is handed at step $t$ is its context window, the last $C$ steps of the episodes still
-# running; {ref}`sec-ch7-attention` reads the same window back from a finished episode:
+# running (`evaluate.context_window`, collapsed below; {ref}`Chapter 7 <sec-ch7-attention>` reads it back
+# from finished episodes).
 
 # %% tags=["hide-cell"]
 show_source(evaluate.context_window, docstring=False)
@@ -406,7 +410,8 @@ assert demo_returns[100] < demo_returns[300] < demo_returns[500] == 500
 # dial sets the target return; the readout shows the step $t$, the return-to-go $\hat R_t$ the model
 # reads, the force, and how the episode ends. Moving the dial mid-episode resets the return-to-go to the
 # dial's value, and from there it counts down by one a step, as `rollout_dt` counts it; **Shove** and a
-# click on the canvas push the cart, **Reset** draws a new start within $\pm 0.05$.
+# click on the canvas push the cart, **Reset** draws a new start, each of $\theta$ [rad], $\dot\theta$
+# [rad/s], $x$ [m] and $\dot x$ [m/s] within $\pm 0.05$.
 
 # %% tags=["hide-input"]
 from dtcart import live
@@ -418,7 +423,7 @@ live.cartpole(model=dt_model, target=500, seed=2026)
 # play, and drop the target to 50 at step 200 (4 s in): from this page's first start the pole falls
 # {glue:text}`ch6-drop-fall` steps after the drop. Raise the dial back to 500 within about a second
 # (at step 240) and the model catches the pole again; at step 250 it is too late, and the cart runs off
-# the track. {ref}`sec-ch7-retarget` measures such turns on 60 starts.
+# the track. {ref}`Chapter 7 <sec-ch7-retarget>` measures such turns on 60 starts.
 
 # %% tags=["hide-cell"]
 live_start = control.random_initial_states(1, seed=2026)[0]
@@ -489,7 +494,10 @@ glue("fig-ch6-sweep", fig, display=False)
 # and asking for 600, more than anything in the data, plays like asking for 500.
 # ```
 #
-# Three numbers summarise the figure, and they are the chapter's claims:
+# Three numbers summarise the figure, and they are the chapter's claims, its three figures: asked for 500,
+# at least 95% of the starts reach 500; the mean return rises with the target; and the **tracking error**,
+# $|\text{mean achieved} - \text{target}| / \text{target}$ averaged over the targets 100 to 400, is at
+# most 15%.
 
 # %% tags=["hide-input"]
 by_target = dict(zip(sweep_targets.tolist(), achieved))
@@ -512,15 +520,15 @@ assert same_share and abs(by_target[600.0].mean() - means[-1]) < 5
 
 # %% [markdown]
 # These 60 starts (seed 777) are one of three **tuning sets** on which the book's log, model and training
-# recipe were chosen ({ref}`sec-ch7-why-data`, in Chapter 7), so they may flatter the model. The headline figures come
+# recipe were chosen ({ref}`in Chapter 7 <sec-ch7-why-data>`), so they may flatter the model. The headline figures come
 # from a **test set**, 60 starts (seed 2718) used for nothing else, played by this page's model and four
 # more training seeds in the recorded run that {ref}`Chapter 7 <sec-ch7-why-data>` reads. On the test set this
 # page's model (training seed 0) reaches 500 from {glue:text}`ch6-test-500` of the starts and misses
 # the targets 100 to 400 by {glue:text}`ch6-test-track` on average. Over the five training seeds, at
 # least {glue:text}`ch6-test-500-min` of the test starts reach 500 and the tracking error is
 # {glue:text}`ch6-test-track-mean` on average, {glue:text}`ch6-test-track-max` at worst; on the three
-# tuning sets, {glue:text}`ch6-tune-500-min`, {glue:text}`ch6-tune-track-mean` and
-# {glue:text}`ch6-tune-track-max`.
+# tuning sets, at least {glue:text}`ch6-tune-500-min` reach 500, and the tracking error is
+# {glue:text}`ch6-tune-track-mean` on average, {glue:text}`ch6-tune-track-max` at worst.
 
 # %% tags=["hide-cell"]
 book_rows = [r for r in records.load("seeds")["rows"] if r["data"] == "book"]
@@ -630,7 +638,7 @@ glue_text("ch6-bc-tune", f"{reach['BC', 'tune'].mean():.0%}")
 # queried during training: the return-to-go turned "what happened" into "what to do to make it happen".
 # Its limits are the data's. It cannot return more than 500 (the task's cap), nor do better than the best
 # behaviours in its log; and its control of low returns is imitation of controllers that failed. That
-# worked here only once the log held failures that happen on cue ({ref}`sec-ch7-why-data`): a Decision
+# worked here only once the log held failures that happen on cue ({ref}`Chapter 7 <sec-ch7-why-data>`): a Decision
 # Transformer can ask for any outcome its data shows, but it gets the average behaviour behind that
 # outcome, and where that average does not reliably produce the outcome, neither does the model.
 

@@ -4,7 +4,7 @@
 
 It plots what `python -m benchmarks --only seeds` recorded in dtcart/records.json: the mean return
 the book's Decision Transformer achieved at each target, for every training seed and set of unseen
-starts (Chapter 6 prints the same record). Re-run it after re-recording that run.
+starts (Chapter 7 prints the same record, Chapter 6 its headline). Re-run it after re-recording that run.
 """
 
 from __future__ import annotations
