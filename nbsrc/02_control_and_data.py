@@ -516,8 +516,9 @@ for j, K in enumerate(panel_gains):
     axes[j, 0].set_title(
         f"K = {K:g} N/rad: {drawing.outcome(panels, j)}", loc="left"
     )
-    axes[j, 0].set_ylabel("pole angle θ [deg]")
-    axes[j, 1].set_ylabel("cart position x [m]")
+# one label per column, on the middle row (the rows share their axes)
+axes[2, 0].set_ylabel("pole angle θ [deg]")
+axes[2, 1].set_ylabel("cart position x [m]")
 for ax in axes[-1]:
     ax.set_xlabel("time [s]")
 fig.tight_layout()
@@ -696,6 +697,8 @@ more_handles, more_names = ax_reward.get_legend_handles_labels()
 ax_r.legend(handles + more_handles, names + more_names, loc="upper right")
 drawing.plot_episode((ax_th, ax_x), ds.states[i], n, color="tab:orange")
 ax_th.set_xlabel("")  # the axes share time: label it once, at the bottom
+ax_th.set_ylabel("θ [deg]")  # short labels: the panels are low
+ax_x.set_ylabel("x [m]")
 fig.tight_layout()
 glue("fig-ch2-rtg", fig, display=False)
 
