@@ -32,9 +32,14 @@ def _is_validation(node) -> bool:
             map(_is_validation, node.orelse))
     value = getattr(node, "value", None)
     if isinstance(node, (ast.Expr, ast.Assign, ast.AnnAssign)) and value:
-        calls = value.elts if isinstance(value, ast.Tuple) else [value]
-        return all(_VALIDATOR.search(_called_name(c)) for c in calls)
+        return all(_VALIDATOR.search(_called_name(c)) for c in _calls(value))
     return False
+
+
+def _calls(value) -> list:
+    """The calls a statement's value makes: itself, or a tuple's items
+    (``a, b = check_a(a), check_b(b)`` checks twice)."""
+    return value.elts if isinstance(value, ast.Tuple) else [value]
 
 
 def line_kinds(source: str) -> list[str]:
@@ -142,7 +147,7 @@ def check_lines(source: str, verdicts=frozenset()) -> tuple[int, int]:
         value = getattr(node, "value", None)
         if isinstance(node, (ast.Raise, ast.If)) and refuses(node) or (
                 isinstance(node, (ast.Expr, ast.Assign, ast.AnnAssign))
-                and value is not None
-                and _VALIDATOR.search(_called_name(value))):
+                and value is not None and all(_VALIDATOR.search(
+                    _called_name(c)) for c in _calls(value))):
             checks.update(range(node.lineno, node.end_lineno + 1))
     return len(checks & code), len(code)
