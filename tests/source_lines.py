@@ -9,9 +9,9 @@ CODE, DOCSTRING, VALIDATION, BLANK = "code", "docstring", "validation", "blank"
 # Calls that only check an argument: check_x, _check_x, _as_x (convert or raise)
 # and the helpers of dtcart.checks.
 _VALIDATOR = re.compile(
-    r"^(check_|_check|_as_|validate_)|^(require|integer|number|interval|sequence|"
-    r"positive_int|positive_number|nonnegative(_int)?|dropout_rate|"
-    r"(float|finite)_(array|vector))$")
+    r"^(check_|_check|_as_|validate_)|^(require|expect|one_of|integer|number|"
+    r"interval|sequence|positive_int|positive_number|nonnegative(_int)?|"
+    r"dropout_rate|(float|finite)_(array|vector))$")
 
 
 def _called_name(node) -> str:

@@ -17,6 +17,8 @@ import textwrap
 
 import numpy as np
 
+from ..checks import is_number
+
 
 class Wrong(Exception):
     """Raised inside a check when the answer is wrong; the message says why."""
@@ -79,13 +81,6 @@ def as_array(value, shape: tuple, shown: str, dtype=np.float64) -> np.ndarray:
     if array.shape != shape:
         raise Wrong(f"{shown} returned shape {array.shape}, expected {shape}")
     return array
-
-
-def is_number(value) -> bool:
-    """Whether ``value`` is a real number (an int or float, numpy's
-    included; not a bool)."""
-    return not isinstance(value, bool) and isinstance(
-        value, (int, float, np.integer, np.floating))
 
 
 def as_number(answer, name: str) -> float:
