@@ -13,6 +13,7 @@ import numpy as np
 
 from .checks import (
     check_params,
+    check_shaped,
     check_state,
     check_type,
     interval,
@@ -72,10 +73,7 @@ def animate_rollout(run: Rollout, episodes, names=None, every: int = 5,
     last = int(ends.max())
     rtg = None
     if targets is not None:
-        targets = np.asarray(targets, dtype=np.float64).reshape(-1)
-        if targets.shape != index.shape or not np.isfinite(targets).all():
-            raise ValueError(f"targets must be {index.size} finite returns, "
-                             f"one per episode, got {targets!r}")
+        targets = check_shaped(np.reshape(targets, -1), "targets", index.shape)
         collected = np.cumsum(run.rewards[index, :last], axis=1)
         rtg = targets[:, None] - np.pad(collected, ((0, 0), (1, 0)))
     return animate_states(run.states[index, : last + 1], run.actions[index, :last],
@@ -112,17 +110,12 @@ def animate_states(states, forces, labels, colors=None, ends=None,
     require(states.ndim == 3 and 1 <= states.shape[0] <= MAX_PANELS and states.shape[1] >= 2,
             f"states must have shape (P, T + 1, 4) with P from 1 to {MAX_PANELS} and T >= 1, got {states.shape}")
     n_panels, n_steps = states.shape[0], states.shape[1] - 1
-    forces = np.asarray(forces, dtype=np.float64)
-    require(forces.shape == (n_panels, n_steps) and np.isfinite(forces).all(),
-            f"forces must be finite, shaped {(n_panels, n_steps)}, got {forces.shape}")
+    forces = check_shaped(forces, "forces", (n_panels, n_steps))
     labels = _strings(labels, n_panels, "labels")
     running = labels if running is None else _strings(running, n_panels,
                                                       "running")
     if rtg is not None:
-        rtg = np.asarray(rtg, dtype=np.float64)
-        if rtg.shape != (n_panels, n_steps + 1) or not np.isfinite(rtg).all():
-            raise ValueError(f"rtg must be finite, shaped "
-                             f"{(n_panels, n_steps + 1)}, got {rtg.shape}")
+        rtg = check_shaped(rtg, "rtg", (n_panels, n_steps + 1))
     colors = ["tab:blue"] * n_panels if colors is None else _strings(
         colors, n_panels, "colors")
     ends = np.full(n_panels, n_steps) if ends is None else np.asarray(ends)
