@@ -21,6 +21,9 @@ from .checks import (
     check_pushes,
     check_targets,
     check_type,
+    expect,
+    integer,
+    one_of,
     positive_int,
     require,
 )
@@ -64,9 +67,7 @@ def first_episodes(ds: Dataset, n: int) -> Dataset:
     """The first ``n`` episodes of ``ds`` (a smaller log, the same
     episodes)."""
     check_type(ds, Dataset, "ds")
-    n = positive_int(n, "n")
-    if n > len(ds):
-        raise ValueError(f"n must be at most len(ds) = {len(ds)}, got {n}")
+    n = integer(n, "n", 1, len(ds))
     return Dataset(**{f.name: getattr(ds, f.name)[:n] for f in fields(ds)})
 
 
@@ -75,8 +76,9 @@ def train_learner(name: str, ds: Dataset, seed: int = 0,
     """One of :data:`LEARNERS` trained on ``ds`` with ``seed``: a
     :class:`~dtcart.model.DecisionTransformer` or a
     :class:`~dtcart.baselines.StateMLP` or
-    :class:`~dtcart.baselines.HistoryMLP` (``progress``: a progress bar)."""
-    check_type(ds, Dataset, "ds")
+    :class:`~dtcart.baselines.HistoryMLP` (``progress``: a progress bar).
+    Each trainer checks ``ds``."""
+    one_of(name, "name", LEARNERS)
     if name == "DT":
         return train_dt(ds, DEFAULT_MODEL, DEFAULT_TRAIN, seed, progress)[0]
     if name == "DT, context 1":
@@ -86,10 +88,8 @@ def train_learner(name: str, ds: Dataset, seed: int = 0,
         return train_history(ds, DEFAULT_TRAIN, seed, progress)[0]
     if name == "RvS MLP":
         return train_rvs(ds, ROW_TRAIN, seed, progress)[0]
-    if name in ("filtered BC", "BC"):
-        share = TOP_SHARE if name == "filtered BC" else 1.0
-        return train_bc(ds, share, ROW_TRAIN, seed, progress)[0]
-    raise ValueError(f"name must be one of {LEARNERS}, got {name!r}")
+    share = TOP_SHARE if name == "filtered BC" else 1.0  # "filtered BC" or "BC"
+    return train_bc(ds, share, ROW_TRAIN, seed, progress)[0]
 
 
 def play(model, targets, initial_states, pushes=None) -> Rollout:
@@ -104,8 +104,7 @@ def play(model, targets, initial_states, pushes=None) -> Rollout:
     if not isinstance(model, HistoryMLP):
         check_type(model, StateMLP, "model")
     starts = check_initial_states(initial_states)
-    require(targets.ndim == 1 and targets.size != 0,
-            f"targets must be a non-empty 1-D array, got shape {targets.shape}")
+    expect(targets.ndim == 1 and targets.size, "targets", "a non-empty 1-D array", targets.shape)
     G, N = len(targets), len(starts)
     if isinstance(model, HistoryMLP):  # acts as the DT does, window and all
         tiled = None if pushes is None else np.tile(

@@ -7,13 +7,12 @@ import torch
 
 from .checks import (
     check_episode,
-    check_initial_states,
-    check_max_steps,
-    check_params,
+    check_episodes,
     check_pushes,
     check_retarget,
     check_targets,
     check_type,
+    expect,
     finite_array,
     positive_int,
     require,
@@ -75,8 +74,8 @@ def rollout_dt(model: DecisionTransformer, target_return, initial_states,
 
 
 def _check_horizon(model: DecisionTransformer, max_steps: int) -> None:
-    require(max_steps <= model.config.max_timestep,
-            f"max_steps ({max_steps}) exceeds the model's max_timestep ({model.config.max_timestep})")
+    horizon = model.config.max_timestep
+    expect(max_steps <= horizon, "max_steps", f"at most the model's max_timestep {horizon}", max_steps)
 
 
 @torch.inference_mode()
@@ -155,10 +154,8 @@ def target_sweep(model: DecisionTransformer, targets, initial_states,
     whatever the target.
     """
     check_type(model, DecisionTransformer, "model")
-    targets = finite_array(targets, "targets", "a non-empty finite 1-D array",
-                           lambda a: a.ndim == 1 and a.size)
-    starts = check_initial_states(initial_states)
-    params, max_steps = check_params(params), check_max_steps(max_steps)
+    targets = finite_array(targets, "targets", "finite, 1-D, non-empty", lambda a: a.ndim == 1 and a.size)
+    starts, params, max_steps = check_episodes(initial_states, params, max_steps)
     _check_horizon(model, max_steps)
     target = np.repeat(targets, len(starts))  # (G N,) target g of episode g N + i
     episodes = EpisodeBatch._unchecked(np.tile(starts, (len(targets), 1)),
