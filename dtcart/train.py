@@ -87,6 +87,8 @@ def fit_scalings(ds: Dataset, config: DTConfig = DEFAULT_MODEL) -> DTConfig:
     ``action_scale`` is the standard deviation of the logged forces [N]; ``rtg_scale`` is the
     dataset's best return, so returns-to-go enter the network in [0, 1].
     """
+    check_type(ds, Dataset, "ds")
+    check_type(config, DTConfig, "config")
     mask = episode_mask(ds)
     states, forces = ds.states[:, :-1][mask], ds.actions[mask]
     return DTConfig(**{**config.to_dict(), "state_mean": tuple(states.mean(axis=0)),
@@ -204,8 +206,7 @@ def train_dt(ds: Dataset, config: DTConfig = DEFAULT_MODEL, train: TrainConfig =
     The state and force scalings are fitted to ``ds`` (:func:`fit_scalings`) and stored in the
     model's config. Deterministic for a given ``seed``.
     """
-    check_type(ds, Dataset, "ds")  # fit checks train
-    torch.manual_seed(seed)
+    torch.manual_seed(seed)  # fit_scalings checks ds and config, fit train
     model = DecisionTransformer(config=fit_scalings(ds, config))
     sampler = WindowSampler(ds, model.config.context)
     return model, fit(model, sampler.sample, dt_loss, train, seed, progress)
