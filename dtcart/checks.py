@@ -52,7 +52,7 @@ def check_type(value, cls: type, name: str):
 def one_of(value, name: str, options, error: type = ValueError):
     """Return ``value``, or raise ``error`` naming ``name`` unless it is one
     of ``options`` (an unhashable value, a list say, is none of them)."""
-    expect(isinstance(value, Hashable) and value in options, name, f"one of {list(options)}", repr(value),
+    expect(isinstance(value, Hashable) and value in options, name, f"one of {[*options]}", repr(value),
            error)
     return value
 
@@ -137,6 +137,13 @@ def check_shaped(value, name: str, shape: tuple) -> np.ndarray:
     return finite_array(value, name, f"finite, shaped {shape}", lambda a: a.shape == shape)
 
 
+def check_grid(values, name: str, copy: bool = False) -> np.ndarray:
+    """``values`` as a non-empty finite float64 ``(G,)`` array (a copy if
+    ``copy``), a grid of gains or targets, or raise naming ``name``."""
+    return finite_array(values, name, "a non-empty finite (G,) array",
+                        lambda a: a.ndim == 1 and a.size, copy)
+
+
 def finite_vector(value, name: str, size: int) -> tuple:
     """``value`` as a tuple of ``size`` finite floats, or raise naming
     ``name``."""
@@ -189,11 +196,12 @@ def check_params(params):
     return check_type(params, CartPoleParams, "params")
 
 
-def check_initial_states(initial_states, name: str = "initial_states") -> np.ndarray:
+def check_initial_states(initial_states, name: str = "initial_states",
+                         shape: str = "(N, 4)") -> np.ndarray:
     """``initial_states`` as a finite float64 ``(N, 4)`` array with N >= 1, or
-    ``ValueError`` naming ``name``."""
+    ``ValueError`` naming ``name`` (and writing the shape as ``shape``)."""
     states = check_state(initial_states, name)
-    require(states.ndim == 2 and len(states), f"{name} must have shape (N, 4), got {states.shape}")
+    require(states.ndim == 2 and len(states), f"{name} must have shape {shape}, got {states.shape}")
     return states
 
 
@@ -254,8 +262,7 @@ def check_heads(d_model, n_heads, owner: str = "") -> tuple[int, int]:
     """``(d_model, n_heads)`` as ints, or ``ValueError`` naming them (prefixed
     with ``owner``, e.g. ``"DTConfig."``) unless both are positive integers and
     ``n_heads`` divides ``d_model``."""
-    d_model = positive_int(d_model, f"{owner}d_model")
-    n_heads = positive_int(n_heads, f"{owner}n_heads")
+    d_model, n_heads = positive_int(d_model, f"{owner}d_model"), positive_int(n_heads, f"{owner}n_heads")
     expect(not d_model % n_heads, f"{owner}d_model", f"divisible by n_heads = {n_heads}", d_model)
     return d_model, n_heads
 
@@ -287,6 +294,5 @@ def sequence(values, name: str, expected: str, ok=lambda v: True) -> list:
 def check_episode(states, length) -> tuple[np.ndarray, int]:
     """``(states (T + 1, 4), length)`` of one episode, ``0 <= length <= T``,
     or raise naming the one that is wrong."""
-    states = check_state(states, "states")
-    require(states.ndim == 2, f"states must have shape (T + 1, 4), got {states.shape}")
+    states = check_initial_states(states, "states", "(T + 1, 4)")
     return states, integer(length, "length", 0, len(states) - 1)

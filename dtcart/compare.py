@@ -17,11 +17,11 @@ import numpy as np
 
 from .baselines import HistoryMLP, StateMLP, train_bc, train_history, train_rvs
 from .checks import (
+    check_grid,
     check_initial_states,
     check_pushes,
     check_targets,
     check_type,
-    expect,
     integer,
     one_of,
     positive_int,
@@ -98,13 +98,12 @@ def play(model, targets, initial_states, pushes=None) -> Rollout:
     :func:`~dtcart.evaluate.target_sweep`). A learner that takes no target
     (BC) plays the same policy for every target. ``pushes``: ``(N, 500)``
     shoves [N] that start i meets whatever the target, or None."""
-    targets = np.asarray(targets, dtype=np.float64)
+    targets = check_grid(targets, "targets")
     if isinstance(model, DecisionTransformer):
         return target_sweep(model, targets, initial_states, pushes=pushes)
     if not isinstance(model, HistoryMLP):
         check_type(model, StateMLP, "model")
     starts = check_initial_states(initial_states)
-    expect(targets.ndim == 1 and targets.size, "targets", "a non-empty 1-D array", targets.shape)
     G, N = len(targets), len(starts)
     if isinstance(model, HistoryMLP):  # acts as the DT does, window and all
         tiled = None if pushes is None else np.tile(
@@ -125,9 +124,8 @@ def score(model, initial_states, pushes=None) -> dict:
     ``|achieved - target| / target`` over 100..400; None for a learner that
     takes no target).
     """
-    starts = check_initial_states(initial_states)
-    run = play(model, TARGETS, starts, pushes)
-    achieved = run.returns.reshape(len(TARGETS), len(starts))
+    run = play(model, TARGETS, initial_states, pushes)  # which checks them
+    achieved = run.returns.reshape(len(TARGETS), -1)  # (G, N)
     conditioned = not isinstance(model, StateMLP) or model.conditioned
     return {"solved_500": float(np.mean(achieved[-1] == 500)),
             "means": achieved.mean(axis=1).tolist(),

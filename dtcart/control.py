@@ -22,10 +22,10 @@ import numpy as np
 from .checks import (
     check_episodes,
     check_gains,
+    check_grid,
     check_max_steps,
     check_params,
     check_pushes,
-    finite_array,
     float_array,
     interval,
     nonnegative,
@@ -332,8 +332,7 @@ def gain_sweep(gains, initial_states, params: CartPoleParams = DEFAULT_PARAMS, m
     Returns:
         A :class:`Sweep`.
     """
-    gains = finite_array(gains, "gains", "a non-empty finite (G,) array of gains [N/rad]",
-                         lambda a: a.ndim == 1 and a.size, copy=True)
+    gains = check_grid(gains, "gains", copy=True)
     starts, params, max_steps = check_episodes(initial_states, params, max_steps)
     n = starts.shape[0]
     per_batch = max(1, int(batch_size) // n)
