@@ -179,8 +179,8 @@ class DecisionTransformer(nn.Module):
         for name, x in inputs.items():
             check_type(x, torch.Tensor, name)
         B, T = states.shape[:2] if states.dim() == 3 else (0, 0)
-        require(1 <= T <= c.context, f"states must have shape (B, T, {c.state_dim}) with T in "
-                f"1..{c.context} (the context), got {tuple(states.shape)}")
+        expect(1 <= T <= c.context, "states", f"shaped (B, T, {c.state_dim}) with T in 1..{c.context} "
+               "(the context)", tuple(states.shape))
         shapes = {"returns_to_go": (B, T, 1), "states": (B, T, c.state_dim),
                   "actions": (B, T, c.act_dim), "timesteps": (B, T)}
         for name, x in inputs.items():

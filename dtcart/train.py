@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import os
-import zipfile
 from dataclasses import dataclass
 from typing import Callable
 
@@ -241,10 +240,8 @@ def load_checkpoint(path) -> DecisionTransformer:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:
         raise
-    except (RuntimeError, EOFError, OSError, zipfile.BadZipFile, ValueError, KeyError) as err:
-        raise ValueError(f"{path!r} is truncated or corrupt and cannot be read as a checkpoint: {err}") from err
-    except Exception as err:  # the unpickler rejects anything that is not plain tensors and containers
-        raise ValueError(f"{path!r} is not a dtcart checkpoint: {err}") from err
+    except Exception as err:  # truncated, corrupt, or not plain tensors and containers (the unpickler)
+        raise ValueError(f"{path!r} is truncated, corrupt or not a dtcart checkpoint: {err}") from err
     if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
         raise ValueError(f"{path!r} is not a dtcart Decision Transformer checkpoint")
     model = DecisionTransformer(config=DTConfig.from_dict(payload.get("config")))
