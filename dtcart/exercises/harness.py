@@ -17,7 +17,7 @@ import textwrap
 
 import numpy as np
 
-from ..checks import is_number
+from ..checks import expect, is_number
 
 
 class Wrong(Exception):
@@ -51,9 +51,8 @@ def say(verdict: str, message: str) -> None:
 
 def as_function(answer, name: str):
     """``answer`` if it is callable; a misuse of the check otherwise."""
-    if not callable(answer):
-        raise TypeError(f"{name} must be a function, got "
-                        f"{type(answer).__name__}")
+    expect(callable(answer), name, "a function", type(answer).__name__,
+           TypeError)
     return answer
 
 
@@ -88,9 +87,8 @@ def as_number(answer, name: str) -> float:
     anything but a number a misuse."""
     if answer is None:
         raise Wrong(f"no answer yet: replace None by your {name}")
-    if not is_number(answer):
-        raise TypeError(f"{name} must be a number, got "
-                        f"{type(answer).__name__}")
+    expect(is_number(answer), name, "a number", type(answer).__name__,
+           TypeError)
     if not math.isfinite(answer):
         raise Wrong(f"your {name} is {answer!r}, not a finite number")
     return float(answer)
