@@ -1,9 +1,9 @@
 """Episodes played back on the page: cart-poles side by side, with play/pause and a scrubber.
 
-Every frame is drawn by :func:`dtcart.drawing.draw_cartpole` and stored as a small palette PNG in
-a :func:`dtcart.display.frame_player`, so the animation plays in the rendered book with no kernel
-and no network, and live in JupyterLab and Colab. By default it plays in real time: one frame
-every ``every`` steps of ``params.dt`` (5 x 0.02 s = 0.1 s, ten frames a second).
+Every frame is drawn as :func:`dtcart.drawing.draw_cartpole` draws and stored as a small palette
+PNG in a :func:`dtcart.display.frame_player`, so the animation plays in the rendered book with no
+kernel and no network, and live in JupyterLab and Colab. By default it plays in real time: one
+frame every ``every`` steps of ``params.dt`` (5 x 0.02 s = 0.1 s, ten frames a second).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from .checks import (
 )
 from .control import Rollout
 from .display import canvas_png, frame_player
-from .drawing import cartpole_axes, draw_cartpole, draw_track, outcome
+from .drawing import _draw_cartpole, cartpole_axes, draw_track, outcome
 from .physics import DEFAULT_PARAMS, CartPoleParams
 
 #: colours of an episode that fell, left the track, or lasted (Chapter 2's)
@@ -182,10 +182,10 @@ def _draw_frames(fig, axes, titles, states, forces, colors, ends, shown,
             ended = t >= ends[p]
             step = min(t, ends[p])
             force = None if ended else forces[p, step]
-            drawn = draw_cartpole(ax, states[p, step], force, params,
-                                  colors[p] if ended else "tab:blue",
-                                  alpha=0.6 if ended else 1.0, track=False,
-                                  force_scale=scale)
+            # the core: every argument was checked once, by animate_states
+            drawn = _draw_cartpole(ax, states[p, step, 0], states[p, step, 2], force, params,
+                                   colors[p] if ended else "tab:blue",
+                                   0.6 if ended else 1.0, False, scale)
             for artist in (drawn.cart, drawn.pole, drawn.arrow):
                 if artist is not None:
                     ax.draw_artist(artist)

@@ -20,7 +20,6 @@ from .checks import (
     check_grid,
     check_initial_states,
     check_pushes,
-    check_targets,
     check_type,
     integer,
     one_of,
@@ -31,6 +30,7 @@ from .control import MAX_STEPS, EpisodeBatch, Rollout, heuristic, random_pushes,
 from .data import BOOK_DATA, Dataset
 from .evaluate import _play_dt, target_sweep, tracking_error
 from .model import DecisionTransformer
+from .physics import DEFAULT_PARAMS
 from .train import DEFAULT_MODEL, DEFAULT_TRAIN, train_dt
 
 TARGETS = (100.0, 200.0, 300.0, 400.0, 500.0)  # returns asked for [steps]
@@ -108,8 +108,8 @@ def play(model, targets, initial_states, pushes=None) -> Rollout:
     if isinstance(model, HistoryMLP):  # acts as the DT does, window and all
         tiled = None if pushes is None else np.tile(
             check_pushes(pushes, N, MAX_STEPS), (G, 1))  # (G N, T)
-        return _play_dt(model, check_targets(np.repeat(targets, N), G * N),
-                        EpisodeBatch(np.tile(starts, (G, 1))), tiled)
+        episodes = EpisodeBatch._unchecked(np.tile(starts, (G, 1)), DEFAULT_PARAMS, MAX_STEPS)
+        return _play_dt(model, np.repeat(targets, N), episodes, tiled)
     policy = model.policy(np.repeat(targets, N) if model.conditioned
                           else None)
     tiled = None if pushes is None else np.tile(pushes, (G, 1))  # (G N, T)

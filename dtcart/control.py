@@ -352,7 +352,6 @@ def random_initial_states(n: int, seed=None, low: float = -0.05, high: float = 0
 
     ``seed`` is an int, None or a ``numpy.random.Generator`` (whose stream is then advanced).
     """
-    n = positive_int(n, "n")
-    low, high = interval((low, high), "low and high")
+    n, (low, high) = positive_int(n, "n"), interval((low, high), "low and high")
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     return rng.uniform(low, high, size=(int(n), 4))

@@ -200,14 +200,13 @@ def _check_recipe(params, gain_range, drop_gain_range, **given):
     """``make_dataset``'s two ``(low, high)`` gain ranges as floats, or raise
     naming the argument that is wrong: the drop range must lie below K*, and
     each of ``given`` must be a finite number >= 0 (``drop_share`` at most 1)."""
-    low, high = interval(gain_range, "gain_range")
-    drop_low, drop_high = interval(drop_gain_range, "drop_gain_range")
+    gains, drops = interval(gain_range, "gain_range"), interval(drop_gain_range, "drop_gain_range")
     k_star = critical_gain(params)
-    expect(drop_high < k_star, "drop_gain_range", f"below K* = {k_star:.2f} N/rad", drop_gain_range)
+    expect(drops[1] < k_star, "drop_gain_range", f"below K* = {k_star:.2f} N/rad", drop_gain_range)
     for name, value in given.items():
         nonnegative(value, name)
     require(given["drop_share"] <= 1, f"drop_share must be in [0, 1], got {given['drop_share']!r}")
-    return (low, high), (drop_low, drop_high)
+    return gains, drops
 
 
 def book_dataset() -> Dataset:

@@ -137,7 +137,7 @@ def frame_slider(values: Sequence, render: Callable, description: str, value=Non
     value = values[0] if value is None else value
     matches = [i for i, v in enumerate(values) if v == value]
     require(matches, f"value {value!r} is not one of the slider's values")
-    labels = _distinct([readout_format(v) for v in values], "readout_format",
+    labels = _check_labels([readout_format(v) for v in values], "readout_format",
                        "a map from the values to distinct strings")
     frames = []
     for v in values:
@@ -150,7 +150,7 @@ def frame_slider(values: Sequence, render: Callable, description: str, value=Non
     return box
 
 
-def _distinct(labels, name: str, expected: str, n: int | None = None) -> list:
+def _check_labels(labels, name: str, expected: str, n: int | None = None) -> list:
     """``labels`` as a list of distinct strings (``n`` of them, unless None), or raise saying that
     ``name`` must be ``expected``."""
     return sequence(labels, name, expected, lambda v: all(isinstance(s, str) for s in v)
@@ -206,7 +206,7 @@ def frame_player(frames: Sequence[bytes], interval_ms: int, readouts: Sequence[s
     frames = sequence(frames, "frames", "at least two PNG images (bytes)", lambda f: len(f) >= 2 and all(
         isinstance(png, bytes) and png.startswith(PNG_SIGNATURE) for png in f))
     interval_ms = positive_int(interval_ms, "interval_ms")
-    readouts = _distinct(readouts, "readouts", f"{len(frames)} distinct strings", len(frames))
+    readouts = _check_labels(readouts, "readouts", f"{len(frames)} distinct strings", len(frames))
     check_type(description, str, "description")
     slider, stack = _linked_frames(frames, readouts, 0, description)
     play = widgets.Play(value=0, min=0, max=len(frames) - 1, interval=interval_ms, description="play")

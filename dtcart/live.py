@@ -103,9 +103,8 @@ def cartpole(*, gain=None, model=None, target=500.0, seed: int = 0,
         TypeError: for a model that is not a DecisionTransformer, or params
             that are not CartPoleParams.
     """
-    params = check_params(params)
+    params, seed = check_params(params), integer(seed, "seed", 0)
     require((gain is None) != (model is None), "pass exactly one of gain= (heuristic) or model= (DT)")
-    seed = integer(seed, "seed", 0)
     config = {
         "params": dataclasses.asdict(params),
         "rules": {"theta_limit": THETA_LIMIT, "x_limit": X_LIMIT,

@@ -216,10 +216,9 @@ def simulate(initial_state, forces, params: CartPoleParams = DEFAULT_PARAMS,
     """
     error = ValueError if isinstance(integrator, Hashable) else TypeError  # unhashable: TypeError
     one_of(integrator, "integrator", INTEGRATORS, error)
-    state = check_state(initial_state, "initial_state")
+    state, params = check_state(initial_state, "initial_state"), check_params(params)
     forces = finite_array(forces, "forces", "finite forces [N] shaped (..., n_steps)", lambda a: a.ndim)
     check_force(forces[..., 0], state.shape[:-1])
-    params = check_params(params)
     advance = _CORES[integrator]
     n_steps = forces.shape[-1]
     batch = np.broadcast_shapes(state.shape[:-1], forces.shape[:-1])
