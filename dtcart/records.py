@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .checks import check_type, require
+from .checks import check_type, one_of, require
 
 PATH = Path(__file__).with_suffix(".json")
 # section -> the benchmark command that records it
@@ -106,8 +106,7 @@ def load(section: str, path: str | Path = PATH) -> dict:
     Raises ``LookupError`` when it was never recorded and ``RuntimeError`` when it is stale, each
     naming the command that records it.
     """
-    check_type(section, str, "section")
-    require(section in COMMANDS, f"section must be one of {sorted(COMMANDS)}, not {section!r}")
+    one_of(section, "section", sorted(COMMANDS), ValueError if isinstance(section, str) else TypeError)
     record = read(path).get(section)
     command = COMMANDS[section]
     require(record is not None, f"no {section!r} record in {path}: run `{command}`", LookupError)

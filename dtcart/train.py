@@ -238,12 +238,11 @@ def load_checkpoint(path) -> DecisionTransformer:
     path = os.fspath(path)
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
+        require(payload["format"] == CHECKPOINT_FORMAT, "it holds no Decision Transformer")
     except FileNotFoundError:
         raise
-    except Exception as err:  # truncated, corrupt, or not plain tensors and containers (the unpickler)
+    except Exception as err:  # truncated, corrupt, not plain tensors and containers, or no DT's
         raise ValueError(f"{path!r} is truncated, corrupt or not a dtcart checkpoint: {err}") from err
-    if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
-        raise ValueError(f"{path!r} is not a dtcart Decision Transformer checkpoint")
     model = DecisionTransformer(config=DTConfig.from_dict(payload.get("config")))
     try:
         model.load_state_dict(payload.get("state_dict"))
