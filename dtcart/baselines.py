@@ -188,7 +188,8 @@ def train_history(ds: Dataset, train: TrainConfig = DEFAULT_TRAIN,
     :func:`~dtcart.train.train_dt` trains the Decision Transformer: the same
     windows of ``config.context`` steps, loss and loop. Returns ``(model,
     losses (train.steps,))``."""
-    torch.manual_seed(seed)  # fit_scalings checks ds and config, fit train
-    model = HistoryMLP(fit_scalings(ds, config))
+    config = fit_scalings(ds, config)  # checks ds and config (fit checks train)
+    torch.manual_seed(seed)
+    model = HistoryMLP(config)
     sampler = WindowSampler(ds, model.config.context)
     return model, fit(model, sampler.sample, dt_loss, train, seed, progress)

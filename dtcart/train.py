@@ -205,8 +205,9 @@ def train_dt(ds: Dataset, config: DTConfig = DEFAULT_MODEL, train: TrainConfig =
     The state and force scalings are fitted to ``ds`` (:func:`fit_scalings`) and stored in the
     model's config. Deterministic for a given ``seed``.
     """
-    torch.manual_seed(seed)  # fit_scalings checks ds and config, fit train
-    model = DecisionTransformer(config=fit_scalings(ds, config))
+    config = fit_scalings(ds, config)  # checks ds and config (fit checks train)
+    torch.manual_seed(seed)
+    model = DecisionTransformer(config=config)
     sampler = WindowSampler(ds, model.config.context)
     return model, fit(model, sampler.sample, dt_loss, train, seed, progress)
 
