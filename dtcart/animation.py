@@ -64,8 +64,7 @@ def animate_rollout(run: Rollout, episodes, names=None, every: int = 5,
     require(1 <= index.size <= MAX_PANELS and -n_runs <= index.min() and index.max() < n_runs,
             f"episodes must be 1 to {MAX_PANELS} indices into the {n_runs} episodes, got {episodes!r}")
     names = [None] * index.size if names is None else list(names)
-    require(len(names) == index.size and all(n is None or isinstance(n, str) for n in names),
-            f"names must be {index.size} strings, one per episode")
+    _strings(names, index.size, "names", (str, type(None)))  # None: no name
     ends = run.lengths[index]
     said = [outcome(run, i) for i in index]
     labels = [f"{n}: {s}" if n else s for n, s in zip(names, said)]
@@ -197,6 +196,8 @@ def _draw_frames(fig, axes, titles, states, forces, colors, ends, shown,
     return frames
 
 
-def _strings(values, n, name):
+def _strings(values, n, name, kinds=str):
+    """``values`` as a list of ``n`` strings (instances of ``kinds``), one per
+    panel, or raise naming ``name``."""
     return sequence(values, name, f"{n} strings, one per panel", lambda v: len(
-        v) == n and all(isinstance(s, str) for s in v))
+        v) == n and all(isinstance(s, kinds) for s in v))
