@@ -1,9 +1,9 @@
 """Episodes played back on the page: cart-poles side by side, with play/pause and a scrubber.
 
-Every frame is drawn by :func:`dtcart.drawing.draw_cartpole` and stored as a small palette PNG in
-a :func:`dtcart.display.frame_player`, so the animation plays in the rendered book with no kernel
-and no network, and live in JupyterLab and Colab. By default it plays in real time: one frame
-every ``every`` steps of ``params.dt`` (5 x 0.02 s = 0.1 s, ten frames a second).
+Every frame is drawn as :func:`dtcart.drawing.draw_cartpole` draws and stored as a small palette
+PNG in a :func:`dtcart.display.frame_player`, so the animation plays in the rendered book with no
+kernel and no network, and live in JupyterLab and Colab. By default it plays in real time: one
+frame every ``every`` steps of ``params.dt`` (5 x 0.02 s = 0.1 s, ten frames a second).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import numpy as np
 
 from .checks import (
     check_params,
+    check_shaped,
     check_state,
     check_type,
     interval,
@@ -22,7 +23,7 @@ from .checks import (
 )
 from .control import Rollout
 from .display import canvas_png, frame_player
-from .drawing import cartpole_axes, draw_cartpole, draw_track, outcome
+from .drawing import _draw_cartpole, cartpole_axes, draw_track, outcome
 from .physics import DEFAULT_PARAMS, CartPoleParams
 
 #: colours of an episode that fell, left the track, or lasted (Chapter 2's)
@@ -63,8 +64,7 @@ def animate_rollout(run: Rollout, episodes, names=None, every: int = 5,
     require(1 <= index.size <= MAX_PANELS and -n_runs <= index.min() and index.max() < n_runs,
             f"episodes must be 1 to {MAX_PANELS} indices into the {n_runs} episodes, got {episodes!r}")
     names = [None] * index.size if names is None else list(names)
-    require(len(names) == index.size and all(n is None or isinstance(n, str) for n in names),
-            f"names must be {index.size} strings, one per episode")
+    _strings(names, index.size, "names", (str, type(None)))  # None: no name
     ends = run.lengths[index]
     said = [outcome(run, i) for i in index]
     labels = [f"{n}: {s}" if n else s for n, s in zip(names, said)]
@@ -72,10 +72,7 @@ def animate_rollout(run: Rollout, episodes, names=None, every: int = 5,
     last = int(ends.max())
     rtg = None
     if targets is not None:
-        targets = np.asarray(targets, dtype=np.float64).reshape(-1)
-        if targets.shape != index.shape or not np.isfinite(targets).all():
-            raise ValueError(f"targets must be {index.size} finite returns, "
-                             f"one per episode, got {targets!r}")
+        targets = check_shaped(np.reshape(targets, -1), "targets", index.shape)
         collected = np.cumsum(run.rewards[index, :last], axis=1)
         rtg = targets[:, None] - np.pad(collected, ((0, 0), (1, 0)))
     return animate_states(run.states[index, : last + 1], run.actions[index, :last],
@@ -112,17 +109,12 @@ def animate_states(states, forces, labels, colors=None, ends=None,
     require(states.ndim == 3 and 1 <= states.shape[0] <= MAX_PANELS and states.shape[1] >= 2,
             f"states must have shape (P, T + 1, 4) with P from 1 to {MAX_PANELS} and T >= 1, got {states.shape}")
     n_panels, n_steps = states.shape[0], states.shape[1] - 1
-    forces = np.asarray(forces, dtype=np.float64)
-    require(forces.shape == (n_panels, n_steps) and np.isfinite(forces).all(),
-            f"forces must be finite, shaped {(n_panels, n_steps)}, got {forces.shape}")
+    forces = check_shaped(forces, "forces", (n_panels, n_steps))
     labels = _strings(labels, n_panels, "labels")
     running = labels if running is None else _strings(running, n_panels,
                                                       "running")
     if rtg is not None:
-        rtg = np.asarray(rtg, dtype=np.float64)
-        if rtg.shape != (n_panels, n_steps + 1) or not np.isfinite(rtg).all():
-            raise ValueError(f"rtg must be finite, shaped "
-                             f"{(n_panels, n_steps + 1)}, got {rtg.shape}")
+        rtg = check_shaped(rtg, "rtg", (n_panels, n_steps + 1))
     colors = ["tab:blue"] * n_panels if colors is None else _strings(
         colors, n_panels, "colors")
     ends = np.full(n_panels, n_steps) if ends is None else np.asarray(ends)
@@ -189,10 +181,10 @@ def _draw_frames(fig, axes, titles, states, forces, colors, ends, shown,
             ended = t >= ends[p]
             step = min(t, ends[p])
             force = None if ended else forces[p, step]
-            drawn = draw_cartpole(ax, states[p, step], force, params,
-                                  colors[p] if ended else "tab:blue",
-                                  alpha=0.6 if ended else 1.0, track=False,
-                                  force_scale=scale)
+            # the core: every argument was checked once, by animate_states
+            drawn = _draw_cartpole(ax, states[p, step, 0], states[p, step, 2], force, params,
+                                   colors[p] if ended else "tab:blue",
+                                   0.6 if ended else 1.0, False, scale)
             for artist in (drawn.cart, drawn.pole, drawn.arrow):
                 if artist is not None:
                     ax.draw_artist(artist)
@@ -204,6 +196,8 @@ def _draw_frames(fig, axes, titles, states, forces, colors, ends, shown,
     return frames
 
 
-def _strings(values, n, name):
+def _strings(values, n, name, kinds=str):
+    """``values`` as a list of ``n`` strings (instances of ``kinds``), one per
+    panel, or raise naming ``name``."""
     return sequence(values, name, f"{n} strings, one per panel", lambda v: len(
-        v) == n and all(isinstance(s, str) for s in v))
+        v) == n and all(isinstance(s, kinds) for s in v))

@@ -128,8 +128,7 @@ def attention_cost(d_model: int, n_heads: int, T: int) -> dict:
         ``score_entries`` (``h T^2``: the softmax's inputs, and the attention
         weights kept for backward).
     """
-    d_model, n_heads = check_heads(d_model, n_heads)
-    T = positive_int(T, "T")
+    (d_model, n_heads), T = check_heads(d_model, n_heads), positive_int(T, "T")
     d_head = d_model // n_heads
     cost = {
         "params": 4 * (d_model * d_model + d_model),

@@ -156,8 +156,7 @@ class HistoryMLP(nn.Module):
 
     def __init__(self, config: DTConfig, hidden: int = 128):
         super().__init__()
-        self.config = check_type(config, DTConfig, "config")
-        hidden = positive_int(hidden, "hidden")
+        self.config, hidden = check_type(config, DTConfig, "config"), positive_int(hidden, "hidden")
         self.net = nn.Sequential(nn.Linear(8 * config.context, hidden),
                                  nn.GELU(), nn.Linear(hidden, hidden),
                                  nn.GELU(), nn.Linear(hidden, 1))
@@ -189,9 +188,8 @@ def train_history(ds: Dataset, train: TrainConfig = DEFAULT_TRAIN,
     :func:`~dtcart.train.train_dt` trains the Decision Transformer: the same
     windows of ``config.context`` steps, loss and loop. Returns ``(model,
     losses (train.steps,))``."""
-    check_type(ds, Dataset, "ds")
-    check_type(config, DTConfig, "config")
+    config = fit_scalings(ds, config)  # checks ds and config (fit checks train)
     torch.manual_seed(seed)
-    model = HistoryMLP(fit_scalings(ds, config))
+    model = HistoryMLP(config)
     sampler = WindowSampler(ds, model.config.context)
     return model, fit(model, sampler.sample, dt_loss, train, seed, progress)

@@ -7,7 +7,7 @@ import torch
 from torch import nn
 
 from .attention import MultiHeadAttention
-from .checks import dropout_rate, positive_int, require
+from .checks import dropout_rate, expect, one_of, positive_int
 
 
 class MLP(nn.Module):
@@ -73,10 +73,8 @@ class Block(nn.Module):
     def __init__(self, d_model: int, n_heads: int, dropout: float = 0.0,
                  norm: str = "post", residual: bool = True):
         super().__init__()
-        require(norm in ("post", "pre"),
-                f"norm must be 'post' or 'pre', got {norm!r}")
-        require(isinstance(residual, bool),
-                f"residual must be True or False, got {residual!r}")
+        one_of(norm, "norm", ("post", "pre"))
+        expect(isinstance(residual, bool), "residual", "a bool", residual)
         self.norm, self.residual = norm, residual
         # the attention checks d_model, n_heads and dropout for the whole block
         self.attn = MultiHeadAttention(d_model, n_heads, causal=True,
@@ -117,9 +115,8 @@ def input_gradient_norm(net: nn.Module, x: torch.Tensor,
     Returns:
         ``||dL/dx||`` (Frobenius norm over all entries of ``x``), a float.
     """
-    require(isinstance(x, torch.Tensor) and x.is_floating_point(),
-            "x must be a floating-point torch.Tensor, got "
-            f"{type(x).__name__}", TypeError)
+    expect(isinstance(x, torch.Tensor) and x.is_floating_point(), "x",
+           "a floating-point torch.Tensor", type(x).__name__, TypeError)
     x = x.detach().clone().requires_grad_(True)
     y = net(x)
     probe = torch.Generator().manual_seed(seed)

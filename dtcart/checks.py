@@ -9,11 +9,12 @@ file loads); the cores they call trust their arguments and check nothing.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 
 import numpy as np
 
 REAL = (int, float, np.integer, np.floating)
+INTEGERS = (int, np.integer)
 
 
 class NotNumbersError(TypeError, ValueError):
@@ -29,11 +30,30 @@ def require(ok, message: str, error: type = ValueError) -> None:
         raise error(message)
 
 
+def expect(ok, name: str, expected: str, got, error: type = ValueError) -> None:
+    """:func:`require` with the message every rule here gives: "``name`` must
+    be ``expected``, got ``got``"."""
+    require(ok, f"{name} must be {expected}, got {got}", error)
+
+
+def is_number(value, kinds: tuple = REAL) -> bool:
+    """Whether ``value`` is a real number (Python's or numpy's; one of
+    ``kinds``, e.g. :data:`INTEGERS`), not a bool."""
+    return isinstance(value, kinds) and not isinstance(value, bool)
+
+
 def check_type(value, cls: type, name: str):
     """Return ``value``, or raise ``TypeError`` naming ``name`` unless it is an
     instance of ``cls``."""
-    require(isinstance(value, cls), f"{name} must be a {cls.__name__}, got {type(value).__name__}",
-            TypeError)
+    expect(isinstance(value, cls), name, f"a {cls.__name__}", type(value).__name__, TypeError)
+    return value
+
+
+def one_of(value, name: str, options, error: type = ValueError):
+    """Return ``value``, or raise ``error`` naming ``name`` unless it is one
+    of ``options`` (an unhashable value, a list say, is none of them)."""
+    expect(isinstance(value, Hashable) and value in options, name, f"one of {[*options]}", repr(value),
+           error)
     return value
 
 
@@ -41,9 +61,8 @@ def number(value, name: str, ok, expected: str, error=ValueError) -> float:
     """``value`` as a float if it is a real number (not a bool) for which
     ``ok(value)`` holds: :class:`NotNumbersError` if it is no real number,
     else ``error`` saying ``name`` must be ``expected``."""
-    require(isinstance(value, REAL) and not isinstance(value, bool),
-            f"{name} must be {expected}, got {type(value).__name__}", NotNumbersError)
-    require(ok(value), f"{name} must be {expected}, got {value!r}", error)
+    expect(is_number(value), name, expected, type(value).__name__, NotNumbersError)
+    expect(ok(value), name, expected, repr(value), error)
     return float(value)
 
 
@@ -52,8 +71,7 @@ def integer(value, name: str, low: int = 1, high: float = math.inf) -> int:
     an integer (Python or numpy; not a ``bool``) in [low, high]."""
     expected = "a positive integer" if (low, high) == (1, math.inf) else (
         f"an integer >= {low}" if high == math.inf else f"an int in [{low}, {high}]")
-    require(not isinstance(value, bool) and isinstance(value, (int, np.integer)) and low <= value <= high,
-            f"{name} must be {expected}, got {value!r}")
+    expect(is_number(value, INTEGERS) and low <= value <= high, name, expected, repr(value))
     return int(value)
 
 
@@ -109,8 +127,21 @@ def finite_array(value, name: str, expected: str, ok=lambda a: True,
     """:func:`float_array`, then ``ValueError`` saying ``name`` must be
     ``expected`` unless the array is finite and ``ok(array)`` holds."""
     array = float_array(value, name, expected, copy)
-    require(ok(array) and np.isfinite(array).all(), f"{name} must be {expected}, got shape {array.shape}")
+    expect(ok(array) and np.isfinite(array).all(), name, expected, f"shape {array.shape}")
     return array
+
+
+def check_shaped(value, name: str, shape: tuple) -> np.ndarray:
+    """``value`` as a finite float64 array of ``shape``, or raise naming
+    ``name``."""
+    return finite_array(value, name, f"finite, shaped {shape}", lambda a: a.shape == shape)
+
+
+def check_grid(values, name: str, copy: bool = False) -> np.ndarray:
+    """``values`` as a non-empty finite float64 ``(G,)`` array (a copy if
+    ``copy``), a grid of gains or targets, or raise naming ``name``."""
+    return finite_array(values, name, "a non-empty finite (G,) array",
+                        lambda a: a.ndim == 1 and a.size, copy)
 
 
 def finite_vector(value, name: str, size: int) -> tuple:
@@ -131,9 +162,9 @@ def check_state(state, name: str = "state",
     """
     if not isinstance(state, np.ndarray) or state.dtype != np.float64:
         state = float_array(state, name, "an array of real numbers shaped (..., 4)")
-    require(state.ndim and state.shape[-1] == 4,
-            f"{name} must have shape (..., 4) = [theta, theta_dot, x, x_dot], got {state.shape}")
-    require(not single or state.shape == (4,), f"{name} must have shape (4,), got {state.shape}")
+    shape = "(4,)" if single else "(..., 4)"
+    expect(state.shape == (4,) if single else state.ndim and state.shape[-1] == 4, name,
+           f"shaped {shape} = [theta, theta_dot, x, x_dot]", state.shape)
     return _finite(state, name)
 
 
@@ -154,8 +185,7 @@ def check_force(force, batch_shape: tuple, name: str = "force") -> np.ndarray:
         try:
             np.broadcast_shapes(force.shape, batch_shape)
         except ValueError as err:
-            raise ValueError(f"{name} of shape {force.shape} does not broadcast against "
-                             f"the state's batch shape {batch_shape}") from err
+            raise ValueError(f"{name} must broadcast to {batch_shape}, got {force.shape}") from err
     return _finite(force, name)
 
 
@@ -166,17 +196,26 @@ def check_params(params):
     return check_type(params, CartPoleParams, "params")
 
 
-def check_initial_states(initial_states, name: str = "initial_states") -> np.ndarray:
+def check_initial_states(initial_states, name: str = "initial_states",
+                         shape: str = "(N, 4)") -> np.ndarray:
     """``initial_states`` as a finite float64 ``(N, 4)`` array with N >= 1, or
-    ``ValueError`` naming ``name``."""
+    ``ValueError`` naming ``name`` (and writing the shape as ``shape``)."""
     states = check_state(initial_states, name)
-    require(states.ndim == 2 and len(states), f"{name} must have shape (N, 4), got {states.shape}")
+    require(states.ndim == 2 and len(states), f"{name} must have shape {shape}, got {states.shape}")
     return states
 
 
 def check_max_steps(max_steps) -> int:
     """``max_steps`` as an int, or ``ValueError`` unless a positive integer."""
     return positive_int(max_steps, "max_steps")
+
+
+def check_episodes(initial_states, params, max_steps) -> tuple:
+    """``(initial_states, params, max_steps)`` of a batch of episodes, checked
+    (:func:`check_initial_states`, :func:`check_params`,
+    :func:`check_max_steps`)."""
+    return (check_initial_states(initial_states), check_params(params),
+            check_max_steps(max_steps))
 
 
 def check_pushes(pushes, n: int, max_steps: int):
@@ -197,13 +236,12 @@ def check_gains(K, max_ndim: int | None = None) -> np.ndarray:
                         copy=True)
 
 
-def check_targets(target_return, n: int | None) -> np.ndarray:
+def check_targets(target_return, n: int | None, name: str = "target_return") -> np.ndarray:
     """``(n,)`` float64 targets from a scalar or an ``(n,)`` array, or
-    ``ValueError`` naming ``target_return``; with ``n=None`` any scalar or 1-D
-    array passes, and keeps its shape."""
+    ``ValueError`` naming ``name``; with ``n=None`` any scalar or 1-D array
+    passes, and keeps its shape."""
     expected = f"a finite scalar or shaped ({n or 'N'},)"
-    target = finite_array(target_return, "target_return", expected,
-                          lambda a: a.ndim == 0 or (a.ndim == 1 and n in (None, a.shape[0])))
+    target = finite_array(target_return, name, expected, lambda a: a.shape in ((), (n or a.size,)))
     return target.copy() if n is None else np.broadcast_to(target, (n,)).copy()
 
 
@@ -215,11 +253,8 @@ def check_retarget(retarget, n: int, max_steps: int) -> dict:
     check_type(retarget, Mapping, "retarget")
     checked = {}
     for step, value in retarget.items():
-        integer(step, "retarget's steps", 0, max_steps - 1)
-        value = finite_array(value, f"retarget's value at step {step}",
-                             f"a finite scalar or shaped ({n},)",
-                             lambda a: a.ndim == 0 or a.shape == (n,))
-        checked[int(step)] = np.broadcast_to(value, (n,)).copy()
+        step = integer(step, "retarget's steps", 0, max_steps - 1)
+        checked[step] = check_targets(value, n, f"retarget's value at step {step}")
     return checked
 
 
@@ -227,10 +262,8 @@ def check_heads(d_model, n_heads, owner: str = "") -> tuple[int, int]:
     """``(d_model, n_heads)`` as ints, or ``ValueError`` naming them (prefixed
     with ``owner``, e.g. ``"DTConfig."``) unless both are positive integers and
     ``n_heads`` divides ``d_model``."""
-    d_model = positive_int(d_model, f"{owner}d_model")
-    n_heads = positive_int(n_heads, f"{owner}n_heads")
-    require(not d_model % n_heads,
-            f"{owner}d_model ({d_model}) must be divisible by {owner}n_heads ({n_heads})")
+    d_model, n_heads = positive_int(d_model, f"{owner}d_model"), positive_int(n_heads, f"{owner}n_heads")
+    expect(not d_model % n_heads, f"{owner}d_model", f"divisible by n_heads = {n_heads}", d_model)
     return d_model, n_heads
 
 
@@ -243,7 +276,7 @@ def interval(pair, name: str, strict: bool = False) -> tuple[float, float]:
     except (TypeError, ValueError) as err:
         raise NotNumbersError(f"{name} must be {expected}, got {pair!r}") from err
     ordered = low < high if strict else low <= high
-    require(math.isfinite(low) and math.isfinite(high) and ordered, f"{name} must be {expected}, got {pair!r}")
+    expect(math.isfinite(low) and math.isfinite(high) and ordered, name, expected, repr(pair))
     return low, high
 
 
@@ -251,8 +284,8 @@ def sequence(values, name: str, expected: str, ok=lambda v: True) -> list:
     """``values`` as a list; ``TypeError`` unless it is a sequence (not a
     ``str`` or ``bytes``), ``ValueError`` unless ``ok(list)``; both say that
     ``name`` must be ``expected``."""
-    require(not isinstance(values, (str, bytes)) and hasattr(values, "__iter__"),
-            f"{name} must be {expected}, got {type(values).__name__}", TypeError)
+    expect(hasattr(values, "__iter__") and not isinstance(values, (str, bytes)), name, expected,
+           type(values).__name__, TypeError)
     values = list(values)
     require(ok(values), f"{name} must be {expected}")
     return values
@@ -261,6 +294,5 @@ def sequence(values, name: str, expected: str, ok=lambda v: True) -> list:
 def check_episode(states, length) -> tuple[np.ndarray, int]:
     """``(states (T + 1, 4), length)`` of one episode, ``0 <= length <= T``,
     or raise naming the one that is wrong."""
-    states = check_state(states, "states")
-    require(states.ndim == 2, f"states must have shape (T + 1, 4), got {states.shape}")
+    states = check_initial_states(states, "states", "(T + 1, 4)")
     return states, integer(length, "length", 0, len(states) - 1)

@@ -17,10 +17,12 @@ import numpy as np
 
 from .baselines import HistoryMLP, StateMLP, train_bc, train_history, train_rvs
 from .checks import (
+    check_grid,
     check_initial_states,
     check_pushes,
-    check_targets,
     check_type,
+    integer,
+    one_of,
     positive_int,
     require,
 )
@@ -28,6 +30,7 @@ from .control import MAX_STEPS, EpisodeBatch, Rollout, heuristic, random_pushes,
 from .data import BOOK_DATA, Dataset
 from .evaluate import _play_dt, target_sweep, tracking_error
 from .model import DecisionTransformer
+from .physics import DEFAULT_PARAMS
 from .train import DEFAULT_MODEL, DEFAULT_TRAIN, train_dt
 
 TARGETS = (100.0, 200.0, 300.0, 400.0, 500.0)  # returns asked for [steps]
@@ -64,9 +67,7 @@ def first_episodes(ds: Dataset, n: int) -> Dataset:
     """The first ``n`` episodes of ``ds`` (a smaller log, the same
     episodes)."""
     check_type(ds, Dataset, "ds")
-    n = positive_int(n, "n")
-    if n > len(ds):
-        raise ValueError(f"n must be at most len(ds) = {len(ds)}, got {n}")
+    n = integer(n, "n", 1, len(ds))
     return Dataset(**{f.name: getattr(ds, f.name)[:n] for f in fields(ds)})
 
 
@@ -75,8 +76,9 @@ def train_learner(name: str, ds: Dataset, seed: int = 0,
     """One of :data:`LEARNERS` trained on ``ds`` with ``seed``: a
     :class:`~dtcart.model.DecisionTransformer` or a
     :class:`~dtcart.baselines.StateMLP` or
-    :class:`~dtcart.baselines.HistoryMLP` (``progress``: a progress bar)."""
-    check_type(ds, Dataset, "ds")
+    :class:`~dtcart.baselines.HistoryMLP` (``progress``: a progress bar).
+    Each trainer checks ``ds``."""
+    one_of(name, "name", LEARNERS)
     if name == "DT":
         return train_dt(ds, DEFAULT_MODEL, DEFAULT_TRAIN, seed, progress)[0]
     if name == "DT, context 1":
@@ -86,10 +88,8 @@ def train_learner(name: str, ds: Dataset, seed: int = 0,
         return train_history(ds, DEFAULT_TRAIN, seed, progress)[0]
     if name == "RvS MLP":
         return train_rvs(ds, ROW_TRAIN, seed, progress)[0]
-    if name in ("filtered BC", "BC"):
-        share = TOP_SHARE if name == "filtered BC" else 1.0
-        return train_bc(ds, share, ROW_TRAIN, seed, progress)[0]
-    raise ValueError(f"name must be one of {LEARNERS}, got {name!r}")
+    share = TOP_SHARE if name == "filtered BC" else 1.0  # "filtered BC" or "BC"
+    return train_bc(ds, share, ROW_TRAIN, seed, progress)[0]
 
 
 def play(model, targets, initial_states, pushes=None) -> Rollout:
@@ -98,20 +98,18 @@ def play(model, targets, initial_states, pushes=None) -> Rollout:
     :func:`~dtcart.evaluate.target_sweep`). A learner that takes no target
     (BC) plays the same policy for every target. ``pushes``: ``(N, 500)``
     shoves [N] that start i meets whatever the target, or None."""
-    targets = np.asarray(targets, dtype=np.float64)
+    targets = check_grid(targets, "targets")
     if isinstance(model, DecisionTransformer):
         return target_sweep(model, targets, initial_states, pushes=pushes)
     if not isinstance(model, HistoryMLP):
         check_type(model, StateMLP, "model")
     starts = check_initial_states(initial_states)
-    require(targets.ndim == 1 and targets.size != 0,
-            f"targets must be a non-empty 1-D array, got shape {targets.shape}")
     G, N = len(targets), len(starts)
     if isinstance(model, HistoryMLP):  # acts as the DT does, window and all
         tiled = None if pushes is None else np.tile(
             check_pushes(pushes, N, MAX_STEPS), (G, 1))  # (G N, T)
-        return _play_dt(model, check_targets(np.repeat(targets, N), G * N),
-                        EpisodeBatch(np.tile(starts, (G, 1))), tiled)
+        episodes = EpisodeBatch._unchecked(np.tile(starts, (G, 1)), DEFAULT_PARAMS, MAX_STEPS)
+        return _play_dt(model, np.repeat(targets, N), episodes, tiled)
     policy = model.policy(np.repeat(targets, N) if model.conditioned
                           else None)
     tiled = None if pushes is None else np.tile(pushes, (G, 1))  # (G N, T)
@@ -126,9 +124,8 @@ def score(model, initial_states, pushes=None) -> dict:
     ``|achieved - target| / target`` over 100..400; None for a learner that
     takes no target).
     """
-    starts = check_initial_states(initial_states)
-    run = play(model, TARGETS, starts, pushes)
-    achieved = run.returns.reshape(len(TARGETS), len(starts))
+    run = play(model, TARGETS, initial_states, pushes)  # which checks them
+    achieved = run.returns.reshape(len(TARGETS), -1)  # (G, N)
     conditioned = not isinstance(model, StateMLP) or model.conditioned
     return {"solved_500": float(np.mean(achieved[-1] == 500)),
             "means": achieved.mean(axis=1).tolist(),

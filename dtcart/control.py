@@ -20,12 +20,12 @@ from typing import Callable
 import numpy as np
 
 from .checks import (
+    check_episodes,
     check_gains,
-    check_initial_states,
+    check_grid,
     check_max_steps,
     check_params,
     check_pushes,
-    finite_array,
     float_array,
     interval,
     nonnegative,
@@ -143,8 +143,7 @@ class EpisodeBatch:
 
     def __init__(self, initial_states, params: CartPoleParams = DEFAULT_PARAMS,
                  max_steps: int = MAX_STEPS):
-        self._start(check_initial_states(initial_states),
-                    check_params(params), check_max_steps(max_steps))
+        self._start(*check_episodes(initial_states, params, max_steps))
 
     @classmethod
     def _unchecked(cls, initial_states: np.ndarray, params: CartPoleParams,
@@ -228,14 +227,12 @@ class EpisodeBatch:
     def _check_forces(self, forces) -> np.ndarray:
         """``forces`` as a float64 ``(N,)`` array, finite where a cart still
         runs, or raise (see :meth:`advance`)."""
-        if self.done:
-            raise RuntimeError("advance() called on a finished EpisodeBatch (check .done first)")
+        require(not self.done, "advance() on a finished EpisodeBatch (check .done first)", RuntimeError)
         n = self.alive.shape[0]
         forces = float_array(forces, "forces", f"{n} real numbers [N]")
         require(forces.size == n, f"forces must have {n} entries (one per cart), got shape {forces.shape}")
         forces = forces.reshape(n)
-        require(np.isfinite(forces[self.alive]).all(),
-                "forces must be finite for the carts still running (the policy returned NaN or inf)")
+        require(np.isfinite(forces[self.alive]).all(), "forces must be finite where a cart still runs")
         return forces
 
     def result(self) -> Rollout:
@@ -335,10 +332,8 @@ def gain_sweep(gains, initial_states, params: CartPoleParams = DEFAULT_PARAMS, m
     Returns:
         A :class:`Sweep`.
     """
-    gains = finite_array(gains, "gains", "a non-empty finite (G,) array of gains [N/rad]",
-                         lambda a: a.ndim == 1 and a.size, copy=True)
-    starts = check_initial_states(initial_states)
-    params, max_steps = check_params(params), check_max_steps(max_steps)
+    gains = check_grid(gains, "gains", copy=True)
+    starts, params, max_steps = check_episodes(initial_states, params, max_steps)
     n = starts.shape[0]
     per_batch = max(1, int(batch_size) // n)
     outcomes = np.empty((4, gains.size))
@@ -357,7 +352,6 @@ def random_initial_states(n: int, seed=None, low: float = -0.05, high: float = 0
 
     ``seed`` is an int, None or a ``numpy.random.Generator`` (whose stream is then advanced).
     """
-    n = positive_int(n, "n")
-    low, high = interval((low, high), "low and high")
+    n, (low, high) = positive_int(n, "n"), interval((low, high), "low and high")
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     return rng.uniform(low, high, size=(int(n), 4))

@@ -13,6 +13,7 @@ from .checks import (
     check_max_steps,
     check_params,
     check_type,
+    expect,
     interval,
     nonnegative,
     positive_int,
@@ -103,11 +104,10 @@ class Dataset:
             require(arr.dtype.kind == kind, f"Dataset.{name} must have dtype kind {kind!r}, got {arr.dtype}")
             require(kind != "f" or np.isfinite(arr).all(), f"Dataset.{name} must be finite")
         require(n != 0 and t != 0, f"a Dataset needs at least one episode and one step, got N={n}, T={t}")
-        for name in ("lengths", "drop_steps"):
-            if (getattr(self, name) < 0).any() or (getattr(self, name) > t).any():
-                raise ValueError(f"Dataset.{name} must lie in [0, {t}]")
-        if not np.array_equal(self.rewards.sum(axis=1), self.lengths):
-            raise ValueError("Dataset.rewards do not add up to Dataset.lengths (+1 per step taken)")
+        for name, steps in (("lengths", self.lengths), ("drop_steps", self.drop_steps)):
+            require(np.all((steps >= 0) & (steps <= t)), f"Dataset.{name} must lie in [0, {t}]")
+        require(np.array_equal(self.rewards.sum(axis=1), self.lengths),
+                "Dataset.rewards must add up to Dataset.lengths (+1 per step taken)")
 
     def __len__(self) -> int:
         return self.lengths.shape[0]
@@ -200,15 +200,13 @@ def _check_recipe(params, gain_range, drop_gain_range, **given):
     """``make_dataset``'s two ``(low, high)`` gain ranges as floats, or raise
     naming the argument that is wrong: the drop range must lie below K*, and
     each of ``given`` must be a finite number >= 0 (``drop_share`` at most 1)."""
-    low, high = interval(gain_range, "gain_range")
-    drop_low, drop_high = interval(drop_gain_range, "drop_gain_range")
+    gains, drops = interval(gain_range, "gain_range"), interval(drop_gain_range, "drop_gain_range")
     k_star = critical_gain(params)
-    require(drop_high < k_star, f"drop_gain_range must lie below K* = {k_star:.2f} N/rad so the "
-            f"pole falls after a drop, got {drop_gain_range!r}")
+    expect(drops[1] < k_star, "drop_gain_range", f"below K* = {k_star:.2f} N/rad", drop_gain_range)
     for name, value in given.items():
         nonnegative(value, name)
     require(given["drop_share"] <= 1, f"drop_share must be in [0, 1], got {given['drop_share']!r}")
-    return (low, high), (drop_low, drop_high)
+    return gains, drops
 
 
 def book_dataset() -> Dataset:

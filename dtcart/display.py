@@ -137,9 +137,8 @@ def frame_slider(values: Sequence, render: Callable, description: str, value=Non
     value = values[0] if value is None else value
     matches = [i for i, v in enumerate(values) if v == value]
     require(matches, f"value {value!r} is not one of the slider's values")
-    labels = [readout_format(v) for v in values]
-    require(all(isinstance(label, str) for label in labels) and len(set(labels)) == len(labels),
-            "readout_format must map the values to distinct strings")
+    labels = _check_labels([readout_format(v) for v in values], "readout_format",
+                       "a map from the values to distinct strings")
     frames = []
     for v in values:
         fig = render(v)
@@ -149,6 +148,13 @@ def frame_slider(values: Sequence, render: Callable, description: str, value=Non
     box = widgets.VBox([slider, stack])
     box.add_class(FRAME_SLIDER_CLASS)
     return box
+
+
+def _check_labels(labels, name: str, expected: str, n: int | None = None) -> list:
+    """``labels`` as a list of distinct strings (``n`` of them, unless None), or raise saying that
+    ``name`` must be ``expected``."""
+    return sequence(labels, name, expected, lambda v: all(isinstance(s, str) for s in v)
+                    and len(set(v)) == len(v) and n in (None, len(v)))
 
 
 def _linked_frames(frames: list, labels: list, index: int, description: str):
@@ -200,8 +206,7 @@ def frame_player(frames: Sequence[bytes], interval_ms: int, readouts: Sequence[s
     frames = sequence(frames, "frames", "at least two PNG images (bytes)", lambda f: len(f) >= 2 and all(
         isinstance(png, bytes) and png.startswith(PNG_SIGNATURE) for png in f))
     interval_ms = positive_int(interval_ms, "interval_ms")
-    readouts = sequence(readouts, "readouts", f"{len(frames)} distinct strings, one per frame", lambda r: len(
-        r) == len(frames) and all(isinstance(s, str) for s in r) and len(set(r)) == len(r))
+    readouts = _check_labels(readouts, "readouts", f"{len(frames)} distinct strings", len(frames))
     check_type(description, str, "description")
     slider, stack = _linked_frames(frames, readouts, 0, description)
     play = widgets.Play(value=0, min=0, max=len(frames) - 1, interval=interval_ms, description="play")

@@ -12,6 +12,7 @@ limits that end it (Chapters 2 and 6); :func:`outcome` says in words how it ende
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,6 +26,7 @@ from .checks import (
     check_params,
     check_state,
     check_type,
+    expect,
     interval,
     number,
     positive_int,
@@ -82,12 +84,9 @@ def draw_cartpole(ax: Axes, state, force=None,
         The :class:`CartPoleArtists` added.
     """
     check_type(ax, Axes, "ax")
-    state = check_state(state)
-    require(state.shape == (4,), f"state must have shape (4,), got {state.shape}")
+    state = check_state(state, single=True)
     if force is not None:
-        if isinstance(force, bool) or not np.isscalar(force):
-            raise TypeError(f"force must be a real number or None, got {force!r}")
-        require(np.isfinite(force), f"force must be finite, got {force!r}")
+        number(force, "force", math.isfinite, "a finite real number [N] or None")
     alpha = number(alpha, "alpha", lambda a: 0 < a <= 1, "a number in (0, 1]")
     force_scale = positive_number(force_scale, "force_scale")
     theta, x = state[0], state[2]
@@ -148,11 +147,9 @@ def draw_strobe(ax: Axes, states, length, params: CartPoleParams = DEFAULT_PARAM
     """One episode as a strobe picture: the cart-pole every ``every`` steps
     (50: once a second), faded, and at its last state, ``length``, in
     ``color``; on axes set up by :func:`cartpole_axes`."""
-    check_type(ax, Axes, "ax")
     states, length = check_episode(states, length)
     every = positive_int(every, "every")
-    params = check_params(params)
-    cartpole_axes(ax, params)
+    cartpole_axes(ax, params)  # checks ax and params
     for t in range(0, length, every):
         draw_cartpole(ax, states[t], params=params, color="0.55", alpha=0.3,
                       track=t == 0)
@@ -217,8 +214,8 @@ def plot_force(ax: Axes, actions, length, params: CartPoleParams = DEFAULT_PARAM
     """The force [N] of steps ``0 .. length - 1`` against time [s]."""
     check_type(ax, Axes, "ax")
     actions = np.asarray(actions, dtype=np.float64)
-    require(actions.ndim == 1 and 0 <= length <= len(actions),
-            f"actions must have shape (T,) with T >= length, got {actions.shape} and length {length!r}")
+    expect(actions.ndim == 1 and 0 <= length <= len(actions), "actions",
+           f"shaped (T,) with T >= length = {length!r}", actions.shape)
     dt = check_params(params).dt
     ax.plot(np.arange(length) * dt, actions[:length], color=color, label=label)
     ax.axhline(0, color="0.6", lw=0.8)
@@ -236,8 +233,7 @@ def draw_diagram(ax: Axes, params: CartPoleParams = DEFAULT_PARAMS) -> Axes:
     """The labelled cart-pole: :func:`draw_cartpole` at ``DIAGRAM_STATE``
     pushed by ``DIAGRAM_FORCE``, with theta and its positive sense, x, F, l,
     M, m, and the track's limits marked. Returns ``ax``."""
-    params = check_params(params)
-    cartpole_axes(ax, params, x_range=(-2.7, 2.7))
+    cartpole_axes(ax, params, x_range=(-2.7, 2.7))  # checks ax and params
     ax.set_ylim(TRACK_Y - 0.5, 2 * params.half_length + 0.1)
     theta, _, x, _ = DIAGRAM_STATE
     draw_cartpole(ax, DIAGRAM_STATE, DIAGRAM_FORCE, params)

@@ -65,8 +65,7 @@ class CartPoleEnv(gymnasium.Env):
 
     def __init__(self, params: CartPoleParams = DEFAULT_PARAMS,
                  max_steps: int = MAX_STEPS):
-        self.params = check_params(params)
-        self.max_steps = check_max_steps(max_steps)
+        self.params, self.max_steps = check_params(params), check_max_steps(max_steps)
         self.observation_space = spaces.Box(-_OBS_HIGH, _OBS_HIGH,
                                             dtype=np.float64)
         self.action_space = spaces.Box(-FORCE_LIMIT, FORCE_LIMIT, shape=(1,),
@@ -110,9 +109,8 @@ class CartPoleEnv(gymnasium.Env):
             RuntimeError: before :meth:`reset`, or after the episode ended.
         """
         episode = self._episode
-        require(episode is not None and not episode.done, "step() needs a "
-                "running episode: call reset() first (again after one ends)",
-                RuntimeError)
+        require(episode is not None and not episode.done,
+                "step() needs a running episode: call reset()", RuntimeError)
         episode.advance(_check_action(action))
         fell, left = bool(episode.fell[0]), bool(episode.left_track[0])
         terminated = fell or left

@@ -7,14 +7,13 @@ import torch
 
 from .checks import (
     check_episode,
-    check_initial_states,
-    check_max_steps,
-    check_params,
+    check_episodes,
+    check_grid,
     check_pushes,
     check_retarget,
     check_targets,
     check_type,
-    finite_array,
+    expect,
     positive_int,
     require,
 )
@@ -65,18 +64,20 @@ def rollout_dt(model: DecisionTransformer, target_return, initial_states,
         TypeError: if ``model`` is not a :class:`DecisionTransformer`, or
             ``retarget`` is not a mapping.
     """
-    check_type(model, DecisionTransformer, "model")
     episodes = EpisodeBatch(initial_states, params, max_steps)
-    _check_horizon(model, episodes.max_steps)
+    _check_model(model, episodes.max_steps)
     target = check_targets(target_return, len(episodes.alive))
     pushes = check_pushes(pushes, len(target), episodes.max_steps)
     retarget = check_retarget(retarget, len(target), episodes.max_steps)
     return _play_dt(model, target, episodes, pushes, retarget)
 
 
-def _check_horizon(model: DecisionTransformer, max_steps: int) -> None:
-    require(max_steps <= model.config.max_timestep,
-            f"max_steps ({max_steps}) exceeds the model's max_timestep ({model.config.max_timestep})")
+def _check_model(model: DecisionTransformer, max_steps: int) -> None:
+    """Raise unless ``model`` is a :class:`DecisionTransformer` whose timestep
+    embedding reaches ``max_steps``."""
+    check_type(model, DecisionTransformer, "model")
+    horizon = model.config.max_timestep
+    expect(max_steps <= horizon, "max_steps", f"at most the model's max_timestep {horizon}", max_steps)
 
 
 @torch.inference_mode()
@@ -154,12 +155,9 @@ def target_sweep(model: DecisionTransformer, targets, initial_states,
     ``pushes``, ``(N, max_steps)`` [N] or None: start i meets the same shoves
     whatever the target.
     """
-    check_type(model, DecisionTransformer, "model")
-    targets = finite_array(targets, "targets", "a non-empty finite 1-D array",
-                           lambda a: a.ndim == 1 and a.size)
-    starts = check_initial_states(initial_states)
-    params, max_steps = check_params(params), check_max_steps(max_steps)
-    _check_horizon(model, max_steps)
+    targets = check_grid(targets, "targets")
+    starts, params, max_steps = check_episodes(initial_states, params, max_steps)
+    _check_model(model, max_steps)
     target = np.repeat(targets, len(starts))  # (G N,) target g of episode g N + i
     episodes = EpisodeBatch._unchecked(np.tile(starts, (len(targets), 1)),
                                      params, max_steps)

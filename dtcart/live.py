@@ -32,7 +32,7 @@ from importlib import resources
 import numpy as np
 import torch
 
-from .checks import check_params, check_state, check_type, integer, number, require
+from .checks import check_params, check_state, check_type, expect, integer, number, require
 from .control import (
     MAX_STEPS,
     THETA_LIMIT,
@@ -103,10 +103,8 @@ def cartpole(*, gain=None, model=None, target=500.0, seed: int = 0,
         TypeError: for a model that is not a DecisionTransformer, or params
             that are not CartPoleParams.
     """
-    params = check_params(params)
-    require((gain is None) != (model is None),
-            "pass exactly one of gain= (the heuristic) or model= (a Decision Transformer)")
-    seed = integer(seed, "seed", 0)
+    params, seed = check_params(params), integer(seed, "seed", 0)
+    require((gain is None) != (model is None), "pass exactly one of gain= (heuristic) or model= (DT)")
     config = {
         "params": dataclasses.asdict(params),
         "rules": {"theta_limit": THETA_LIMIT, "x_limit": X_LIMIT,
@@ -140,9 +138,8 @@ def export_model(model: DecisionTransformer) -> dict:
     a ``layout`` of ``name -> [offset, size]`` in floats."""
     check_type(model, DecisionTransformer, "model")
     c = model.config
-    require((c.state_dim, c.act_dim) == (4, 1) and c.max_timestep >= MAX_STEPS,
-            f"model must take 4 state components and 1 action over at least {MAX_STEPS} time steps,"
-            f" got state_dim={c.state_dim}, act_dim={c.act_dim}, max_timestep={c.max_timestep}")
+    expect((c.state_dim, c.act_dim) == (4, 1) and c.max_timestep >= MAX_STEPS, "model",
+           f"for 4 state components, 1 action and {MAX_STEPS} steps", c)
     arrays, layout, offset = [], {}, 0
     for name, tensor in model.state_dict().items():
         flat = tensor.detach().cpu().to(torch.float32).numpy().ravel()

@@ -26,6 +26,7 @@ from .checks import (
     check_heads,
     check_type,
     dropout_rate,
+    expect,
     finite_vector,
     positive_int,
     positive_number,
@@ -178,13 +179,12 @@ class DecisionTransformer(nn.Module):
         for name, x in inputs.items():
             check_type(x, torch.Tensor, name)
         B, T = states.shape[:2] if states.dim() == 3 else (0, 0)
-        require(1 <= T <= c.context, f"states must have shape (B, T, {c.state_dim}) with T in "
-                f"1..{c.context} (the context), got {tuple(states.shape)}")
+        expect(1 <= T <= c.context, "states", f"shaped (B, T, {c.state_dim}) with T in 1..{c.context} "
+               "(the context)", tuple(states.shape))
         shapes = {"returns_to_go": (B, T, 1), "states": (B, T, c.state_dim),
                   "actions": (B, T, c.act_dim), "timesteps": (B, T)}
         for name, x in inputs.items():
-            if tuple(x.shape) != shapes[name]:
-                raise ValueError(f"{name} must have shape {shapes[name]}, got {tuple(x.shape)}")
+            expect(tuple(x.shape) == shapes[name], name, f"shaped {shapes[name]}", tuple(x.shape))
         if timesteps.dtype != torch.long or timesteps.min() < 0 or timesteps.max() >= c.max_timestep:
             raise ValueError(f"timesteps must be a long (int64) tensor in 0..{c.max_timestep - 1}")
 

@@ -26,6 +26,7 @@ from .checks import (
     check_params,
     check_state,
     finite_array,
+    one_of,
     positive_number,
     require,
     validate_fields,
@@ -214,13 +215,10 @@ def simulate(initial_state, forces, params: CartPoleParams = DEFAULT_PARAMS,
         The trajectory, shaped ``(..., n_steps + 1, 4)``; index 0 is ``initial_state``.
     """
     error = ValueError if isinstance(integrator, Hashable) else TypeError  # unhashable: TypeError
-    require(isinstance(integrator, str) and integrator in INTEGRATORS,
-            f"integrator must be one of {sorted(INTEGRATORS)}, got {integrator!r}", error)
-    state = check_state(initial_state, "initial_state")
-    forces = finite_array(forces, "forces", "finite forces [N] with a last axis of n_steps",
-                          lambda a: a.ndim)
+    one_of(integrator, "integrator", INTEGRATORS, error)
+    state, params = check_state(initial_state, "initial_state"), check_params(params)
+    forces = finite_array(forces, "forces", "finite forces [N] shaped (..., n_steps)", lambda a: a.ndim)
     check_force(forces[..., 0], state.shape[:-1])
-    params = check_params(params)
     advance = _CORES[integrator]
     n_steps = forces.shape[-1]
     batch = np.broadcast_shapes(state.shape[:-1], forces.shape[:-1])
@@ -255,8 +253,7 @@ def momentum(state, params: CartPoleParams = DEFAULT_PARAMS) -> np.ndarray:
     Conserved when no force acts (x does not appear in the equations). ``state`` is ``(..., 4)``;
     returns ``state[..., 0]``'s shape.
     """
-    state = check_state(state)
-    p = check_params(params)
+    state, p = check_state(state), check_params(params)
     return (p.total_mass * state[..., X_DOT]
             + p.pole_mass * p.half_length * np.cos(state[..., THETA]) * state[..., THETA_DOT])
 

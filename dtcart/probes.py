@@ -17,7 +17,16 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .checks import check_type, finite_array, integer, number, positive_int, require
+from .checks import (
+    check_shaped,
+    check_type,
+    expect,
+    finite_array,
+    integer,
+    number,
+    positive_int,
+    require,
+)
 from .data import Dataset
 from .model import DecisionTransformer, DTConfig
 from .train import fit_scalings
@@ -59,14 +68,12 @@ def _probe_rows(features, target, train_share, seed):
     """``(x (n, f), y (n,), fit rows, held-out rows)`` for :func:`probe_r2`,
     or raise ``ValueError`` naming what is wrong."""
     x = finite_array(features, "features", "a finite (n, f) array", lambda a: a.ndim in (1, 2))
-    y = finite_array(target, "target", f"a finite (n,) array, n = len(features) = {len(x)}",
-                     lambda a: a.shape == (len(x),))
+    y = check_shaped(target, "target", (len(x),))
     x = x[:, None] if x.ndim == 1 else x
     train_share = number(train_share, "train_share", lambda s: 0 < s < 1, "in (0, 1)")
     order = np.random.default_rng(seed).permutation(len(y))
     fit, held = np.split(order, [round(train_share * len(y))])
-    require(min(len(fit), len(held)) >= 2, f"train_share {train_share!r} of {len(y)} rows "
-            "leaves fewer than two rows to fit or to score")
+    require(min(len(fit), len(held)) >= 2, f"train_share {train_share!r} leaves under 2 rows on a side")
     require(np.ptp(y[held]) != 0, "the held-out target is constant: R² is undefined")
     return x, y, fit, held
 
@@ -151,9 +158,8 @@ def episode_tokens(ds: Dataset, episode: int, steps,
     check_type(ds, Dataset, "ds")
     episode = integer(episode, "episode", 0, len(ds) - 1)
     steps, took = np.asarray(steps), ds.lengths[episode]
-    require(steps.ndim == 1 and steps.dtype.kind in "iu" and len(steps) and 0 <= steps.min()
-            and steps.max() < took, f"steps must be a 1-D array of steps episode {episode} "
-            f"took, 0..{took - 1}")
+    expect(steps.ndim == 1 and steps.dtype.kind in "iu" and len(steps) and 0 <= steps.min()
+           and steps.max() < took, "steps", f"1-D, steps episode {episode} took (0..{took - 1})", steps)
     c = fit_scalings(ds) if config is None \
         else check_type(config, DTConfig, "config")
     tokens = np.zeros((len(steps), 3, len(TOKEN_CHANNELS)))  # (n, 3, 6)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .checks import check_type, require
+from .checks import check_type, one_of, require
 
 PATH = Path(__file__).with_suffix(".json")
 # section -> the benchmark command that records it
@@ -106,8 +106,7 @@ def load(section: str, path: str | Path = PATH) -> dict:
     Raises ``LookupError`` when it was never recorded and ``RuntimeError`` when it is stale, each
     naming the command that records it.
     """
-    check_type(section, str, "section")
-    require(section in COMMANDS, f"section must be one of {sorted(COMMANDS)}, not {section!r}")
+    one_of(section, "section", sorted(COMMANDS), ValueError if isinstance(section, str) else TypeError)
     record = read(path).get(section)
     command = COMMANDS[section]
     require(record is not None, f"no {section!r} record in {path}: run `{command}`", LookupError)
@@ -118,8 +117,7 @@ def load(section: str, path: str | Path = PATH) -> dict:
 
 def row_of(rows: list[dict], **fields) -> dict:
     """The one row of ``rows`` whose values match ``fields`` (e.g. ``learner="DT", seed=0``)."""
-    check_type(rows, list, "rows")
-    found = [row for row in rows if all(row.get(k) == v for k, v in fields.items())]
+    found = _matching(rows, fields)
     require(len(found) == 1, f"fields {fields} must match one row of rows, not {len(found)}")
     return found[0]
 
@@ -127,9 +125,14 @@ def row_of(rows: list[dict], **fields) -> dict:
 def values(rows: list[dict], key: str, starts=None, **fields) -> np.ndarray:
     """``key`` of every row whose values match ``fields`` and, unless ``starts`` is None, whose start
     set is one of ``starts``: ``values(rows, "tracking", (2718,), learner="DT")``."""
+    return np.array([row[key] for row in _matching(rows, fields)
+                     if starts is None or row.get("starts") in starts])
+
+
+def _matching(rows: list[dict], fields: dict) -> list[dict]:
+    """The rows of ``rows`` (a list, else ``TypeError``) whose values match ``fields``."""
     check_type(rows, list, "rows")
-    return np.array([row[key] for row in rows if all(row.get(k) == v for k, v in fields.items())
-                     and (starts is None or row.get("starts") in starts)])
+    return [row for row in rows if all(row.get(k) == v for k, v in fields.items())]
 
 
 def spread(rows: list[dict], key: str, by: str, groups) -> list[list]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import os
-import zipfile
 from dataclasses import dataclass
 from typing import Callable
 
@@ -87,6 +86,8 @@ def fit_scalings(ds: Dataset, config: DTConfig = DEFAULT_MODEL) -> DTConfig:
     ``action_scale`` is the standard deviation of the logged forces [N]; ``rtg_scale`` is the
     dataset's best return, so returns-to-go enter the network in [0, 1].
     """
+    check_type(ds, Dataset, "ds")
+    check_type(config, DTConfig, "config")
     mask = episode_mask(ds)
     states, forces = ds.states[:, :-1][mask], ds.actions[mask]
     return DTConfig(**{**config.to_dict(), "state_mean": tuple(states.mean(axis=0)),
@@ -204,9 +205,9 @@ def train_dt(ds: Dataset, config: DTConfig = DEFAULT_MODEL, train: TrainConfig =
     The state and force scalings are fitted to ``ds`` (:func:`fit_scalings`) and stored in the
     model's config. Deterministic for a given ``seed``.
     """
-    check_type(ds, Dataset, "ds")  # fit checks train
+    config = fit_scalings(ds, config)  # checks ds and config (fit checks train)
     torch.manual_seed(seed)
-    model = DecisionTransformer(config=fit_scalings(ds, config))
+    model = DecisionTransformer(config=config)
     sampler = WindowSampler(ds, model.config.context)
     return model, fit(model, sampler.sample, dt_loss, train, seed, progress)
 
@@ -238,14 +239,11 @@ def load_checkpoint(path) -> DecisionTransformer:
     path = os.fspath(path)
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
+        require(payload["format"] == CHECKPOINT_FORMAT, "it holds no Decision Transformer")
     except FileNotFoundError:
         raise
-    except (RuntimeError, EOFError, OSError, zipfile.BadZipFile, ValueError, KeyError) as err:
-        raise ValueError(f"{path!r} is truncated or corrupt and cannot be read as a checkpoint: {err}") from err
-    except Exception as err:  # the unpickler rejects anything that is not plain tensors and containers
-        raise ValueError(f"{path!r} is not a dtcart checkpoint: {err}") from err
-    if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
-        raise ValueError(f"{path!r} is not a dtcart Decision Transformer checkpoint")
+    except Exception as err:  # truncated, corrupt, not plain tensors and containers, or no DT's
+        raise ValueError(f"{path!r} is truncated, corrupt or not a dtcart checkpoint: {err}") from err
     model = DecisionTransformer(config=DTConfig.from_dict(payload.get("config")))
     try:
         model.load_state_dict(payload.get("state_dict"))

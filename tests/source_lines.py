@@ -9,9 +9,9 @@ CODE, DOCSTRING, VALIDATION, BLANK = "code", "docstring", "validation", "blank"
 # Calls that only check an argument: check_x, _check_x, _as_x (convert or raise)
 # and the helpers of dtcart.checks.
 _VALIDATOR = re.compile(
-    r"^(check_|_check|_as_|validate_)|^(require|integer|number|interval|sequence|"
-    r"positive_int|positive_number|nonnegative(_int)?|dropout_rate|"
-    r"(float|finite)_(array|vector))$")
+    r"^(check_|_check|_as_|validate_)|^(require|expect|one_of|integer|number|"
+    r"interval|sequence|positive_int|positive_number|nonnegative(_int)?|"
+    r"dropout_rate|(float|finite)_(array|vector))$")
 
 
 def _called_name(node) -> str:
@@ -32,9 +32,14 @@ def _is_validation(node) -> bool:
             map(_is_validation, node.orelse))
     value = getattr(node, "value", None)
     if isinstance(node, (ast.Expr, ast.Assign, ast.AnnAssign)) and value:
-        calls = value.elts if isinstance(value, ast.Tuple) else [value]
-        return all(_VALIDATOR.search(_called_name(c)) for c in calls)
+        return all(_VALIDATOR.search(_called_name(c)) for c in _calls(value))
     return False
+
+
+def _calls(value) -> list:
+    """The calls a statement's value makes: itself, or a tuple's items
+    (``a, b = check_a(a), check_b(b)`` checks twice)."""
+    return value.elts if isinstance(value, ast.Tuple) else [value]
 
 
 def line_kinds(source: str) -> list[str]:
@@ -89,11 +94,25 @@ def computing_share(source: str) -> float:
     return kinds.count(CODE) / len(kinds)
 
 
-def check_lines(source: str) -> tuple[int, int]:
+def _raised(node) -> str:
+    """The name of the exception a ``raise`` statement raises (``""`` for a
+    bare ``raise`` or one it cannot name)."""
+    exc = node.exc
+    return _called_name(exc) if isinstance(exc, ast.Call) else (
+        exc.id if isinstance(exc, ast.Name) else "")
+
+
+def check_lines(source: str, verdicts=frozenset()) -> tuple[int, int]:
     """``(argument-check lines, code lines)`` of a module's ``source``, as
     issue 23 counts them: ``if ...: raise`` blocks, ``raise`` statements and
     statements that only call a check helper are checks; docstrings, comments
-    and blank lines count neither way."""
+    and blank lines count neither way.
+
+    ``verdicts`` names exceptions that are a module's output, not a refusal of
+    its arguments: the exercises' ``Wrong`` is their FAIL verdict on a
+    reader's answer. Raising one, and an ``if`` whose branches only raise
+    one, is code; a ``TypeError`` for a misuse of the same check still counts.
+    """
     tree = ast.parse(source)
     docs = set()
     for node in ast.walk(tree):
@@ -107,19 +126,28 @@ def check_lines(source: str) -> tuple[int, int]:
     code = {i for i, line in enumerate(source.splitlines(), 1)
             if line.strip() and not line.strip().startswith("#")} - docs
 
-    def raises_only(body):
-        return all(isinstance(s, ast.Raise) or (
-            isinstance(s, ast.If) and raises_only(s.body)
-            and raises_only(s.orelse)) for s in body)
+    def raised(body):  # the names body raises if raising is all it does
+        names = set()
+        for s in body:
+            if isinstance(s, ast.Raise):
+                names.add(_raised(s))
+            elif isinstance(s, ast.If) and None not in (
+                    branches := (raised(s.body), raised(s.orelse))):
+                names.update(*branches)
+            else:
+                return None
+        return names
+
+    def refuses(node):  # a raise, or an if that only raises, not a verdict
+        names = raised([node])
+        return names is not None and bool(names - verdicts)
 
     checks = set()
     for node in ast.walk(tree):
         value = getattr(node, "value", None)
-        if isinstance(node, ast.Raise) or (
-                isinstance(node, ast.If) and raises_only(node.body)
-                and raises_only(node.orelse)) or (
+        if isinstance(node, (ast.Raise, ast.If)) and refuses(node) or (
                 isinstance(node, (ast.Expr, ast.Assign, ast.AnnAssign))
-                and value is not None
-                and _VALIDATOR.search(_called_name(value))):
+                and value is not None and all(_VALIDATOR.search(
+                    _called_name(c)) for c in _calls(value))):
             checks.update(range(node.lineno, node.end_lineno + 1))
     return len(checks & code), len(code)

@@ -8,6 +8,7 @@ import numpy as np
 import torch
 
 from ..attention import MultiHeadAttention, attention_cost
+from ..checks import check_type
 from .harness import Wrong, as_array, as_function, as_number, call, exercise
 
 __all__ = ["CROSSOVER_WIDTH", "PREVIOUS_T", "check_exercise_4_1",
@@ -64,9 +65,7 @@ def previous_token_head():
 def check_exercise_4_2(head) -> str:
     """Exercise 4.2: a MultiHeadAttention(8, 1) whose output at every position
     i >= 1 of the one-hot tokens eye(8) is token i - 1 (within 0.05)."""
-    if not isinstance(head, MultiHeadAttention):
-        raise TypeError(f"head must be a MultiHeadAttention, got "
-                        f"{type(head).__name__}")
+    check_type(head, MultiHeadAttention, "head")
     tokens = torch.eye(PREVIOUS_T)[None]  # (1, T, T): token i is e_i
     shown = f"head(torch.eye({PREVIOUS_T})[None], return_weights=True)"
     with torch.no_grad():

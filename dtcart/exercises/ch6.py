@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import control
+from ..checks import check_type
 from ..evaluate import copy_coefficient, rollout_dt
 from ..model import DecisionTransformer
 from .harness import Wrong, as_function, as_number, call, exercise, is_number
@@ -119,9 +120,7 @@ def check_exercise_6_3(mean_return, model) -> str:
     """Exercise 6.3: the predicted mean return of ``model`` on Chapter 6's 60
     starts when asked for 0 (within 20%)."""
     mean_return = as_number(mean_return, "predicted mean return [steps]")
-    if not isinstance(model, DecisionTransformer):
-        raise TypeError(f"model must be a DecisionTransformer, got "
-                        f"{type(model).__name__}")
+    check_type(model, DecisionTransformer, "model")
     measured = zero_target_return(model)
     if not abs(mean_return - measured) <= 0.2 * measured:
         raise Wrong(f"you predicted {mean_return:.4g} steps; asked for 0, "

@@ -17,6 +17,8 @@ import textwrap
 
 import numpy as np
 
+from ..checks import expect, is_number
+
 
 class Wrong(Exception):
     """Raised inside a check when the answer is wrong; the message says why."""
@@ -49,9 +51,8 @@ def say(verdict: str, message: str) -> None:
 
 def as_function(answer, name: str):
     """``answer`` if it is callable; a misuse of the check otherwise."""
-    if not callable(answer):
-        raise TypeError(f"{name} must be a function, got "
-                        f"{type(answer).__name__}")
+    expect(callable(answer), name, "a function", type(answer).__name__,
+           TypeError)
     return answer
 
 
@@ -81,21 +82,13 @@ def as_array(value, shape: tuple, shown: str, dtype=np.float64) -> np.ndarray:
     return array
 
 
-def is_number(value) -> bool:
-    """Whether ``value`` is a real number (an int or float, numpy's
-    included; not a bool)."""
-    return not isinstance(value, bool) and isinstance(
-        value, (int, float, np.integer, np.floating))
-
-
 def as_number(answer, name: str) -> float:
     """A prediction as a float; None (not answered yet) or NaN is a FAIL,
     anything but a number a misuse."""
     if answer is None:
         raise Wrong(f"no answer yet: replace None by your {name}")
-    if not is_number(answer):
-        raise TypeError(f"{name} must be a number, got "
-                        f"{type(answer).__name__}")
+    expect(is_number(answer), name, "a number", type(answer).__name__,
+           TypeError)
     if not math.isfinite(answer):
         raise Wrong(f"your {name} is {answer!r}, not a finite number")
     return float(answer)
