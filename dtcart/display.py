@@ -58,7 +58,7 @@ def figure_png(fig: Figure, dpi: int = 80, colors: int | None = None) -> bytes:
     check_type(fig, Figure, "fig")
     dpi = positive_int(dpi, "dpi")
     if colors is not None:
-        colors = _palette_size(colors)
+        colors = _check_palette(colors)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
     plt.close(fig)
@@ -81,7 +81,7 @@ def _frame_png(fig: Figure, dpi: int, colors: int | None) -> bytes:
     return buf.getvalue()
 
 
-def _palette_size(colors) -> int:
+def _check_palette(colors) -> int:
     return integer(colors, "colors", 1, 256)
 
 
@@ -133,7 +133,7 @@ def frame_slider(values: Sequence, render: Callable, description: str, value=Non
     check_type(readout_format, Callable, "readout_format")
     dpi = positive_int(dpi, "dpi")
     if colors is not None:
-        colors = _palette_size(colors)
+        colors = _check_palette(colors)
     value = values[0] if value is None else value
     matches = [i for i, v in enumerate(values) if v == value]
     require(matches, f"value {value!r} is not one of the slider's values")
@@ -180,7 +180,7 @@ def canvas_png(fig: Figure, colors: int = 64) -> bytes:
     from PIL import Image
 
     check_type(fig, Figure, "fig")
-    colors = _palette_size(colors)
+    colors = _check_palette(colors)
     return _palette_png(Image.fromarray(np.asarray(fig.canvas.buffer_rgba())[..., :3]), colors)
 
 

@@ -105,8 +105,8 @@ def _raised(node) -> str:
 def check_lines(source: str, verdicts=frozenset()) -> tuple[int, int]:
     """``(argument-check lines, code lines)`` of a module's ``source``, as
     issue 23 counts them: ``if ...: raise`` blocks, ``raise`` statements and
-    statements that only call a check helper are checks; docstrings, comments
-    and blank lines count neither way.
+    statements that only call a check helper (``return check(...)`` too) are
+    checks; docstrings, comments and blank lines count neither way.
 
     ``verdicts`` names exceptions that are a module's output, not a refusal of
     its arguments: the exercises' ``Wrong`` is their FAIL verdict on a
@@ -146,7 +146,8 @@ def check_lines(source: str, verdicts=frozenset()) -> tuple[int, int]:
     for node in ast.walk(tree):
         value = getattr(node, "value", None)
         if isinstance(node, (ast.Raise, ast.If)) and refuses(node) or (
-                isinstance(node, (ast.Expr, ast.Assign, ast.AnnAssign))
+                isinstance(node, (ast.Expr, ast.Assign, ast.AnnAssign,
+                                  ast.Return))
                 and value is not None and all(_VALIDATOR.search(
                     _called_name(c)) for c in _calls(value))):
             checks.update(range(node.lineno, node.end_lineno + 1))
