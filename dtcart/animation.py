@@ -87,7 +87,7 @@ def animate_states(states, forces, labels, colors=None, ends=None,
                    running=None, rtg=None):
     """Play P trajectories side by side: frame k shows every panel at step
     ``k * every``, with its force arrow (the largest force of the animation
-    drawn ``ARROW_LENGTH`` long) and the time.
+    drawn ``ARROW_LENGTH`` long); the player's readout gives the time.
 
     Args:
         states: ``(P, T + 1, 4)`` states, P from 1 to 3.
@@ -145,7 +145,8 @@ def _frames(states, forces, titles, colors, ends, shown, params, x_range,
             hanging, dpi):
     """One palette PNG per step in ``shown``, with ``titles[k]`` the panels'
     titles in frame k. The figure (axes, track) is drawn once; each frame
-    restores it and blits the titles, the cart-poles and the clock onto it."""
+    restores it and blits the titles and the cart-poles onto it (the time is
+    the player's readout)."""
     n_panels = len(titles[0])
     width = n_panels * (3.3 if n_panels == MAX_PANELS else 4.6)  # inches
     with plt.rc_context({"font.size": TITLE_SIZE}):  # ticks and labels too
@@ -164,8 +165,6 @@ def _draw_frames(fig, axes, titles, states, forces, colors, ends, shown,
         cartpole_axes(ax, params, x_range, hanging)
         ax.set_title(label, fontsize=TITLE_SIZE)  # room for the longest
         draw_track(ax)
-    clock = fig.text(0.005, 0.02, "", fontsize=TITLE_SIZE, va="bottom",
-                     animated=True)  # bottom left, clear of the titles
     fig.tight_layout(pad=0.3)
     for ax in axes:
         ax.title.set_animated(True)
@@ -189,8 +188,6 @@ def _draw_frames(fig, axes, titles, states, forces, colors, ends, shown,
                 if artist is not None:
                     ax.draw_artist(artist)
             drawn.remove()
-        clock.set_text(f"t = {t * params.dt:.2f} s")
-        fig.draw_artist(clock)
         frames.append(canvas_png(fig))
     plt.close(fig)
     return frames

@@ -145,7 +145,8 @@ def played_returns_to_go(target_return, run: Rollout) -> np.ndarray:
 
 def target_sweep(model: DecisionTransformer, targets, initial_states,
                  params: CartPoleParams = DEFAULT_PARAMS,
-                 max_steps: int = MAX_STEPS, pushes=None) -> Rollout:
+                 max_steps: int = MAX_STEPS, pushes=None,
+                 progress: bool = False) -> Rollout:
     """Each of the ``(G,)`` targets played from each of the ``(N, 4)`` starts,
     as one batch of :func:`rollout_dt`.
 
@@ -153,18 +154,40 @@ def target_sweep(model: DecisionTransformer, targets, initial_states,
     ``run.returns.reshape(G, N)`` are the achieved returns by target, and
     ``run.select(slice(g * N, (g + 1) * N))`` is target g's rollout.
     ``pushes``, ``(N, max_steps)`` [N] or None: start i meets the same shoves
-    whatever the target.
+    whatever the target. ``progress``: a progress bar (tqdm) over the steps.
     """
     targets = check_grid(targets, "targets")
     starts, params, max_steps = check_episodes(initial_states, params, max_steps)
     _check_model(model, max_steps)
+    check_type(progress, bool, "progress")
     target = np.repeat(targets, len(starts))  # (G N,) target g of episode g N + i
-    episodes = EpisodeBatch._unchecked(np.tile(starts, (len(targets), 1)),
-                                     params, max_steps)
+    batch = _TickingBatch if progress else EpisodeBatch
+    episodes = batch._unchecked(np.tile(starts, (len(targets), 1)), params,
+                                max_steps)
     if pushes is not None:  # (N, T) checked, then one copy per target
         pushes = check_pushes(pushes, len(starts), max_steps)
         pushes = np.tile(pushes, (len(targets), 1))  # (G N, T)
-    return _play_dt(model, target, episodes, pushes)
+    if not progress:
+        return _play_dt(model, target, episodes, pushes)
+    from tqdm.auto import tqdm
+
+    with tqdm(total=max_steps, desc=f"{len(target)} episodes", unit="step",
+              mininterval=1.0) as episodes.bar:
+        run = _play_dt(model, target, episodes, pushes)
+        episodes.bar.total = episodes.bar.n  # all ended: a full bar, not a failure
+        episodes.bar.refresh()
+    return run
+
+
+class _TickingBatch(EpisodeBatch):
+    """An :class:`EpisodeBatch` that moves its progress bar ``bar`` one step
+    per :meth:`advance`: a progress bar for a rollout, outside its loop."""
+
+    bar = None
+
+    def advance(self, forces, pushes=None) -> None:
+        super().advance(forces, pushes)
+        self.bar.update()
 
 
 def tracking_error(targets, achieved) -> float:

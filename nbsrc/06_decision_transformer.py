@@ -452,7 +452,8 @@ assert caught.solved[0] and late.left_track[0]
 eval_starts = control.random_initial_states(60, seed=777)
 sweep_targets = np.array([100, 200, 300, 400, 500, 600], dtype=float)
 t0 = time.perf_counter()
-sweep = evaluate.target_sweep(dt_model, sweep_targets, eval_starts)
+sweep = evaluate.target_sweep(dt_model, sweep_targets, eval_starts,
+                               progress=True)
 achieved = sweep.returns.reshape(len(sweep_targets), 60)
 print(f"{len(sweep_targets) * 60} episodes in {time.perf_counter() - t0:.1f} s")
 

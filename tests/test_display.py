@@ -202,7 +202,7 @@ def test_animate_rollout_plays_in_real_time_with_linked_widgets():
     frames = [bytes(image.value) for image in stack.children]
     assert len(frames) == play.max + 1 == 13  # steps 0, 5, ..., 60
     assert all(f.startswith(display.PNG_SIGNATURE) for f in frames)
-    assert len(set(frames)) == len(frames)  # every frame differs (the clock)
+    assert len(set(frames)) == len(frames)  # every frame differs (the carts move)
     assert [label for label, _ in scrubber.options][:2] == ["0.00 s", "0.10 s"]
     links = {(w.source[0], w.target[0]) for w in
              widget_module._instances.values() if isinstance(w, Link)}

@@ -70,6 +70,18 @@ def test_target_sweep_is_rollout_dt_per_target(model):
         target_sweep(model, [1.0], starts[:, :3])
 
 
+def test_target_sweep_progress_bar_changes_nothing(model, capsys):
+    starts = random_initial_states(3, seed=4)
+    plain = target_sweep(model, [20.0, 60.0], starts, max_steps=30)
+    shown = target_sweep(model, [20.0, 60.0], starts, max_steps=30,
+                         progress=True)
+    np.testing.assert_array_equal(shown.states, plain.states)
+    np.testing.assert_array_equal(shown.actions, plain.actions)
+    assert "6 episodes" in capsys.readouterr().err  # tqdm writes to stderr
+    with pytest.raises(TypeError, match="progress"):
+        target_sweep(model, [20.0], starts, max_steps=30, progress="yes")
+
+
 def test_tracking_error():
     assert tracking_error([100, 200], [[100, 100], [200, 200]]) == 0.0
     assert tracking_error([100, 200], [[90, 130], [100, 100]]) == pytest.approx((0.1 + 0.5) / 2)
