@@ -16,12 +16,14 @@ import math
 
 import matplotlib.pyplot as plt
 import numpy as np
+from IPython.display import display
 from myst_nb import glue
 
-from dtcart import drawing, physics
+from dtcart import drawing, exercises, physics
 from dtcart.animation import animate_states
 from dtcart.control import THETA_LIMIT, X_LIMIT, critical_gain
 from dtcart.display import show_source
+from dtcart.exercises import check_exercise_1_1, check_exercise_1_2
 from dtcart.physics import (
     CartPoleParams,
     accelerations,
@@ -739,12 +741,6 @@ for p in (params, gym_params):
 # and add what the torque changes, or solve the system with `np.linalg.solve` as the chapter's first
 # check does.
 
-# %% tags=["hide-cell"]
-from IPython.display import display
-
-from dtcart import exercises
-from dtcart.exercises import check_exercise_1_1, check_exercise_1_2
-
 # %%
 def friction_accelerations(state, force, friction):
     """(theta_ddot, x_ddot) with a torque -friction * theta_dot at the hinge."""
@@ -753,6 +749,9 @@ def friction_accelerations(state, force, friction):
 
 
 passed = check_exercise_1_1(friction_accelerations)
+
+# %% [markdown] tags=["remove-cell"]
+# Solution (click the collapsed cell below to show it):
 
 # %% tags=["hide-cell"] jupyter={"source_hidden": true} mystnb={"code_prompt_show": "Show the solution", "code_prompt_hide": "Hide the solution"}
 # The torque adds -b theta_dot to the pole's row. Solving the 2 x 2 system
@@ -771,6 +770,9 @@ assert check_exercise_1_1(exercises.hinge_friction_accelerations)
 # %%
 predicted_rate = None  # your gamma [1/s]
 passed = check_exercise_1_2(predicted_rate)
+
+# %% [markdown] tags=["remove-cell"]
+# Solution (click the collapsed cell below to show it):
 
 # %% tags=["hide-cell"] jupyter={"source_hidden": true} mystnb={"code_prompt_show": "Show the solution", "code_prompt_hide": "Hide the solution"}
 # Near the bottom put phi = theta - pi, divide the pole's row by m l and

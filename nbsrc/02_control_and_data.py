@@ -22,9 +22,15 @@ import numpy as np
 from IPython.display import HTML, display
 from myst_nb import glue
 
-from dtcart import control, data, drawing, physics
+from dtcart import control, data, drawing, exercises, physics
 from dtcart.animation import animate_rollout
 from dtcart.display import show_source
+from dtcart.exercises import (
+    check_exercise_2_1,
+    check_exercise_2_2,
+    check_exercise_2_3,
+    check_exercise_2_4,
+)
 
 params = physics.DEFAULT_PARAMS
 K_STAR = control.critical_gain(params)
@@ -783,20 +789,12 @@ print(
 # right panel of {numref}`fig-ch2-returns` shows which gains give which kind, and the gains are drawn
 # uniformly from the range.
 
-# %% tags=["hide-cell"]
-from IPython.display import display
-
-from dtcart import exercises
-from dtcart.exercises import (
-    check_exercise_2_1,
-    check_exercise_2_2,
-    check_exercise_2_3,
-    check_exercise_2_4,
-)
-
 # %%
 gain_range = (14.0, 26.0)  # your (low, high) [N/rad]; the book's to start
 passed = check_exercise_2_1(gain_range)
+
+# %% [markdown] tags=["remove-cell"]
+# Solution (click the collapsed cell below to show it):
 
 # %% tags=["hide-cell"] jupyter={"source_hidden": true} mystnb={"code_prompt_show": "Show the solution", "code_prompt_hide": "Hide the solution"}
 # The gains are drawn uniformly, so a kind's share is the width of its
@@ -818,6 +816,9 @@ assert check_exercise_2_1(solution_range)
 # %%
 k_star_light = None  # your K* [N/rad]
 passed = check_exercise_2_2(k_star_light)
+
+# %% [markdown] tags=["remove-cell"]
+# Solution (click the collapsed cell below to show it):
 
 # %% tags=["hide-cell"] jupyter={"source_hidden": true} mystnb={"code_prompt_show": "Show the solution", "code_prompt_hide": "Hide the solution"}
 # K* = (M + m) g, with the cart's 1 kg and the pole's 0.5 kg: 14.7 N/rad.
@@ -845,6 +846,9 @@ def damped(K, D=exercises.DAMPING):
 sweep_starts = control.random_initial_states(200, seed=0)
 k_min_damped = None  # your smallest K [N/rad], to 0.1
 passed = check_exercise_2_3(k_min_damped)
+
+# %% [markdown] tags=["remove-cell"]
+# Solution (click the collapsed cell below to show it):
 
 # %% tags=["hide-cell"] jupyter={"source_hidden": true} mystnb={"code_prompt_show": "Show the solution", "code_prompt_hide": "Hide the solution"}
 # A bisection over the gains finds 24.4 N/rad: damping makes the drift
@@ -885,6 +889,9 @@ def centring(states):
 
 
 passed = check_exercise_2_4(centring)
+
+# %% [markdown] tags=["remove-cell"]
+# Solution (click the collapsed cell below to show it):
 
 # %% tags=["hide-cell"] jupyter={"source_hidden": true} mystnb={"code_prompt_show": "Show the solution", "code_prompt_hide": "Hide the solution"}
 # The starter with the signs of the cart's terms turned over. A cart at

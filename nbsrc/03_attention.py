@@ -12,12 +12,18 @@
 import numpy as np
 import matplotlib.pyplot as plt
 import torch
+from IPython.display import display
 from myst_nb import glue
 
 from dtcart import data, probes, train
 from dtcart.attention import attention, causal_mask, softmax
 from dtcart.control import heuristic, random_initial_states, rollout
 from dtcart.display import show_source
+from dtcart.exercises import (
+    check_exercise_3_1,
+    check_exercise_3_2,
+    check_exercise_3_3,
+)
 
 np.set_printoptions(precision=4, suppress=True)
 STATE_NAMES = ["theta", "theta_dot", "x", "x_dot"]
@@ -530,15 +536,6 @@ for causal in (False, True):
 # {eq}`eq-ch3-softmax`. Make it pass: along the last axis, stable for logits of $\pm 1000$, weight 0 for
 # $-\infty$, and row by row for a batch.
 
-# %% tags=["hide-cell"]
-from IPython.display import display
-
-from dtcart.exercises import (
-    check_exercise_3_1,
-    check_exercise_3_2,
-    check_exercise_3_3,
-)
-
 # %%
 def my_softmax(x):
     """Softmax along the last axis of x (..., n)."""
@@ -548,6 +545,9 @@ def my_softmax(x):
 
 with np.errstate(over="ignore", invalid="ignore"):  # the starter overflows
     passed = check_exercise_3_1(my_softmax)
+
+# %% [markdown] tags=["remove-cell"]
+# Solution (click the collapsed cell below to show it):
 
 # %% tags=["hide-cell"] jupyter={"source_hidden": true} mystnb={"code_prompt_show": "Show the solution", "code_prompt_hide": "Hide the solution"}
 # dtcart.attention.softmax: subtract each row's largest logit first, so
@@ -567,6 +567,9 @@ def my_causal_mask(T):
 
 
 passed = check_exercise_3_2(my_causal_mask)
+
+# %% [markdown] tags=["remove-cell"]
+# Solution (click the collapsed cell below to show it):
 
 # %% tags=["hide-cell"] jupyter={"source_hidden": true} mystnb={"code_prompt_show": "Show the solution", "code_prompt_hide": "Hide the solution"}
 # Key j is allowed for query i where j <= i: the lower triangle, diagonal
@@ -591,6 +594,9 @@ def my_attention(Q, K, V, causal=False):
 
 
 passed = check_exercise_3_3(my_attention)
+
+# %% [markdown] tags=["remove-cell"]
+# Solution (click the collapsed cell below to show it):
 
 # %% tags=["hide-cell"] jupyter={"source_hidden": true} mystnb={"code_prompt_show": "Show the solution", "code_prompt_hide": "Hide the solution"}
 # dtcart.attention.attention: np.swapaxes(K, -1, -2) transposes the last two

@@ -19,9 +19,15 @@ from IPython.display import Markdown, display
 from myst_nb import glue
 from torch.utils.flop_counter import FlopCounterMode
 
-from dtcart import data, probes, records, train
+from dtcart import data, exercises, probes, records, train
 from dtcart.attention import MultiHeadAttention, attention_cost, causal_mask
 from dtcart.display import glue_text, show_source
+from dtcart.exercises import (
+    check_exercise_4_1,
+    check_exercise_4_2,
+    check_exercise_4_3,
+)
+from dtcart.train import DEFAULT_MODEL
 
 _ = torch.manual_seed(0)
 
@@ -399,17 +405,6 @@ assert [round(100 * summary[p]["tracking_mean"], 1) for p in summary] == [
 # $i\,d/h, \dots, (i+1)\,d/h - 1$ of every token. The starter's one `reshape` has the right shape and the
 # wrong numbers: it cuts the token sequence, not the features.
 
-# %% tags=["hide-cell"]
-from IPython.display import display
-
-from dtcart import exercises
-from dtcart.exercises import (
-    check_exercise_4_1,
-    check_exercise_4_2,
-    check_exercise_4_3,
-)
-from dtcart.train import DEFAULT_MODEL
-
 # %%
 def split_heads(x, n_heads):
     """(B, T, d) -> (B, n_heads, T, d / n_heads)."""
@@ -418,6 +413,9 @@ def split_heads(x, n_heads):
 
 
 passed = check_exercise_4_1(split_heads)
+
+# %% [markdown] tags=["remove-cell"]
+# Solution (click the collapsed cell below to show it):
 
 # %% tags=["hide-cell"] jupyter={"source_hidden": true} mystnb={"code_prompt_show": "Show the solution", "code_prompt_hide": "Hide the solution"}
 # Cut each token's features into h slices first, (B, T, h, d/h), then swap
@@ -446,6 +444,9 @@ def previous_head():
 
 passed = check_exercise_4_2(previous_head())
 
+# %% [markdown] tags=["remove-cell"]
+# Solution (click the collapsed cell below to show it):
+
 # %% tags=["hide-cell"] jupyter={"source_hidden": true} mystnb={"code_prompt_show": "Show the solution", "code_prompt_hide": "Hide the solution"}
 # Query i is e_(i-1) scaled up, key j is e_j: the score of key i - 1 is
 # 30 / sqrt(8) and every other score 0, so the softmax puts nearly all of
@@ -462,6 +463,9 @@ assert check_exercise_4_2(exercises.previous_token_head())
 # %%
 crossover_tokens = None  # your T [tokens]
 passed = check_exercise_4_3(crossover_tokens)
+
+# %% [markdown] tags=["remove-cell"]
+# Solution (click the collapsed cell below to show it):
 
 # %% tags=["hide-cell"] jupyter={"source_hidden": true} mystnb={"code_prompt_show": "Show the solution", "code_prompt_hide": "Hide the solution"}
 # 8 T d^2 = 4 T^2 d at T = 2d, whatever the number of heads: 256 tokens for

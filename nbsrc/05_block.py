@@ -13,14 +13,20 @@
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
-from IPython.display import Markdown
+from IPython.display import Markdown, display
 from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch
 from myst_nb import glue
 from torch import nn
 
 from dtcart.attention import MultiHeadAttention
 from dtcart.blocks import MLP, Block, input_gradient_norm
+from dtcart import exercises
 from dtcart.display import show_source
+from dtcart.exercises import (
+    check_exercise_5_1,
+    check_exercise_5_2,
+    check_exercise_5_3,
+)
 from dtcart.physics import simulate
 
 # the models here are tiny: one thread runs them fastest
@@ -736,16 +742,6 @@ with torch.no_grad():
 # $\gamma = 1$ and $\beta = 0$ for a tensor of tokens `(..., d)`: what `nn.LayerNorm(d)` computes when it
 # is fresh. The starter normalises each feature over the first axis, the statistics a batch norm would use.
 
-# %% tags=["hide-cell"]
-from IPython.display import display
-
-from dtcart import exercises
-from dtcart.exercises import (
-    check_exercise_5_1,
-    check_exercise_5_2,
-    check_exercise_5_3,
-)
-
 # %%
 def my_layer_norm(x, eps=1e-5):
     """x (..., d) normalised as nn.LayerNorm(d) does at initialisation."""
@@ -755,6 +751,9 @@ def my_layer_norm(x, eps=1e-5):
 
 
 passed = check_exercise_5_1(my_layer_norm)
+
+# %% [markdown] tags=["remove-cell"]
+# Solution (click the collapsed cell below to show it):
 
 # %% tags=["hide-cell"] jupyter={"source_hidden": true} mystnb={"code_prompt_show": "Show the solution", "code_prompt_hide": "Hide the solution"}
 # The statistics of each token's own d features (dim=-1), and the biased
@@ -775,6 +774,9 @@ def my_block_parameters(d):
 
 
 passed = check_exercise_5_2(my_block_parameters)
+
+# %% [markdown] tags=["remove-cell"]
+# Solution (click the collapsed cell below to show it):
 
 # %% tags=["hide-cell"] jupyter={"source_hidden": true} mystnb={"code_prompt_show": "Show the solution", "code_prompt_hide": "Hide the solution"}
 # attention 4 (d^2 + d); MLP d -> 4d -> d: 4 d^2 + 4 d + 4 d^2 + d; two
@@ -803,6 +805,9 @@ def token_dependence(layer, x):
 
 
 passed = check_exercise_5_3(token_dependence)
+
+# %% [markdown] tags=["remove-cell"]
+# Solution (click the collapsed cell below to show it):
 
 # %% tags=["hide-cell"] jupyter={"source_hidden": true} mystnb={"code_prompt_show": "Show the solution", "code_prompt_hide": "Hide the solution"}
 # The Jacobian holds every d out[0, i, k] / d x[0, j, l]: output i reads

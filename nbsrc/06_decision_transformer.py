@@ -22,9 +22,15 @@ from IPython.display import display
 from myst_nb import glue
 
 from dtcart import baselines, compare, control, data, evaluate, model
-from dtcart import records, train
+from dtcart import exercises, records, train
 from dtcart.animation import animate_rollout
 from dtcart.display import glue_text, show_source
+from dtcart.exercises import (
+    check_exercise_6_1,
+    check_exercise_6_2,
+    check_exercise_6_3,
+    check_exercise_6_4,
+)
 
 NOTEBOOK_START = time.perf_counter()
 # a small model: one thread is as fast, and leaves a core free
@@ -663,31 +669,24 @@ print(
 #
 # **Exercise 6.1: a late controller, without a transformer.** The training section claimed that a
 # controller that leans on its last force is a late one, and a worse one. Test it on the heuristic.
-# `exercises.lagged_heuristic(c)` (its code is in the collapsed cell below) copies a share $c$ of its previous force,
-# $u_t = c\,u_{t-1} + (1 - c)\,24\,\theta_t$: its copy coefficient is exactly $c$, and a steady lean gets
+# `exercises.lagged_heuristic(c)` (its code is shown with the solution) copies a share $c$ of its previous
+# force, $u_t = c\,u_{t-1} + (1 - c)\,24\,\theta_t$: its copy coefficient is exactly $c$, and a steady lean gets
 # the same push as from $u = 24\,\theta$. Find the largest $c$, a multiple of 0.05, with which it still
 # keeps all 60 evaluation starts for 500 steps. `control.rollout(exercises.lagged_heuristic(c),
 # eval_starts).solved.all()` tells whether a share holds (make a fresh policy for every rollout: it
 # remembers its last force).
 
-# %% tags=["hide-cell"]
-from dtcart import exercises
-from dtcart.exercises import (
-    check_exercise_6_1,
-    check_exercise_6_2,
-    check_exercise_6_3,
-    check_exercise_6_4,
-)
-
-display(show_source(exercises.lagged_heuristic, docstring=False))
-
 # %%
 c_largest = None  # your c, a multiple of 0.05
 passed = check_exercise_6_1(c_largest)
 
+# %% [markdown] tags=["remove-cell"]
+# Solution (click the collapsed cell below to show it):
+
 # %% tags=["hide-cell"] jupyter={"source_hidden": true} mystnb={"code_prompt_show": "Show the solution", "code_prompt_hide": "Hide the solution"}
 # Every share at once, as one batch of 20 x 60 episodes: c = 0.3 is the
 # largest that holds, and its copy coefficient is 0.3 indeed
+display(show_source(exercises.lagged_heuristic, docstring=False))
 display(show_source(exercises.largest_holding_lag, docstring=False))
 solution_c = exercises.largest_holding_lag(eval_starts)
 assert check_exercise_6_1(solution_c)
@@ -713,6 +712,9 @@ def my_copy_coefficient(run):
 
 passed = check_exercise_6_2(my_copy_coefficient)
 
+# %% [markdown] tags=["remove-cell"]
+# Solution (click the collapsed cell below to show it):
+
 # %% tags=["hide-cell"] jupyter={"source_hidden": true} mystnb={"code_prompt_show": "Show the solution", "code_prompt_hide": "Hide the solution"}
 # evaluate.copy_coefficient: the starter's fit on the steps each episode
 # took only. `steps`, (N, T - 1), is True where 1 <= t < L, computed as
@@ -730,6 +732,9 @@ assert check_exercise_6_2(evaluate.copy_coefficient)
 # %%
 zero_target_steps = None  # your predicted mean return at target 0 [steps]
 passed = check_exercise_6_3(zero_target_steps, dt_model)
+
+# %% [markdown] tags=["remove-cell"]
+# Solution (click the collapsed cell below to show it):
 
 # %% tags=["hide-cell"] jupyter={"source_hidden": true} mystnb={"code_prompt_show": "Show the solution", "code_prompt_hide": "Hide the solution"}
 # Not 0: asked for 0, the model plays about as short as the shortest
@@ -757,6 +762,9 @@ def calibrated_target(wanted, targets, achieved):
 
 
 passed = check_exercise_6_4(calibrated_target)
+
+# %% [markdown] tags=["remove-cell"]
+# Solution (click the collapsed cell below to show it):
 
 # %% tags=["hide-cell"] jupyter={"source_hidden": true} mystnb={"code_prompt_show": "Show the solution", "code_prompt_hide": "Hide the solution"}
 # np.interp(x, xp, fp) reads a rising curve fp(xp) at x. Read backwards, the

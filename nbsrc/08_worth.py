@@ -916,6 +916,9 @@ def my_rvs_policy(model, target_return):
 
 passed = check_exercise_8_1(my_rvs_policy, rvs_model)
 
+# %% [markdown] tags=["remove-cell"]
+# Solution (click the collapsed cell below to show it):
+
 # %% tags=["hide-cell"] jupyter={"source_hidden": true} mystnb={"code_prompt_show": "Show the solution", "code_prompt_hide": "Hide the solution"}
 # The return-to-go lives outside the step, in the policy's closure: it
 # starts at the target and drops by 1 after each call (R_(t+1) = R_t - r_t)
@@ -933,6 +936,9 @@ assert check_exercise_8_1(exercises.rvs_policy, rvs_model)
 # %%
 share_predicted = None  # your prediction, a share in [0, 1]
 passed = check_exercise_8_2(share_predicted)
+
+# %% [markdown] tags=["remove-cell"]
+# Solution (click the collapsed cell below to show it):
 
 # %% tags=["hide-cell"] jupyter={"source_hidden": true} mystnb={"code_prompt_show": "Show the solution", "code_prompt_hide": "Hide the solution"}
 # All of them. The heuristic's lost episodes were not bad luck in any deep
