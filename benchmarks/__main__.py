@@ -24,6 +24,7 @@ Timings are best-of-N wall times (time.perf_counter); each section prints the lo
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
 
@@ -31,8 +32,6 @@ from dtcart import records
 
 from .timing import load, si, table
 
-SECTIONS = ("physics", "rollouts", "dt", "seeds", "worth", "datasize", "recipes", "heads", "teaching",
-            "live", "notebooks", "suite", "build", "outside")
 
 
 def report_physics(r: dict) -> str:
@@ -184,6 +183,48 @@ def report_timed(name: str, r: dict) -> str:
     return f"{name}: {r['seconds']:.1f} s{cpu}, exit status {r['returncode']} ({r['last_line']})"
 
 
+def _none(args) -> dict:
+    """No keyword arguments, whatever the command line says."""
+    return {}
+
+
+# section: (its module, what to call there, the call's keyword arguments from
+# the command line, its report)
+_RUNS = {
+    "physics": ("physics_bench", "run", lambda a: dict(
+        min_time=0.05 if a.quick else 0.2, repeat=3 if a.quick else 5),
+        report_physics),
+    "rollouts": ("rollout_bench", "run",
+                 lambda a: dict(repeat=1 if a.quick else 3), report_rollouts),
+    "dt": ("dt_bench", "run", lambda a: dict(quick=a.quick), report_dt),
+    "seeds": ("seeds_bench", "run", lambda a: dict(ablation=a.ablation),
+              report_seeds),
+    "worth": ("worth_bench", "run", _none, report_worth),
+    "datasize": ("datasize_bench", "run", _none, report_datasize),
+    "recipes": ("recipes_bench", "everything", _none, report_recipes),
+    "outside": ("outside_bench", "run", _none, report_outside),
+    "live": ("live_bench", "run", _none, report_live),
+    "teaching": ("teaching_bench", "run", lambda a: dict(quick=a.quick),
+                 report_teaching),
+    "heads": ("heads_bench", "run", _none, report_heads),
+    "notebooks": ("book_bench", "notebooks", _none, report_notebooks),
+    "suite": ("book_bench", "suite", _none, lambda r: report_timed(
+        "test suite (python -m pytest, clean copy)", r)),
+    "build": ("book_bench", "build", _none, lambda r: report_timed(
+        "book build (fresh, jupyter-book build)", r)),
+}
+
+SECTIONS = tuple(_RUNS)
+
+
+def _run(section: str, args) -> tuple:
+    """Run one section's benchmark: ``(its results, their report)``."""
+    module, function, options, report = _RUNS[section]
+    bench = importlib.import_module(f".{module}", __package__)
+    result = getattr(bench, function)(**options(args))
+    return result, report(result)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -205,60 +246,7 @@ def main(argv=None) -> int:
     results = records.read(args.json) if args.json else {}
     for section in sections:
         before = load()
-        if section == "physics":
-            from . import physics_bench
-            results[section] = physics_bench.run(min_time=0.05 if args.quick else 0.2,
-                                                 repeat=3 if args.quick else 5)
-            text = report_physics(results[section])
-        elif section == "rollouts":
-            from . import rollout_bench
-            results[section] = rollout_bench.run(repeat=1 if args.quick else 3)
-            text = report_rollouts(results[section])
-        elif section == "dt":
-            from . import dt_bench
-            results[section] = dt_bench.run(quick=args.quick)
-            text = report_dt(results[section])
-        elif section == "seeds":
-            from . import seeds_bench
-            results[section] = seeds_bench.run(ablation=args.ablation)
-            text = report_seeds(results[section])
-        elif section == "worth":
-            from . import worth_bench
-            results[section] = worth_bench.run()
-            text = report_worth(results[section])
-        elif section == "datasize":
-            from . import datasize_bench
-            results[section] = datasize_bench.run()
-            text = report_datasize(results[section])
-        elif section == "recipes":
-            from . import recipes_bench
-            results[section] = recipes_bench.everything()
-            text = report_recipes(results[section])
-        elif section == "outside":
-            from . import outside_bench
-            results[section] = outside_bench.run()
-            text = report_outside(results[section])
-        elif section == "live":
-            from . import live_bench
-            results[section] = live_bench.run()
-            text = report_live(results[section])
-        elif section == "teaching":
-            from . import teaching_bench
-            results[section] = teaching_bench.run(quick=args.quick)
-            text = report_teaching(results[section])
-        elif section == "heads":
-            from . import heads_bench
-            results[section] = heads_bench.run()
-            text = report_heads(results[section])
-        elif section == "notebooks":
-            from . import book_bench
-            results[section] = book_bench.notebooks()
-            text = report_notebooks(results[section])
-        else:
-            from . import book_bench
-            results[section] = getattr(book_bench, section)()
-            text = report_timed({"suite": "test suite (python -m pytest, clean copy)",
-                                 "build": "book build (fresh, jupyter-book build)"}[section], results[section])
+        results[section], text = _run(section, args)
         results[section + "_load"] = [before, load()]
         print(f"{text}\n[{before} before, {load()} after]\n", flush=True)
         if args.json:  # saved after every section, so a long run interrupted keeps what it measured
