@@ -243,8 +243,8 @@ glue_text("dt-seconds", f"{min(dt_secs):.0f} to {max(dt_secs):.0f}")
 # the evaluations after each update played another {glue:text}`ppo-eval-min` to
 # {glue:text}`ppo-eval-max` steps per seed; on a real cart they would count, for at most
 # {glue:text}`ppo-all-max` in all. Its learning took {glue:text}`ppo-seconds` s per seed in the recorded
-# run, where training the Decision Transformer took {glue:text}`dt-seconds` s (both with many other runs
-# sharing the machine's two cores). The post's "millions" belongs to harder problems; for Gymnasium's
+# run (its evaluations not counted), where training the Decision Transformer took {glue:text}`dt-seconds` s,
+# each on one core of an otherwise quiet machine. The post's "millions" belongs to harder problems; for Gymnasium's
 # CartPole, with its two discrete pushes, the RL Baselines3 Zoo lists PPO at a return of 500 after
 # 100,000 steps of training (one run, tuned settings) {cite}`raffin2020zoo`.
 #
