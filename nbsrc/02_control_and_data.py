@@ -73,7 +73,7 @@ assert all(
 # the cart on its track, for the full 10 seconds.
 #
 # The rules live in one place, `control.EpisodeBatch`, which runs a whole batch of carts at once; both this
-# chapter's controller and the Decision Transformer of the last chapter are scored by it. Here is one step
+# chapter's controller and the Decision Transformer of Chapter 6 are scored by it. Here is one step
 # (`_check_forces` refuses a batch that is done, a wrong number of forces, or a running cart's NaN):
 
 # %%
@@ -150,7 +150,7 @@ show_source(control.heuristic, docstring=False)
 # Here is the post's "about 20": our cart and our pole weigh 1 kg each, so $K^* = 2 \times 9.8 = 19.6$ N/rad.
 # It is a property of the masses, not of the cart-pole problem. Gymnasium's pole weighs only 0.1 kg
 # {cite}`towers2024gymnasium`, and there the same controller needs only $1.1 \times 9.8 = 10.78$ N/rad.
-# `control.critical_gain(params)` returns {eq}`ch2-kstar` for any constants:
+# `control.critical_gain(params)` returns {eq}`ch2-kstar` for any constants.
 
 # %% tags=["hide-cell"]
 gym = physics.CartPoleParams.gymnasium()
@@ -441,8 +441,8 @@ assert np.allclose(
 # :name: fig-ch2-phase
 #
 # Phase portraits of the pole, angular velocity against angle, for the same 12 starts (dots). Left, below
-# the critical gain: every trajectory is pushed out along the unstable direction
-# $\dot\theta = \lambda\,\theta$ (dashed) until the pole passes 12 degrees (dotted). Right, above it:
+# the critical gain: every trajectory is pushed out along the unstable directions
+# $\dot\theta = \pm\lambda\,\theta$ (dashed) until the pole passes 12 degrees (dotted). Right, above it:
 # closed ellipses, one per start, traced again and again for the whole 10 s.
 # ```
 #
@@ -473,7 +473,8 @@ live.cartpole(gain=19.0)
 # - Move the slider onto the mark. At $K^*$ itself the pole is not held: from $\theta_0 = \dot\theta_0 =
 #   0.05$ it leans to 11 degrees while the cart runs off the track after 2.3 s.
 # - Between $K^*$ and 22 N/rad the pole swings but, from that same start, the cart walks off, later the
-#   higher the gain; from 23 N/rad up, every one of the 200 starts lasts the full 10 s.
+#   higher the gain; from 23 N/rad up, every one of 200 fresh random starts lasts the full 10 s (the
+#   sweep's own 200 starts all do from {glue:text}`ch2-all-solved` N/rad).
 # - Shove the cart at $K = 23$ and at $K = 35$, and compare the swing that follows.
 
 # %% tags=["hide-input"]
@@ -482,6 +483,7 @@ try_sweep = control.gain_sweep([19.0, 23.0, 30.0, 40.0], try_starts)
 assert round(100 * try_sweep.fell[0]) == 82 and try_sweep.fell[0] + \
     try_sweep.left_track[0] == 1
 assert (try_sweep.solved[1:] == 1).all()
+glue("ch2-all-solved", f"{k_all_solved:.1f}", display=False)
 at_mark = control.rollout(control.heuristic(K_STAR), [story_start])
 lean = np.degrees(np.abs(at_mark.states[0, : at_mark.lengths[0] + 1, 0]))
 assert at_mark.left_track[0] and round(lean.max()) == 11
@@ -499,7 +501,7 @@ assert (np.diff(band_runs.lengths[band_runs.left_track]) >= 0).all()
 # The same story as a still figure, five gains side by side:
 
 # %%
-panel_gains = [15.0, 19.0, 21.0, 23.0, 27.0]
+panel_gains = [15.0, 19.0, 21.0, 25.0, 27.0]  # the animation's three, two more
 panels = control.rollout(
     control.heuristic(panel_gains), np.tile(story_start, (5, 1))
 )
@@ -527,7 +529,7 @@ axes[2, 0].set_ylabel("pole angle θ [deg]")
 axes[2, 1].set_ylabel("cart position x [m]")
 for ax in axes[-1]:
     ax.set_xlabel("time [s]")
-fig.tight_layout()
+fig.tight_layout(w_pad=3)  # the titles clear of the right column's label
 glue("fig-ch2-multiples", fig, display=False)
 
 # %% [markdown]
@@ -554,9 +556,10 @@ assert panels.lengths[0] < panels.lengths[1]
 # different returns. So instead of one gain we use many. `data.make_dataset` plays a large batch of
 # episodes, each with its own gain drawn uniformly from a range that straddles $K^*$ and its own random
 # start, and keeps everything the transformer will need: states, actions, rewards, lengths, and the gain
-# that played. Two options are off by default and used only in {doc}`06_decision_transformer`, which
-# explains why its model needs them: exploration noise on the forces (`action_noise`), and controllers that
-# give out partway through an episode (`drop_share`).
+# that played. Three options are off by default. Two are used only in {doc}`06_decision_transformer`,
+# which explains why its model needs them: exploration noise on the forces (`action_noise`), and
+# controllers that give out partway through an episode (`drop_share`). The third, the world's random
+# shoves (`push_noise`), is used only in {doc}`08_worth`.
 
 # %%
 show_source(data.make_dataset, docstring=False)
@@ -769,7 +772,8 @@ print(
 # - A one-line controller, $u = K\theta$, whose critical gain $K^* = (M+m)g$ follows from linearising the
 #   pole's equation; for our 1 kg pole it is 19.6 N/rad, the post's "about 20".
 # - A sweep showing that $K^*$ separates *the pole falls* from *the pole stays up*, and a second failure the
-#   controller cannot see: the cart drifting off the track, worst near $K^*$, predicted by momentum.
+#   controller cannot see: the cart drifting off the track, worst near $K^*$, predicted by momentum
+#   (the dropdown "Why the cart drifts").
 # - A dataset of episodes of mixed quality, and the return-to-go that labels every step of it with the
 #   number of steps still to come.
 #
@@ -834,7 +838,7 @@ assert check_exercise_2_2(solution_k_star)
 # term, $u = K\theta + D\dot\theta$ with $D = 1$ N s/rad, and the swings die out. Does that also keep the
 # cart on the track? Find the smallest gain $K$, to 0.1 N/rad, with which all 200 starts of the sweep
 # (`sweep_starts` below, the same as `starts`) last 500 steps, and compare it with the gain from which
-# they all lasted without damping (`k_all_solved`, above). `control.rollout(damped(K),
+# they all lasted without damping ({glue:text}`ch2-all-solved` N/rad, `k_all_solved`). `control.rollout(damped(K),
 # sweep_starts).solved.all()` tells whether a gain holds every start.
 
 # %%
@@ -852,7 +856,7 @@ passed = check_exercise_2_3(k_min_damped)
 
 # %% tags=["hide-cell"] jupyter={"source_hidden": true} mystnb={"code_prompt_show": "Show the solution", "code_prompt_hide": "Hide the solution"}
 # A bisection over the gains finds 24.4 N/rad: damping makes the drift
-# *worse*. Repeat the momentum argument of the drift section with the
+# *worse*. Repeat the momentum argument of "Why the cart drifts" with the
 # damping term: integrate l_eff theta'' = g theta - (K theta + D theta')
 # / (M + m) until the damped pole comes to rest, and add the push, the
 # integral of u dt, to the momentum. The cart's final speed is
