@@ -181,9 +181,11 @@ def _draw_frames(fig, axes, titles, states, forces, colors, ends, shown,
             step = min(t, ends[p])
             force = None if ended else forces[p, step]
             # the core: every argument was checked once, by animate_states
-            drawn = _draw_cartpole(ax, states[p, step, 0], states[p, step, 2], force, params,
-                                   colors[p] if ended else "tab:blue",
-                                   0.6 if ended else 1.0, False, scale)
+            drawn = _draw_cartpole(
+                ax, theta=states[p, step, 0], x=states[p, step, 2],
+                force=force, params=params,
+                color=colors[p] if ended else "tab:blue",
+                alpha=0.6 if ended else 1.0, track=False, scale=scale)
             for artist in (drawn.cart, drawn.pole, drawn.arrow):
                 if artist is not None:
                     ax.draw_artist(artist)

@@ -172,10 +172,11 @@ def target_sweep(model: DecisionTransformer, targets, initial_states,
     from tqdm.auto import tqdm
 
     with tqdm(total=max_steps, desc=f"{len(target)} episodes", unit="step",
-              mininterval=1.0) as episodes.bar:
+              mininterval=1.0) as bar:
+        episodes.bar = bar
         run = _play_dt(model, target, episodes, pushes)
-        episodes.bar.total = episodes.bar.n  # all ended: a full bar, not a failure
-        episodes.bar.refresh()
+        bar.total = bar.n  # all ended: a full bar, not a failure
+        bar.refresh()
     return run
 
 
